@@ -1,0 +1,40 @@
+# schedlab tasks. Every recipe installs what it needs through `setup`, which
+# is idempotent: run any of them on a fresh machine.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export GOFLAGS := "-mod=mod"
+bin := "bin/lab"
+
+# List the recipes.
+default:
+    @just --list
+
+# Install what builds, tests, reports and notebooks need (idempotent).
+setup:
+    .ci/setup
+
+# Build the lab command into bin/lab.
+build:
+    go build -o {{bin}} ./lab/cmd/lab
+
+# The main job: the default experiment on the embedded simulator, ending in its selection and report.
+run spec="experiments/min-chunk-threshold.yaml" *args="": build
+    {{bin}} run {{spec}} {{args}}
+
+# Run every test (CI runs this).
+test: setup
+    go vet ./...
+    go test -count=1 -timeout 40m ./...
+
+# Benchmarks: runner overhead, selection on a big tree, simulator, report.
+bench: setup
+    go test -run '^$' -bench . -benchmem ./lab/...
+
+# Write the report of an experiment (reports/<experiment>/index.html).
+report spec="experiments/min-chunk-threshold.yaml": build
+    {{bin}} report {{spec}}
+
+# Execute every notebook headless into reports/notebooks/.
+notebooks: setup build
+    .ci/notebooks

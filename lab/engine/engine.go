@@ -1,0 +1,38 @@
+// Package engine defines what runs one cell of an experiment. Each
+// implementation is a sibling package: sim (the embedded simulator), exec
+// (the user's own benchmark command) and gpu (the PyTorch worker driven by
+// lab/sched).
+package engine
+
+import (
+	"context"
+	"io"
+
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// Engine runs cells.
+type Engine interface {
+	// Kind is "sim", "exec" or "gpu".
+	Kind() string
+	// Identity is a JSON-encodable value describing everything about the
+	// engine that determines a cell's result (resolved config, model
+	// version, profile digest) and nothing else: no timestamps, no paths
+	// that do not matter. The store hashes it into the cell's address.
+	Identity() any
+	// Run runs one cell. It writes its metric CSVs under
+	// dir/replica_0/plots/ (sarathi.PlotsDir) and may write other files
+	// into dir; the engine's own output goes to stdout and stderr. A
+	// non-nil error marks the cell failed; Run must return promptly when
+	// ctx is cancelled, having stopped everything it started.
+	Run(ctx context.Context, cell spec.Cell, dir string, stdout, stderr io.Writer) error
+}
+
+// ExitError is returned by Run when the engine process exited non-zero, so
+// the store can record the exit code.
+type ExitError struct {
+	Code   int
+	Reason string
+}
+
+func (e *ExitError) Error() string { return e.Reason }

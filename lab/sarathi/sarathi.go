@@ -1,0 +1,273 @@
+// Package sarathi reads and writes the per-request metric files that a
+// Sarathi-Serve style engine writes under replica_0/plots/: one CSV per
+// metric with header "Request Id,<metric>,cdf", one row per request.
+//
+// Every engine of schedlab (sim, exec, gpu) produces this layout, so every
+// later stage treats simulated and real runs alike. Readers find columns by
+// name, so Vidur's files (an extra unnamed leading index column) load as they
+// are.
+package sarathi
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+)
+
+// PlotsDir is where, relative to a run's output folder, the metric files live.
+const PlotsDir = "replica_0/plots"
+
+// The five metrics the selection needs (DESIGN §5).
+const (
+	RequestExecutionTime           = "request_execution_time"
+	RequestExecutionTimeNormalized = "request_execution_time_normalized"
+	PrefillE2ETime                 = "prefill_e2e_time"
+	PrefillExecPlusPreemptNorm     = "prefill_time_execution_plus_preemption_normalized"
+	DecodeExecPlusPreemptNorm      = "decode_time_execution_plus_preemption_normalized"
+)
+
+// Further metrics the simulator and GPU engine write; kept when present.
+const (
+	RequestE2ETime             = "request_e2e_time"
+	RequestSchedulingDelay     = "request_scheduling_delay"
+	PrefillExecPlusPreemptTime = "prefill_time_execution_plus_preemption"
+	DecodeTokenExecPlusPreempt = "decode_token_execution_plus_preemption_time"
+)
+
+// Required lists the five metrics every run must produce, in the order the
+// old selection script reports them.
+var Required = []string{
+	RequestExecutionTime,
+	RequestExecutionTimeNormalized,
+	PrefillE2ETime,
+	PrefillExecPlusPreemptNorm,
+	DecodeExecPlusPreemptNorm,
+}
+
+// FileName is the file a metric is stored in.
+func FileName(metric string) string { return metric + ".csv" }
+
+// Row is one request's value of a metric.
+type Row struct {
+	RequestID string
+	Value     float64
+}
+
+// Write writes a metric file into dir (created if needed) in the Sarathi
+// format: rows sorted by value (stable, so ties keep their order), cdf =
+// rank/N. Values are written with the shortest representation that parses
+// back to the same float64, so files are byte-identical for identical inputs.
+func Write(dir, metric string, rows []Row) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	sorted := make([]Row, len(rows))
+	copy(sorted, rows)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Value < sorted[j].Value })
+	var buf bytes.Buffer
+	buf.Grow(32 * (len(rows) + 1))
+	buf.WriteString("Request Id,")
+	buf.WriteString(metric)
+	buf.WriteString(",cdf\n")
+	n := float64(len(sorted))
+	for i, r := range sorted {
+		buf.WriteString(r.RequestID)
+		buf.WriteByte(',')
+		buf.WriteString(strconv.FormatFloat(r.Value, 'g', -1, 64))
+		buf.WriteByte(',')
+		buf.WriteString(strconv.FormatFloat(float64(i+1)/n, 'g', -1, 64))
+		buf.WriteByte('\n')
+	}
+	return writeFileAtomic(filepath.Join(dir, FileName(metric)), buf.Bytes())
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ErrNoValues is wrapped by the error ReadValues returns for a file whose
+// metric column holds no value at all.
+var ErrNoValues = errors.New("no values")
+
+// ReadValues returns the values of column metric in the CSV file at path, in
+// file order. Empty fields are skipped (as the old script did). A missing
+// column, a non-numeric value, NaN or ±Inf, or a file with no values is an
+// error that names the file and, where there is one, the line.
+//
+// The reader streams the file and does not allocate per row. It understands
+// the simple CSV that engines write (no quoted fields containing commas or
+// newlines); a quoted header or value is unquoted.
+func ReadValues(path, metric string) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readValues(f, path, metric, nil)
+}
+
+// AppendValues is ReadValues appending to dst, for callers that reuse a buffer.
+func AppendValues(dst []float64, path, metric string) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return dst, err
+	}
+	defer f.Close()
+	return readValues(f, path, metric, dst)
+}
+
+func readValues(r io.Reader, path, metric string, dst []float64) ([]float64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	header, err := readLine(br)
+	if err != nil && (err != io.EOF || len(header) == 0) {
+		if err == io.EOF {
+			return dst, fmt.Errorf("%s: empty file, expected a header with column %q", path, metric)
+		}
+		return dst, fmt.Errorf("%s: %w", path, err)
+	}
+	col := -1
+	ncol := 0
+	forEachField(header, func(i int, field []byte) {
+		ncol++
+		if string(unquote(bytes.TrimSpace(field))) == metric {
+			col = i
+		}
+	})
+	if col < 0 {
+		return dst, fmt.Errorf("%s:1: no column %q in header %q", path, metric, string(bytes.TrimSpace(header)))
+	}
+	start := len(dst)
+	for line := 2; ; line++ {
+		b, err := readLine(br)
+		if len(b) > 0 {
+			field, ok := nthField(b, col)
+			if !ok {
+				return dst, fmt.Errorf("%s:%d: row has fewer than %d fields", path, line, col+1)
+			}
+			field = unquote(bytes.TrimSpace(field))
+			if len(field) > 0 {
+				v, perr := parseFloat(field)
+				if perr != nil {
+					return dst, fmt.Errorf("%s:%d: column %q: %q is not a number", path, line, metric, string(field))
+				}
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return dst, fmt.Errorf("%s:%d: column %q: %q is not a finite number", path, line, metric, string(field))
+				}
+				dst = append(dst, v)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return dst, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+	}
+	if len(dst) == start {
+		return dst, fmt.Errorf("%s: column %q: %w", path, metric, ErrNoValues)
+	}
+	return dst, nil
+}
+
+// parseFloat parses b without converting it to a string on the heap.
+func parseFloat(b []byte) (float64, error) {
+	// The compiler does not allocate for a string conversion used only as a
+	// call argument that does not escape.
+	return strconv.ParseFloat(string(b), 64)
+}
+
+// readLine returns the next line without its terminator ("\n" or "\r\n").
+// The slice is only valid until the next call.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A very long line: fall back to an allocating read.
+		rest, err2 := br.ReadBytes('\n')
+		line = append(append([]byte(nil), line...), rest...)
+		err = err2
+	}
+	line = bytes.TrimRight(line, "\r\n")
+	return line, err
+}
+
+func forEachField(line []byte, fn func(i int, field []byte)) {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(line, ',')
+		if j < 0 {
+			fn(i, line)
+			return
+		}
+		fn(i, line[:j])
+		line = line[j+1:]
+	}
+}
+
+func nthField(line []byte, n int) ([]byte, bool) {
+	for i := 0; i < n; i++ {
+		j := bytes.IndexByte(line, ',')
+		if j < 0 {
+			return nil, false
+		}
+		line = line[j+1:]
+	}
+	if j := bytes.IndexByte(line, ','); j >= 0 {
+		line = line[:j]
+	}
+	return line, true
+}
+
+func unquote(b []byte) []byte {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		return b[1 : len(b)-1]
+	}
+	return b
+}
+
+// Missing returns the required metrics that have no file in dir, in the
+// order of Required.
+func Missing(dir string) []string {
+	var missing []string
+	for _, m := range Required {
+		if _, err := os.Stat(filepath.Join(dir, FileName(m))); err != nil {
+			missing = append(missing, m)
+		}
+	}
+	return missing
+}
+
+// Check verifies that dir holds the five required metric files, each with
+// its column and at least one finite value. It returns the first problem.
+func Check(dir string) error {
+	if missing := Missing(dir); len(missing) > 0 {
+		return fmt.Errorf("%s: missing %s", dir, FileName(missing[0]))
+	}
+	var buf []float64
+	for _, m := range Required {
+		var err error
+		buf, err = AppendValues(buf[:0], filepath.Join(dir, FileName(m)), m)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+// Package spec parses, validates and expands experiment specs: the YAML files
+// under experiments/ that declare an engine, a sweep, repeats, a seed, a
+// baseline and how to select (DESIGN §3).
+//
+// The types here are the schema. Parse fills them from YAML and Validate
+// reports every problem with file:line:col and what was expected.
+package spec
+
+import "time"
+
+// Spec is one experiment.
+type Spec struct {
+	Name         string       `yaml:"name"`
+	Description  string       `yaml:"description,omitempty"`
+	Engine       Engine       `yaml:"engine"`
+	Sweep        Sweep        `yaml:"sweep"`
+	Repeats      int          `yaml:"repeats"`
+	Seed         int64        `yaml:"seed"`
+	Baseline     Point        `yaml:"baseline"`
+	Select       Select       `yaml:"select"`
+	PromptWeight PromptWeight `yaml:"prompt_weight"`
+
+	// Path is the file the spec was read from ("" when parsed from bytes).
+	Path string `yaml:"-"`
+	// Source is the YAML text, kept for provenance and the report.
+	Source []byte `yaml:"-"`
+}
+
+// Engine holds exactly one engine configuration.
+type Engine struct {
+	Sim  *SimConfig  `yaml:"sim,omitempty"`
+	Exec *ExecConfig `yaml:"exec,omitempty"`
+	GPU  *GPUConfig  `yaml:"gpu,omitempty"`
+}
+
+// Kind is "sim", "exec" or "gpu" ("" when none is set).
+func (e Engine) Kind() string {
+	switch {
+	case e.Sim != nil:
+		return "sim"
+	case e.Exec != nil:
+		return "exec"
+	case e.GPU != nil:
+		return "gpu"
+	}
+	return ""
+}
+
+// ExecConfig runs the user's own benchmark command once per cell.
+// Command elements and Env values are Go text/template strings over the
+// cell's parameters by name ({{.min_chunk_threshold}}) plus .Repeat, .Seed
+// and .OutputDir.
+type ExecConfig struct {
+	Workdir string            `yaml:"workdir,omitempty"`
+	Command []string          `yaml:"command"`
+	Env     map[string]string `yaml:"env,omitempty"`
+	// Outputs is a glob, relative to Workdir, of the folder where the
+	// command writes its plots when it does not take {{.OutputDir}}, e.g.
+	// "offline_inference_output/*/replica_0/plots".
+	Outputs string   `yaml:"outputs,omitempty"`
+	Timeout Duration `yaml:"timeout,omitempty"`
+}
+
+// Duration is a time.Duration written in YAML as "90s", "2h".
+type Duration struct{ time.Duration }
+
+// Param is one swept parameter and its values, in the order given.
+type Param struct {
+	Name   string
+	Values []float64
+}
+
+// Sweep is the ordered list of swept parameters. Several parameters form a
+// grid (their cartesian product). Order is the order in the YAML file.
+type Sweep []Param
+
+// Point assigns a value to each swept parameter, by name.
+type Point map[string]float64
+
+// Select configures the analysis.
+type Select struct {
+	// Aggregation is the headline aggregation across repeats: mean, median,
+	// p90 or max (all four are always reported).
+	Aggregation string `yaml:"aggregation,omitempty"`
+	// Presets are weight presets, evaluated side by side, in file order.
+	Presets []Preset `yaml:"-"`
+	// Margin is the practical-significance margin for verdicts (fraction,
+	// default 0.01).
+	Margin float64 `yaml:"margin,omitempty"`
+}
+
+// Preset is a named set of score weights.
+type Preset struct {
+	Name    string
+	Weights Weights
+}
+
+// Weights of the five ratios in the score (DESIGN §6).
+type Weights struct {
+	Request         float64 `yaml:"request" json:"request"`
+	Prefill         float64 `yaml:"prefill" json:"prefill"`
+	PrefillExecNorm float64 `yaml:"prefill_exec_norm" json:"prefill_exec_norm"`
+	RequestExecNorm float64 `yaml:"request_exec_norm" json:"request_exec_norm"`
+	Decode          float64 `yaml:"decode" json:"decode"`
+}
+
+// DefaultWeights are the old script's defaults.
+var DefaultWeights = Weights{Request: 0.35, Prefill: 0.35, PrefillExecNorm: 0.20, RequestExecNorm: 0.05, Decode: 0.05}
+
+// PromptWeight configures the prompt_weight derivation (DESIGN §7).
+type PromptWeight struct {
+	Stats []string `yaml:"stats,omitempty"` // subset of mean, median, p80
+}
+
+// Cell is one unit of work: a sweep point and a repeat.
+type Cell struct {
+	Point  Point
+	Repeat int   // 0-based
+	Seed   int64 // the cell's seed, derived from the spec seed and the repeat
+}
