@@ -1,0 +1,192 @@
+// Package legacy reads the folder tree that the old bash loop wrote,
+//
+//	threshold_output/<timestamp>/<threshold>/<metric>.csv
+//
+// (DESIGN §6): each timestamp folder is one repeat of the sweep, each integer
+// folder inside it one threshold value, and each threshold folder holds the
+// five metric CSVs of sarathi.Required. `lab select --root` analyses such a
+// tree directly and `lab import` turns it into an experiment in the store;
+// both walk it with Scan so they agree on what counts.
+package legacy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/schedlab/schedlab/lab/sarathi"
+)
+
+// Tree is a scanned legacy tree.
+type Tree struct {
+	// Root is the scanned folder, as given to Scan.
+	Root string
+	// Repeats are the timestamp folders, sorted by name (the old script's
+	// order; timestamps sort chronologically).
+	Repeats []Repeat
+	// Thresholds is the sorted union of the thresholds of every complete
+	// cell in the tree.
+	Thresholds []int
+	// Warnings name what was skipped and why (non-integer folders, duplicate
+	// thresholds, threshold folders missing a CSV, repeats without any
+	// complete threshold), sorted.
+	Warnings []string
+}
+
+// Repeat is one timestamp folder.
+type Repeat struct {
+	Name string // folder name, e.g. "20250101_120000"
+	Dir  string // Root/Name
+	// Cells are the complete threshold folders, sorted by threshold.
+	Cells []Cell
+}
+
+// Cell is one complete threshold folder of one repeat.
+type Cell struct {
+	Threshold int
+	Dir       string // the folder holding the CSVs
+	// Files maps each metric of sarathi.Required to its CSV path.
+	Files map[string]string
+}
+
+// Cell returns the cell of threshold t in r, or nil if r has none.
+func (r *Repeat) Cell(t int) *Cell {
+	i := sort.Search(len(r.Cells), func(i int) bool { return r.Cells[i].Threshold >= t })
+	if i < len(r.Cells) && r.Cells[i].Threshold == t {
+		return &r.Cells[i]
+	}
+	return nil
+}
+
+// ErrEmpty is wrapped by Scan's error for a tree that holds no complete
+// threshold folder at all.
+var ErrEmpty = errors.New("no complete threshold folder")
+
+// Scan walks root. It fails only when root cannot be read or holds no
+// complete <timestamp>/<threshold>/ folder (the error wraps ErrEmpty and
+// lists the warnings); anything else that does not fit the layout is skipped
+// and named in Tree.Warnings. Files directly under root or under a timestamp
+// folder are ignored silently (the old script did not look at them either).
+//
+// A threshold folder counts when its name parses as a base-10 integer
+// (strconv.Atoi: "7", "-1"; not "7.5" or "t7"); when two names parse to the
+// same value ("7" and "07") the first by name is kept. It is complete when
+// each of the five required CSVs exists as a regular file; their content is
+// checked later, by whoever reads them.
+func Scan(root string) (*Tree, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("legacy tree: %w", err)
+	}
+	t := &Tree{Root: root}
+	seen := map[int]bool{}
+	for _, e := range entries { // os.ReadDir sorts by name
+		if !isDir(root, e) {
+			continue
+		}
+		r := Repeat{Name: e.Name(), Dir: filepath.Join(root, e.Name())}
+		cells, warns, err := scanRepeat(r.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("legacy tree: %w", err)
+		}
+		t.Warnings = append(t.Warnings, warns...)
+		if len(cells) == 0 {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: no complete threshold folder, repeat skipped", r.Dir))
+			continue
+		}
+		r.Cells = cells
+		for _, c := range cells {
+			if !seen[c.Threshold] {
+				seen[c.Threshold] = true
+				t.Thresholds = append(t.Thresholds, c.Threshold)
+			}
+		}
+		t.Repeats = append(t.Repeats, r)
+	}
+	sort.Ints(t.Thresholds)
+	sort.Strings(t.Warnings)
+	if len(t.Repeats) == 0 {
+		msg := fmt.Sprintf("%s: %v: expected <timestamp>/<threshold>/ folders holding the five CSVs (%s, …)",
+			root, ErrEmpty, sarathi.FileName(sarathi.Required[0]))
+		for _, w := range t.Warnings {
+			msg += "\n  " + w
+		}
+		return t, &emptyError{msg: msg}
+	}
+	return t, nil
+}
+
+type emptyError struct{ msg string }
+
+func (e *emptyError) Error() string { return e.msg }
+func (e *emptyError) Unwrap() error { return ErrEmpty }
+
+func scanRepeat(dir string) ([]Cell, []string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cells []Cell
+	var warns []string
+	byValue := map[int]string{}
+	for _, e := range entries {
+		if !isDir(dir, e) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		th, err := strconv.Atoi(e.Name())
+		if err != nil {
+			warns = append(warns, fmt.Sprintf("%s: not an integer threshold folder, skipped", p))
+			continue
+		}
+		if prev, dup := byValue[th]; dup {
+			warns = append(warns, fmt.Sprintf("%s: threshold %d already read from %s, skipped", p, th, prev))
+			continue
+		}
+		byValue[th] = p
+		files := make(map[string]string, len(sarathi.Required))
+		var missing []string
+		for _, m := range sarathi.Required {
+			f := filepath.Join(p, sarathi.FileName(m))
+			if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
+				missing = append(missing, sarathi.FileName(m))
+				continue
+			}
+			files[m] = f
+		}
+		if len(missing) > 0 {
+			warns = append(warns, fmt.Sprintf("%s: missing %s, threshold skipped for this repeat", p, joinNames(missing)))
+			continue
+		}
+		cells = append(cells, Cell{Threshold: th, Dir: p, Files: files})
+	}
+	sort.Slice(cells, func(i, j int) bool { return cells[i].Threshold < cells[j].Threshold })
+	return cells, warns, nil
+}
+
+// isDir follows symbolic links, so a tree assembled with links reads like a
+// copied one.
+func isDir(parent string, e os.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(parent, e.Name()))
+	return err == nil && st.IsDir()
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
