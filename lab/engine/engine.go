@@ -36,3 +36,29 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string { return e.Reason }
+
+// RunEnv is what the runner hands an engine for one cell besides the cell
+// itself. It travels in the context so that the Engine interface stays the
+// same for every engine; an engine that has no use for a field ignores it.
+type RunEnv struct {
+	// CUDAVisibleDevices is the GPU slot the runner gave this cell ("" when
+	// the runner manages no GPUs: the engine inherits the environment).
+	CUDAVisibleDevices string
+	// LockDir is a folder shared by every process that uses the same store
+	// (root/locks on a shared filesystem for a cluster), where an engine may
+	// keep lock files that must hold across processes and hosts.
+	LockDir string
+}
+
+type runEnvKey struct{}
+
+// WithRunEnv returns ctx carrying env.
+func WithRunEnv(ctx context.Context, env RunEnv) context.Context {
+	return context.WithValue(ctx, runEnvKey{}, env)
+}
+
+// RunEnvFrom returns the RunEnv in ctx (the zero value when there is none).
+func RunEnvFrom(ctx context.Context) RunEnv {
+	env, _ := ctx.Value(runEnvKey{}).(RunEnv)
+	return env
+}
