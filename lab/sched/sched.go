@@ -1,0 +1,412 @@
+package sched
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Option adjusts a Simulate call.
+type Option func(*options)
+
+type options struct {
+	ctx context.Context
+}
+
+// WithContext makes Simulate stop with ctx's error when ctx is cancelled
+// (checked before every iteration).
+func WithContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
+
+type seqState uint8
+
+const (
+	statePending seqState = iota // not arrived yet
+	stateWaiting
+	stateRunning
+	stateFinished
+	stateIgnored
+)
+
+// seq is the scheduler's state of one request.
+type seq struct {
+	arrival float64
+	// prompt is the current prompt: the original one plus the tokens
+	// generated before each recompute preemption.
+	prompt int
+	// target is the number of output tokens to produce (after caps).
+	target int
+	// generated counts output tokens over all attempts; genAttempt those
+	// of the current attempt (they sit after prompt in the sequence).
+	generated, genAttempt int
+	// prefilled is how much of prompt the current attempt has processed.
+	prefilled int
+	blocks    int
+	state     seqState
+	scheduled bool
+	// key orders sequences under the policy (higher first); see doc.go.
+	key float64
+}
+
+// scheduler holds the state of one run.
+type scheduler struct {
+	cfg   Config
+	seqs  []seq
+	trace *Trace
+
+	order   []int // request indices sorted by arrival (stable)
+	next    int   // next index into order not yet arrived
+	waiting []int // queue, front first
+	running []int
+	keys    []float64
+	free    int // free KV blocks
+	now     float64
+
+	batch   Batch
+	inBatch []int // sequences in the batch (for exec time and stamping)
+	// scratch buffers reused by form
+	kept, prefills []int
+}
+
+// Simulate runs reqs through the scheduler with ex timing each batch, and
+// returns every request's timeline and the per-iteration log. Requests may
+// be in any order; Seq numbers in batches are indices into reqs.
+func Simulate(cfg Config, reqs []Request, ex Executor, opts ...Option) (*Trace, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scheduler config: %w", err)
+	}
+	o := options{ctx: context.Background()}
+	for _, f := range opts {
+		f(&o)
+	}
+	s := &scheduler{cfg: cfg, free: cfg.NumBlocks}
+	if err := s.init(reqs); err != nil {
+		return nil, err
+	}
+	for iter := 0; ; iter++ {
+		if err := o.ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.admitArrivals()
+		s.form()
+		if s.batch.Empty() {
+			if len(s.running) > 0 || s.waitingLen() > 0 {
+				return nil, fmt.Errorf("scheduler stuck at t=%gs: %d running, %d waiting and nothing schedulable (internal error)", s.now, len(s.running), s.waitingLen())
+			}
+			if s.next == len(s.order) {
+				break
+			}
+			s.now = math.Max(s.now, s.seqs[s.order[s.next]].arrival)
+			continue
+		}
+		d, err := ex.Execute(&s.batch)
+		if err != nil {
+			return nil, fmt.Errorf("iteration %d at t=%gs: %w", len(s.trace.Iterations), s.now, err)
+		}
+		if math.IsNaN(d) || math.IsInf(d, 0) || d < 0 {
+			return nil, fmt.Errorf("iteration %d: executor returned %v seconds, expected a finite duration ≥ 0", len(s.trace.Iterations), d)
+		}
+		s.complete(d)
+	}
+	s.trace.End = s.now
+	return s.trace, nil
+}
+
+func (s *scheduler) init(reqs []Request) error {
+	n := len(reqs)
+	s.seqs = make([]seq, n)
+	s.trace = &Trace{Requests: make([]RequestTrace, n)}
+	maxKV := s.cfg.NumBlocks * s.cfg.BlockSize
+	for i, r := range reqs {
+		if r.PromptTokens < 1 || r.OutputTokens < 1 {
+			return fmt.Errorf("request %d (id %d): prompt %d and output %d tokens, expected both ≥ 1", i, r.ID, r.PromptTokens, r.OutputTokens)
+		}
+		if math.IsNaN(r.Arrival) || math.IsInf(r.Arrival, 0) || r.Arrival < 0 {
+			return fmt.Errorf("request %d (id %d): arrival %v, expected a finite time ≥ 0", i, r.ID, r.Arrival)
+		}
+		rt := &s.trace.Requests[i]
+		rt.ID, rt.Arrival, rt.PromptTokens = r.ID, r.Arrival, r.PromptTokens
+		sq := &s.seqs[i]
+		sq.arrival, sq.prompt, sq.target = r.Arrival, r.PromptTokens, r.OutputTokens
+		if r.PromptTokens > s.cfg.MaxModelLen || blocksFor(r.PromptTokens+1, s.cfg.BlockSize) > s.cfg.NumBlocks {
+			// vLLM/Sarathi finish these as "ignored": they never run.
+			sq.state = stateIgnored
+			rt.Ignored = true
+			s.trace.Ignored++
+			continue
+		}
+		// Cap the output so the sequence fits the model's length and, alone,
+		// the KV cache (the last token is never written to it).
+		sq.target = min(sq.target, s.cfg.MaxModelLen-r.PromptTokens, maxKV-r.PromptTokens+1)
+		sq.target = max(sq.target, 1)
+		rt.TokenTimes = make([]float64, 0, sq.target)
+	}
+	s.order = make([]int, 0, n)
+	for i := range s.seqs {
+		if s.seqs[i].state != stateIgnored {
+			s.order = append(s.order, i)
+		}
+	}
+	sort.SliceStable(s.order, func(a, b int) bool {
+		return s.seqs[s.order[a]].arrival < s.seqs[s.order[b]].arrival
+	})
+	s.running = make([]int, 0, s.cfg.MaxNumSeqs)
+	s.keys = make([]float64, 0, s.cfg.MaxNumSeqs)
+	return nil
+}
+
+func blocksFor(tokens, blockSize int) int { return (tokens + blockSize - 1) / blockSize }
+
+// key computes sq's policy key (higher runs first).
+func (s *scheduler) key(sq *seq) float64 {
+	switch s.cfg.Policy {
+	case SPF:
+		return -float64(sq.prompt)
+	case SRTF:
+		return -float64(sq.prompt - sq.prefilled)
+	case Aging:
+		// priority − time_weight·now: the same order as
+		// time_weight·(now−arrival) + prompt_weight·remaining.
+		return s.cfg.PromptWeight*float64(sq.prompt-sq.prefilled) - s.cfg.TimeWeight*sq.arrival
+	default: // FCFS
+		return -sq.arrival
+	}
+}
+
+// before reports whether sequence a runs before b: higher key, then earlier
+// arrival, then lower index.
+func (s *scheduler) before(a, b int) bool {
+	sa, sb := &s.seqs[a], &s.seqs[b]
+	if sa.key != sb.key {
+		return sa.key > sb.key
+	}
+	if sa.arrival != sb.arrival {
+		return sa.arrival < sb.arrival
+	}
+	return a < b
+}
+
+func (s *scheduler) waitingLen() int { return len(s.waiting) }
+
+// admitArrivals moves requests that have arrived by now into the waiting
+// queue (in arrival order, or by policy with OrderWaiting).
+func (s *scheduler) admitArrivals() {
+	for s.next < len(s.order) {
+		i := s.order[s.next]
+		if s.seqs[i].arrival > s.now {
+			break
+		}
+		s.next++
+		s.seqs[i].state = stateWaiting
+		if s.cfg.OrderWaiting {
+			s.insertOrdered(i)
+		} else {
+			s.waiting = append(s.waiting, i)
+		}
+	}
+}
+
+// insertOrdered inserts i into the waiting queue in policy order. Every
+// policy's key is constant while a request waits, so the queue stays sorted.
+func (s *scheduler) insertOrdered(i int) {
+	s.seqs[i].key = s.key(&s.seqs[i])
+	pos := sort.Search(len(s.waiting), func(k int) bool { return s.before(i, s.waiting[k]) })
+	s.waiting = append(s.waiting, 0)
+	copy(s.waiting[pos+1:], s.waiting[pos:])
+	s.waiting[pos] = i
+}
+
+// preempt frees i's blocks and sends it back to the waiting queue for
+// recompute.
+func (s *scheduler) preempt(i int) {
+	sq := &s.seqs[i]
+	s.free += sq.blocks
+	sq.blocks = 0
+	sq.prompt += sq.genAttempt
+	sq.genAttempt = 0
+	sq.prefilled = 0
+	sq.state = stateWaiting
+	s.trace.Requests[i].Preemptions++
+	s.trace.Preemptions++
+	s.batch.Preempted = append(s.batch.Preempted, i)
+	if s.cfg.OrderWaiting {
+		s.insertOrdered(i)
+		return
+	}
+	s.waiting = append(s.waiting, 0)
+	copy(s.waiting[1:], s.waiting)
+	s.waiting[0] = i
+}
+
+// sortRunning orders the running list by the policy (insertion sort: the
+// order changes little between iterations).
+func (s *scheduler) sortRunning() {
+	r := s.running
+	for _, i := range r {
+		s.seqs[i].key = s.key(&s.seqs[i])
+	}
+	for a := 1; a < len(r); a++ {
+		x := r[a]
+		b := a - 1
+		for b >= 0 && s.before(x, r[b]) {
+			r[b+1] = r[b]
+			b--
+		}
+		r[b+1] = x
+	}
+}
+
+// form builds this iteration's batch (steps 2–5 of the package doc).
+func (s *scheduler) form() {
+	b := &s.batch
+	b.Prefills, b.Decodes, b.Preempted, b.Finished = b.Prefills[:0], b.Decodes[:0], b.Preempted[:0], b.Finished[:0]
+	s.inBatch = s.inBatch[:0]
+	s.sortRunning()
+	budget := s.cfg.ChunkSize
+	bs := s.cfg.BlockSize
+
+	// Decodes, in priority order; the list is consumed from the front and
+	// victims are taken from its back, as Sarathi does.
+	pending := s.running
+	kept := s.kept[:0]
+	prefills := s.prefills[:0]
+	for len(pending) > 0 {
+		i := pending[0]
+		pending = pending[1:]
+		sq := &s.seqs[i]
+		if sq.prefilled < sq.prompt {
+			prefills = append(prefills, i)
+			continue
+		}
+		need := blocksFor(sq.prompt+sq.genAttempt, bs) - sq.blocks
+		selfPreempted := false
+		for need > s.free {
+			if len(pending) > 0 {
+				v := pending[len(pending)-1]
+				pending = pending[:len(pending)-1]
+				s.preempt(v)
+				continue
+			}
+			s.preempt(i)
+			selfPreempted = true
+			break
+		}
+		if selfPreempted {
+			continue
+		}
+		s.free -= need
+		sq.blocks += need
+		b.Decodes = append(b.Decodes, Decode{Seq: i, Cached: sq.prompt + sq.genAttempt - 1})
+		s.inBatch = append(s.inBatch, i)
+		if sq.generated+1 == sq.target {
+			b.Finished = append(b.Finished, i)
+		}
+		kept = append(kept, i)
+		budget--
+	}
+	budget = max(budget, 0)
+
+	// Chunks for running prefills, in priority order.
+	for _, i := range prefills {
+		kept = append(kept, i)
+		if budget == 0 || budget < s.cfg.MinChunkThreshold {
+			continue
+		}
+		sq := &s.seqs[i]
+		q := min(sq.prompt-sq.prefilled, budget)
+		s.addChunk(i, q)
+		budget -= q
+	}
+
+	// Admissions from the waiting queue.
+	for len(s.waiting) > 0 {
+		if len(kept) >= s.cfg.MaxNumSeqs || budget < max(1, s.cfg.MinChunkThreshold) {
+			break
+		}
+		i := s.waiting[0]
+		sq := &s.seqs[i]
+		need := blocksFor(sq.prompt, bs)
+		if need > s.free {
+			break
+		}
+		s.waiting = s.waiting[1:]
+		s.free -= need
+		sq.blocks = need
+		sq.state = stateRunning
+		kept = append(kept, i)
+		q := min(sq.prompt, budget)
+		s.addChunk(i, q)
+		budget -= q
+	}
+	s.running = append(s.running[:0], kept...)
+	s.kept, s.prefills = kept, prefills
+}
+
+func (s *scheduler) addChunk(i, q int) {
+	sq := &s.seqs[i]
+	s.batch.Prefills = append(s.batch.Prefills, Chunk{Seq: i, NewTokens: q, Cached: sq.prefilled})
+	s.inBatch = append(s.inBatch, i)
+	if sq.prefilled+q == sq.prompt && sq.generated+1 == sq.target {
+		s.batch.Finished = append(s.batch.Finished, i)
+	}
+}
+
+// complete advances the clock by d and applies the batch's effects.
+func (s *scheduler) complete(d float64) {
+	start := s.now
+	end := start + d
+	s.now = end
+	b := &s.batch
+	for _, i := range s.inBatch {
+		rt := &s.trace.Requests[i]
+		if sq := &s.seqs[i]; !sq.scheduled {
+			sq.scheduled = true
+			rt.Scheduled = start
+		}
+		rt.ExecTime += d
+	}
+	prefillTokens := 0
+	for _, c := range b.Prefills {
+		prefillTokens += c.NewTokens
+		sq := &s.seqs[c.Seq]
+		sq.prefilled += c.NewTokens
+		if sq.prefilled == sq.prompt {
+			s.trace.Requests[c.Seq].PrefillDone = end
+			s.token(c.Seq, end)
+		}
+	}
+	for _, dc := range b.Decodes {
+		s.token(dc.Seq, end)
+	}
+	if len(b.Finished) > 0 {
+		kept := s.running[:0]
+		for _, i := range s.running {
+			if s.seqs[i].state == stateRunning {
+				kept = append(kept, i)
+			}
+		}
+		s.running = kept
+	}
+	s.trace.Iterations = append(s.trace.Iterations, Iteration{
+		Start: start, Duration: d,
+		PrefillChunks: len(b.Prefills), PrefillTokens: prefillTokens, Decodes: len(b.Decodes),
+		Tokens: prefillTokens + len(b.Decodes), Preempted: len(b.Preempted), Finished: len(b.Finished),
+		Running: len(s.running), Waiting: len(s.waiting),
+	})
+}
+
+// token records an output token of sequence i produced at t.
+func (s *scheduler) token(i int, t float64) {
+	sq := &s.seqs[i]
+	sq.generated++
+	sq.genAttempt++
+	rt := &s.trace.Requests[i]
+	rt.TokenTimes = append(rt.TokenTimes, t)
+	rt.OutputTokens = sq.generated
+	if sq.generated == sq.target {
+		sq.state = stateFinished
+		s.free += sq.blocks
+		sq.blocks = 0
+		rt.Completed = t
+	}
+}
