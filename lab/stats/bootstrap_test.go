@@ -1,0 +1,156 @@
+package stats
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestBootstrapConstant(t *testing.T) {
+	for _, m := range []Method{BCa, Percentile} {
+		iv, err := BootstrapCI([]float64{0.25, 0.25, 0.25}, Mean, 500, 0.95, m, NewRand(1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if iv.Point != 0.25 || iv.Lo != 0.25 || iv.Hi != 0.25 {
+			t.Errorf("%s: constant data gave %+v, want [0.25, 0.25]", m, iv)
+		}
+	}
+}
+
+func TestBootstrapDeterministic(t *testing.T) {
+	x := []float64{0.011, -0.023, 0.031, 0.057, -0.013, 0.002, 0.0171, -0.0049, 0.029, 0.0083, -0.0301, 0.0127}
+	a, err := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(42, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(42, 3))
+	c, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(43, 3))
+	if a != b {
+		t.Errorf("same seed: %+v vs %+v", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds gave identical intervals %+v", a)
+	}
+	if !(a.Lo <= a.Point && a.Point <= a.Hi) {
+		t.Errorf("interval %+v does not contain its point", a)
+	}
+}
+
+// TestBootstrapCoverage: for the mean of 20 normal values the 95%
+// intervals cover the true mean in about 95% of seeded data sets (the
+// bootstrap runs a little narrow at n = 20; BCa and percentile both land
+// near 93%). 300 trials; ±3 binomial sd around 0.94 plus slack.
+func TestBootstrapCoverage(t *testing.T) {
+	const trials = 300
+	for _, m := range []Method{BCa, Percentile} {
+		rng := NewRand(7, 0)
+		var cover int
+		x := make([]float64, 20)
+		for trial := range trials {
+			for i := range x {
+				x[i] = 1 + rng.NormFloat64()
+			}
+			iv, err := BootstrapCI(x, Mean, 1000, 0.95, m, NewRand(8, uint64(trial)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if iv.Lo <= 1 && 1 <= iv.Hi {
+				cover++
+			}
+		}
+		rate := float64(cover) / trials
+		if rate < 0.88 || rate > 0.99 {
+			t.Errorf("%s: coverage %.3f, want about 0.94", m, rate)
+		}
+	}
+}
+
+// TestBootstrapSkew: for right-skewed data the mean's BCa interval sits to
+// the right of the percentile interval (positive acceleration), the
+// correction BCa exists for.
+func TestBootstrapSkew(t *testing.T) {
+	x := []float64{0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.8, 1.5, 3, 6}
+	p, _ := BootstrapCI(x, Mean, 4000, 0.9, Percentile, NewRand(1, 1))
+	b, _ := BootstrapCI(x, Mean, 4000, 0.9, BCa, NewRand(1, 1))
+	if !(b.Lo > p.Lo && b.Hi > p.Hi) {
+		t.Errorf("BCa %+v not right of percentile %+v for right-skewed data", b, p)
+	}
+}
+
+// TestAccelerationHand: x = {1, 2, 6}; leave-one-out means 4, 3.5, 1.5
+// (mean 3); deviations −1, −0.5, 1.5; a = 2.25 / (6·3.5^1.5).
+func TestAccelerationHand(t *testing.T) {
+	got := acceleration([]float64{1, 2, 6}, Mean)
+	want := 2.25 / (6 * math.Pow(3.5, 1.5))
+	if math.Abs(got-want) > 1e-15 {
+		t.Errorf("a = %v, want %v", got, want)
+	}
+	if a := acceleration([]float64{3, 3, 3}, Mean); a != 0 {
+		t.Errorf("constant data: a = %v, want 0", a)
+	}
+}
+
+func TestBiasCorrectionHand(t *testing.T) {
+	boot := []float64{1, 2, 3, 4}
+	if z := biasCorrection(boot, 2.5); math.Abs(z) > 1e-15 {
+		t.Errorf("z0 = %v, want 0 (half below)", z)
+	}
+	// 1 below, 1 tie: share (1 + 0.5)/4 = 0.375 → Φ⁻¹(0.375).
+	if z, want := biasCorrection(boot, 2), stdNormal.Quantile(0.375); math.Abs(z-want) > 1e-15 {
+		t.Errorf("z0 = %v, want %v", z, want)
+	}
+	// Nothing below: share clamped to 1/(2B) = 0.125, not −∞.
+	if z, want := biasCorrection(boot, 0), stdNormal.Quantile(0.125); z != want {
+		t.Errorf("z0 = %v, want %v", z, want)
+	}
+	if l := bcaLevel(0.025, 0, 0); math.Abs(l-0.025) > 1e-15 {
+		t.Errorf("bcaLevel without correction = %v, want 0.025", l)
+	}
+}
+
+func TestQuantileSorted(t *testing.T) {
+	x := []float64{1, 2, 4, 8}
+	for _, tc := range []struct{ q, want float64 }{{0, 1}, {1, 8}, {0.5, 3}, {0.9, 6.8}, {-1, 1}, {2, 8}} {
+		if got := quantileSorted(x, tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("quantile(%v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestBootstrapErrors(t *testing.T) {
+	rng := NewRand(1, 1)
+	cases := []struct {
+		x     []float64
+		level float64
+		m     Method
+	}{
+		{[]float64{1}, 0.95, BCa},
+		{[]float64{1, 2}, 1, BCa},
+		{[]float64{1, 2}, 0.95, "student"},
+		{[]float64{1, math.NaN()}, 0.95, BCa},
+	}
+	for _, c := range cases {
+		if _, err := BootstrapCI(c.x, Mean, 10, c.level, c.m, rng); err == nil {
+			t.Errorf("BootstrapCI(%v, %v, %q): want an error", c.x, c.level, c.m)
+		}
+	}
+	if _, err := BootstrapCI([]float64{1, 2}, Mean, 10, 0.95, BCa, nil); err == nil {
+		t.Error("want an error without a generator")
+	}
+}
+
+// TestBootstrapStatMayReorder: a stat that sorts its input in place (a
+// median) must not disturb the caller's data.
+func TestBootstrapStatMayReorder(t *testing.T) {
+	x := []float64{3, 1, 2, 5, 4}
+	orig := slices.Clone(x)
+	median := func(v []float64) float64 { slices.Sort(v); return quantileSorted(v, 0.5) }
+	iv, err := BootstrapCI(x, median, 200, 0.9, BCa, NewRand(1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x, orig) || iv.Point != 3 {
+		t.Errorf("x = %v (want %v), point %v (want 3)", x, orig, iv.Point)
+	}
+}
