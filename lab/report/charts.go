@@ -1,0 +1,308 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// The chart builders below take plain numbers (already computed by
+// lab/analysis) and return a chart whose option JSON go-echarts built. They
+// round every plotted number to plotDigits significant digits: enough to
+// read any chart, and it keeps the page small. NaN means "no value here"
+// (a point a repeat lacks) and becomes echarts' "-" (a gap).
+
+const plotDigits = 6
+
+// palette is echarts' default palette (also go-echarts'), listed so that
+// series colours are stable and the same repeat has the same colour in
+// every chart.
+var palette = []string{
+	"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de",
+	"#3ba272", "#fc8452", "#9a60b4", "#ea7ccc",
+}
+
+// round rounds v to plotDigits significant digits; NaN and ±Inf become
+// nil (JSON null would break echarts; callers map nil to "-").
+func round(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', plotDigits, 64), 64)
+	return r
+}
+
+// cell returns the value for a category-axis series: the rounded number or
+// "-" for a gap.
+func cell(v float64) any {
+	if r := round(v); r != nil {
+		return r
+	}
+	return "-"
+}
+
+// rectChart is what the go-echarts rectangular charts share.
+type rectChart interface {
+	Validate()
+	JSON() map[string]any
+}
+
+// optionOf turns a go-echarts chart into a plain option map. go-echarts
+// marks JavaScript functions with "__f__" strings; the report uses none, and
+// this checks that none slipped in, because they would not survive
+// encoding/json.
+func optionOf(c rectChart) map[string]any {
+	c.Validate()
+	m := c.JSON()
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("report: chart option does not encode: %v", err)) // a bug in a builder
+	}
+	if bytes.Contains(b, []byte("__f__")) {
+		panic("report: chart option holds a JavaScript function") // a bug in a builder
+	}
+	return m
+}
+
+// frame is the look every chart shares: a title with a subtitle, a legend
+// under it that scrolls when it is long, axis names with units, a tooltip,
+// no animation (the page shows final pictures; screenshots are stable).
+type frame struct {
+	Title, Subtitle string
+	XName, YName    string
+	// YMin, when set, fixes the y-axis minimum (e.g. 0); otherwise the axis
+	// scales to the data.
+	YMin any
+	// Legend shows the legend (charts with one series need none).
+	Legend bool
+	// Zoom adds a slider under the x axis (long sweeps).
+	Zoom bool
+	// ValueX makes the x axis numeric instead of categories.
+	ValueX bool
+}
+
+func (f frame) globals() []charts.GlobalOpts {
+	top := "62"
+	if f.Subtitle == "" {
+		top = "40"
+	}
+	g := []charts.GlobalOpts{
+		charts.WithTitleOpts(opts.Title{Title: f.Title, Subtitle: f.Subtitle, Left: "center"}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(f.Legend), Type: "scroll", Top: top, Left: "center"}),
+		charts.WithAnimation(false),
+		charts.WithGridOpts(opts.Grid{Left: "64", Right: "40", Top: gridTop(f), Bottom: gridBottom(f), ContainLabel: opts.Bool(true)}),
+	}
+	x := opts.XAxis{Name: f.XName, NameLocation: "middle", NameGap: 30}
+	if f.ValueX {
+		x.Type = "value"
+		x.Scale = opts.Bool(true)
+	} else {
+		x.Type = "category"
+	}
+	y := opts.YAxis{Name: f.YName, NameLocation: "middle", NameGap: 56, Type: "value", Scale: opts.Bool(f.YMin == nil)}
+	if f.YMin != nil {
+		y.Min = f.YMin
+	}
+	g = append(g, charts.WithXAxisOpts(x), charts.WithYAxisOpts(y))
+	if f.Zoom {
+		g = append(g, charts.WithDataZoomOpts(
+			opts.DataZoom{Type: "slider", XAxisIndex: []int{0}, Start: 0, End: 100},
+			opts.DataZoom{Type: "inside", XAxisIndex: []int{0}, Start: 0, End: 100},
+		))
+	}
+	return g
+}
+
+func gridTop(f frame) string {
+	switch {
+	case f.Legend && f.Subtitle != "":
+		return "96"
+	case f.Legend || f.Subtitle != "":
+		return "74"
+	}
+	return "50"
+}
+
+func gridBottom(f frame) string {
+	if f.Zoom {
+		return "64"
+	}
+	return "34"
+}
+
+// heightFor is the container height of a chart with a frame f.
+func heightFor(f frame) int {
+	h := 380
+	if f.Legend && f.Subtitle != "" {
+		h += 20
+	}
+	if f.Zoom {
+		h += 30
+	}
+	return h
+}
+
+// lineSeries is one line over the category axis; NaN is a gap.
+type lineSeries struct {
+	Name   string
+	Y      []float64
+	Color  string
+	Dashed bool
+	Width  float32
+	// Marks are labelled points on the line (e.g. each score's minimum).
+	Marks []mark
+	// HLines are horizontal reference lines (e.g. the baseline at 1.0).
+	HLines []hline
+	// VLines are vertical reference lines on a value x axis.
+	VLines []vline
+	// Symbol "none" hides the points.
+	Symbol string
+}
+
+type mark struct {
+	Label string
+	X     string // the category
+	Y     float64
+}
+
+type hline struct {
+	Label string
+	Y     float64
+}
+
+type vline struct {
+	Label string
+	X     float64
+	Color string
+}
+
+// lineChart draws series over the category axis labels.
+func lineChart(id string, f frame, labels []string, series []lineSeries) *chart {
+	c := charts.NewLine()
+	c.SetGlobalOptions(f.globals()...)
+	c.SetXAxis(labels)
+	for i, s := range series {
+		data := make([]opts.LineData, len(s.Y))
+		for j, v := range s.Y {
+			data[j] = opts.LineData{Value: cell(v)}
+		}
+		c.AddSeries(s.Name, data, lineOpts(i, s)...)
+	}
+	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
+}
+
+// xyLineChart draws series of (x, y) pairs on a numeric x axis.
+func xyLineChart(id string, f frame, xs [][]float64, series []lineSeries) *chart {
+	f.ValueX = true
+	c := charts.NewLine()
+	c.SetGlobalOptions(f.globals()...)
+	for i, s := range series {
+		data := make([]opts.LineData, 0, len(s.Y))
+		for j, v := range s.Y {
+			x := round(xs[i][j])
+			y := round(v)
+			if x == nil || y == nil {
+				continue
+			}
+			data = append(data, opts.LineData{Value: []any{x, y}})
+		}
+		c.AddSeries(s.Name, data, lineOpts(i, s)...)
+	}
+	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
+}
+
+func lineOpts(i int, s lineSeries) []charts.SeriesOpts {
+	color := s.Color
+	if color == "" {
+		color = palette[i%len(palette)]
+	}
+	width := s.Width
+	if width == 0 {
+		width = 2
+	}
+	ls := opts.LineStyle{Color: color, Width: width}
+	if s.Dashed {
+		ls.Type = "dashed"
+	}
+	o := []charts.SeriesOpts{
+		charts.WithLineStyleOpts(ls),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: color}),
+		charts.WithLineChartOpts(opts.LineChart{Symbol: s.Symbol, ConnectNulls: opts.Bool(false)}),
+	}
+	if len(s.Marks) > 0 {
+		items := make([]opts.MarkPointNameCoordItem, len(s.Marks))
+		for k, m := range s.Marks {
+			items[k] = opts.MarkPointNameCoordItem{
+				Name:       m.Label,
+				Coordinate: []any{m.X, round(m.Y)},
+				Value:      m.Label,
+				Symbol:     "pin",
+				SymbolSize: 46,
+				ItemStyle:  &opts.ItemStyle{Color: color},
+				Label:      &opts.Label{Show: opts.Bool(true), Formatter: "{b}", FontSize: 10},
+			}
+		}
+		o = append(o, charts.WithMarkPointNameCoordItemOpts(items...))
+	}
+	if len(s.HLines) > 0 || len(s.VLines) > 0 {
+		var items []opts.MarkLineNameYAxisItem
+		for _, h := range s.HLines {
+			items = append(items, opts.MarkLineNameYAxisItem{Name: h.Label, YAxis: round(h.Y)})
+		}
+		if len(items) > 0 {
+			o = append(o, charts.WithMarkLineNameYAxisItemOpts(items...))
+		}
+		var xitems []opts.MarkLineNameXAxisItem
+		for _, v := range s.VLines {
+			xitems = append(xitems, opts.MarkLineNameXAxisItem{Name: v.Label, XAxis: round(v.X)})
+		}
+		if len(xitems) > 0 {
+			o = append(o, charts.WithMarkLineNameXAxisItemOpts(xitems...))
+		}
+		o = append(o, charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
+			Symbol:    []string{"none", "none"},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"},
+			LineStyle: &opts.LineStyle{Color: "#59636e", Type: "dashed", Width: 1},
+		}))
+	}
+	return o
+}
+
+// boxChart draws, per category, a box of the given five numbers (min, Q1,
+// median, Q3, max) and the individual values as dots on top, so that a box
+// over three repeats is not mistaken for a distribution of many.
+func boxChart(id string, f frame, labels []string, boxes [][5]float64, dots [][]float64, dotNames []string) *chart {
+	b := charts.NewBoxPlot()
+	b.SetGlobalOptions(f.globals()...)
+	b.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
+	b.SetXAxis(labels)
+	data := make([]opts.BoxPlotData, len(boxes))
+	for i, bx := range boxes {
+		if math.IsNaN(bx[0]) {
+			data[i] = opts.BoxPlotData{Value: []any{}}
+			continue
+		}
+		data[i] = opts.BoxPlotData{Value: []any{round(bx[0]), round(bx[1]), round(bx[2]), round(bx[3]), round(bx[4])}}
+	}
+	b.AddSeries("spread over repeats", data,
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#ddf4ff", BorderColor: "#0969da"}))
+	for r, ys := range dots {
+		pts := make([]opts.ScatterData, 0, len(ys))
+		for i, v := range ys {
+			if y := round(v); y != nil {
+				pts = append(pts, opts.ScatterData{Value: []any{labels[i], y}, SymbolSize: 7})
+			}
+		}
+		s := charts.NewScatter()
+		s.SetXAxis(labels)
+		s.AddSeries(dotNames[r], pts, charts.WithItemStyleOpts(opts.ItemStyle{Color: palette[r%len(palette)], Opacity: opts.Float(0.8)}))
+		b.Overlap(s)
+	}
+	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
+}
