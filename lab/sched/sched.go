@@ -378,6 +378,7 @@ func (s *scheduler) complete(d float64) {
 	for _, dc := range b.Decodes {
 		s.token(dc.Seq, end)
 	}
+	running := len(s.running)
 	if len(b.Finished) > 0 {
 		kept := s.running[:0]
 		for _, i := range s.running {
@@ -391,7 +392,7 @@ func (s *scheduler) complete(d float64) {
 		Start: start, Duration: d,
 		PrefillChunks: len(b.Prefills), PrefillTokens: prefillTokens, Decodes: len(b.Decodes),
 		Tokens: prefillTokens + len(b.Decodes), Preempted: len(b.Preempted), Finished: len(b.Finished),
-		Running: len(s.running), Waiting: len(s.waiting),
+		Running: running, Waiting: len(s.waiting),
 	})
 }
 

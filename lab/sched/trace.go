@@ -93,7 +93,8 @@ type Iteration struct {
 	PrefillChunks, PrefillTokens, Decodes, Tokens int
 	// Preempted sequences while forming the batch; Finished after it.
 	Preempted, Finished int
-	// Running and Waiting after the batch was formed (waiting: arrived only).
+	// Running and Waiting when the batch was formed (finished ones still
+	// count as running; waiting: arrived only).
 	Running, Waiting int
 }
 
