@@ -1,0 +1,390 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+	"text/template/parse"
+)
+
+// FieldError is a problem in one engine's configuration. Field is the
+// dotted YAML path relative to the engine's block ("scheduler.chunk_size",
+// "command[2]"; "" for the block itself); the spec package turns it into
+// file:line:col.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+// Extension hooks for the sim and gpu configurations. sim.go and gpu.go
+// (owned by the simulator and GPU work) may define, on *SimConfig or
+// *GPUConfig:
+//
+//	// validate reports engine-specific problems; params are the swept
+//	// parameter names. field is relative to the engine block.
+//	func (c *SimConfig) validate(params []string, report func(field, msg string))
+//
+//	// sweepable lists the parameter names this engine lets a sweep set
+//	// (default: the numeric fields of scheduler).
+//	func (c *SimConfig) sweepable() []string
+//
+// Both are optional and found through these interfaces, so the files can
+// add them at any time without touching this one.
+type (
+	engineValidator interface {
+		validate(params []string, report func(field, msg string))
+	}
+	engineSweepable interface{ sweepable() []string }
+)
+
+var (
+	schedPolicies    = []string{"fcfs", "spf", "srtf", "aging"}
+	arrivalProcesses = []string{"", "offline", "poisson", "trace"}
+	distKinds        = []string{"fixed", "uniform", "lognormal"}
+	envNameRE        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+func validateEngine(s *Spec, d *decoder, report reportFunc) {
+	e := s.Engine
+	n := 0
+	for _, set := range []bool{e.Sim != nil, e.Exec != nil, e.GPU != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		report("$.engine", "required: exactly one of sim, exec or gpu")
+		return
+	case n > 1:
+		report("$.engine", "exactly one of sim, exec or gpu may be given, found %d", n)
+		return
+	}
+	params := s.ParamNames()
+	var errs []FieldError
+	kind := e.Kind()
+	switch kind {
+	case "sim":
+		errs = e.Sim.Validate(params)
+	case "exec":
+		errs = e.Exec.Validate(s.Sweep)
+	case "gpu":
+		errs = e.GPU.Validate(params)
+	}
+	for _, fe := range errs {
+		p := "$.engine." + kind
+		if fe.Field != "" {
+			if strings.HasPrefix(fe.Field, "[") {
+				p += fe.Field
+			} else {
+				p += "." + fe.Field
+			}
+		}
+		d.errorf(d.at(p), "%s: %s", fieldName(p), fe.Msg)
+	}
+}
+
+// Validate checks the generic parts of the simulator configuration (the
+// scheduler and the workload) and then calls the simulator's own validate
+// hook when sim.go defines one.
+func (c *SimConfig) Validate(params []string) []FieldError {
+	var errs []FieldError
+	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
+	validateScheduler(c.Scheduler, "scheduler.", add)
+	validateWorkload(c.Workload, "workload.", add)
+	validateSwept(c, params, add)
+	if v, ok := any(c).(engineValidator); ok {
+		v.validate(params, add)
+	}
+	return errs
+}
+
+// Validate checks the generic parts of the gpu engine's configuration and
+// then calls gpu.go's validate hook when there is one.
+func (c *GPUConfig) Validate(params []string) []FieldError {
+	var errs []FieldError
+	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
+	validateScheduler(c.Scheduler, "scheduler.", add)
+	validateWorkload(c.Workload, "workload.", add)
+	validateSwept(c, params, add)
+	if v, ok := any(c).(engineValidator); ok {
+		v.validate(params, add)
+	}
+	return errs
+}
+
+// validateSwept rejects swept parameters that the engine would ignore: a
+// sweep over a name the simulator does not read would silently give the
+// same result for every value.
+func validateSwept(c any, params []string, add func(field, msg string)) {
+	allowed := schedulerNumericFields()
+	if sw, ok := c.(engineSweepable); ok {
+		allowed = sw.sweepable()
+	}
+	for _, p := range params {
+		if !slices.Contains(allowed, p) {
+			add("", fmt.Sprintf("cannot sweep %q: this engine does not read it; sweepable parameters: %s", p, strings.Join(allowed, ", ")))
+		}
+	}
+}
+
+// schedulerNumericFields are the YAML names of SchedulerConfig's numeric
+// fields: the parameters a sweep may set on the sim and gpu engines.
+func schedulerNumericFields() []string {
+	t := reflect.TypeOf(SchedulerConfig{})
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Float64:
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func validateScheduler(c SchedulerConfig, prefix string, add func(field, msg string)) {
+	nonNeg := func(field string, v int) {
+		if v < 0 {
+			add(prefix+field, fmt.Sprintf("must be ≥ 0, got %d", v))
+		}
+	}
+	nonNeg("chunk_size", c.ChunkSize)
+	nonNeg("max_num_seqs", c.MaxNumSeqs)
+	nonNeg("min_chunk_threshold", c.MinChunkThreshold)
+	if c.Policy != "" && !slices.Contains(schedPolicies, c.Policy) {
+		add(prefix+"policy", fmt.Sprintf("unknown policy %q; expected one of: %s", c.Policy, strings.Join(schedPolicies, ", ")))
+	}
+	if c.GPUMemoryUtilization < 0 || c.GPUMemoryUtilization > 1 {
+		add(prefix+"gpu_memory_utilization", fmt.Sprintf("expected a fraction in (0, 1], got %s", formatNum(c.GPUMemoryUtilization)))
+	}
+}
+
+func validateWorkload(w WorkloadConfig, prefix string, add func(field, msg string)) {
+	if w.Requests < 0 {
+		add(prefix+"requests", fmt.Sprintf("must be ≥ 0, got %d", w.Requests))
+	}
+	if w.MaxTokens < 0 {
+		add(prefix+"max_tokens", fmt.Sprintf("must be ≥ 0, got %d", w.MaxTokens))
+	}
+	if w.MaxPromptTokens < 0 {
+		add(prefix+"max_prompt_tokens", fmt.Sprintf("must be ≥ 0, got %d", w.MaxPromptTokens))
+	}
+	a := w.Arrival
+	if !slices.Contains(arrivalProcesses, a.Process) {
+		add(prefix+"arrival.process", fmt.Sprintf("unknown arrival process %q; expected one of: offline, poisson, trace", a.Process))
+	}
+	if a.QPS < 0 {
+		add(prefix+"arrival.qps", fmt.Sprintf("must be ≥ 0, got %s", formatNum(a.QPS)))
+	} else if a.Process == "poisson" && a.QPS == 0 {
+		add(prefix+"arrival.qps", "a poisson arrival process needs qps > 0")
+	}
+	if a.Scale < 0 {
+		add(prefix+"arrival.scale", fmt.Sprintf("must be ≥ 0, got %s", formatNum(a.Scale)))
+	}
+	if l := w.Lengths; l != nil {
+		validateDist(l.Prompt, prefix+"lengths.prompt.", add)
+		validateDist(l.Output, prefix+"lengths.output.", add)
+	}
+}
+
+func validateDist(d Distribution, prefix string, add func(field, msg string)) {
+	if !slices.Contains(distKinds, d.Kind) {
+		add(prefix+"kind", fmt.Sprintf("unknown distribution %q; expected one of: %s", d.Kind, strings.Join(distKinds, ", ")))
+		return
+	}
+	switch d.Kind {
+	case "fixed":
+		if d.Value < 1 {
+			add(prefix+"value", fmt.Sprintf("a fixed length must be ≥ 1, got %d", d.Value))
+		}
+	case "uniform":
+		if d.Min < 1 || d.Max < d.Min {
+			add(prefix+"min", fmt.Sprintf("a uniform length needs 1 ≤ min ≤ max, got min %d, max %d", d.Min, d.Max))
+		}
+	case "lognormal":
+		if d.Sigma < 0 {
+			add(prefix+"sigma", fmt.Sprintf("must be ≥ 0, got %s", formatNum(d.Sigma)))
+		}
+	}
+}
+
+// TemplateData is what the exec engine's templates see for one cell: every
+// swept parameter by name (float64), .Repeat (int, 0-based), .Seed (int64,
+// the cell's seed) and .OutputDir (string). Validation renders the
+// templates with the same data, so a template that validates renders.
+func TemplateData(c Cell, outputDir string) map[string]any {
+	m := make(map[string]any, len(c.Point)+3)
+	for k, v := range c.Point {
+		m[k] = v
+	}
+	m["Repeat"] = c.Repeat
+	m["Seed"] = c.Seed
+	m["OutputDir"] = outputDir
+	return m
+}
+
+// ParseTemplate parses one exec template (a command element or an env
+// value) with the options the exec engine must use: a missing key is an
+// error, never "<no value>".
+func ParseTemplate(name, text string) (*template.Template, error) {
+	return template.New(name).Option("missingkey=error").Parse(text)
+}
+
+// templates lists the exec config's templates with their fields, in a
+// deterministic order (command, then env by key).
+func (c *ExecConfig) templates() (fields, texts []string) {
+	for i, a := range c.Command {
+		fields = append(fields, fmt.Sprintf("command[%d]", i))
+		texts = append(texts, a)
+	}
+	keys := make([]string, 0, len(c.Env))
+	for k := range c.Env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fields = append(fields, "env."+k)
+		texts = append(texts, c.Env[k])
+	}
+	return fields, texts
+}
+
+// UsesOutputDir reports whether a command or env template references
+// .OutputDir: then the engine writes its plots there; otherwise outputs:
+// says where to find them.
+func (c *ExecConfig) UsesOutputDir() bool {
+	_, texts := c.templates()
+	for _, t := range texts {
+		tpl, err := ParseTemplate("t", t)
+		if err == nil && referencesField(tpl.Tree.Root, "OutputDir") {
+			return true
+		}
+	}
+	return false
+}
+
+func referencesField(n parse.Node, name string) bool {
+	switch t := n.(type) {
+	case nil:
+		return false
+	case *parse.ListNode:
+		if t == nil {
+			return false
+		}
+		for _, c := range t.Nodes {
+			if referencesField(c, name) {
+				return true
+			}
+		}
+	case *parse.ActionNode:
+		return referencesField(t.Pipe, name)
+	case *parse.PipeNode:
+		if t == nil {
+			return false
+		}
+		for _, c := range t.Cmds {
+			if referencesField(c, name) {
+				return true
+			}
+		}
+	case *parse.CommandNode:
+		for _, a := range t.Args {
+			if referencesField(a, name) {
+				return true
+			}
+		}
+	case *parse.FieldNode:
+		return len(t.Ident) > 0 && t.Ident[0] == name
+	case *parse.ChainNode:
+		return referencesField(t.Node, name)
+	case *parse.IfNode:
+		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
+	case *parse.RangeNode:
+		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
+	case *parse.WithNode:
+		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
+	case *parse.TemplateNode:
+		return referencesField(t.Pipe, name)
+	}
+	return false
+}
+
+var missingKeyRE = regexp.MustCompile(`map has no entry for key "([^"]*)"`)
+
+// Validate checks the exec configuration: a non-empty command, templates
+// that parse and render for a sample cell of sweep (the first value of
+// every parameter) using only the swept names, .Repeat, .Seed and
+// .OutputDir, valid env names, a valid outputs glob, and a way to find the
+// plots (.OutputDir in the command, or outputs).
+func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
+	var errs []FieldError
+	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
+	if len(c.Command) == 0 {
+		add("command", "required: the command to run for each cell, as a list (argv), e.g. [python, bench.py, --min_chunk_threshold, \"{{.min_chunk_threshold}}\"]")
+	}
+	for k := range c.Env {
+		if !envNameRE.MatchString(k) {
+			add("env."+k, fmt.Sprintf("%q is not a valid environment variable name", k))
+		}
+	}
+	sample := Cell{Point: Point{}, Repeat: 0, Seed: CellSeed(0, 0)}
+	var names []string
+	for _, p := range sweep {
+		names = append(names, p.Name)
+		if len(p.Values) > 0 {
+			sample.Point[p.Name] = p.Values[0]
+		}
+	}
+	data := TemplateData(sample, "/tmp/out")
+	allowed := strings.Join(append(append([]string(nil), names...), reservedParams...), ", ")
+	fields, texts := c.templates()
+	for i, text := range texts {
+		tpl, err := ParseTemplate(fields[i], text)
+		if err != nil {
+			add(fields[i], fmt.Sprintf("invalid template %q: %s", text, trimTemplateErr(err)))
+			continue
+		}
+		var sb strings.Builder
+		if err := tpl.Execute(&sb, data); err != nil {
+			if m := missingKeyRE.FindStringSubmatch(err.Error()); m != nil {
+				add(fields[i], fmt.Sprintf("template %q uses .%s, which is not defined; templates may use: %s", text, m[1], allowed))
+			} else {
+				add(fields[i], fmt.Sprintf("template %q does not render: %s", text, trimTemplateErr(err)))
+			}
+			continue
+		}
+		if fields[i] == "command[0]" && strings.TrimSpace(sb.String()) == "" {
+			add(fields[i], "the program to run is empty")
+		}
+	}
+	if c.Outputs != "" {
+		if _, err := filepath.Match(c.Outputs, ""); err != nil {
+			add("outputs", fmt.Sprintf("invalid glob %q: %v", c.Outputs, err))
+		}
+	}
+	if len(c.Command) > 0 && c.Outputs == "" && !c.UsesOutputDir() {
+		add("", "the engine's plots cannot be found: pass {{.OutputDir}} to the command, or set outputs: to the glob of the folder it writes (e.g. offline_inference_output/*/replica_0/plots)")
+	}
+	return errs
+}
+
+// trimTemplateErr drops text/template's "template: NAME:" prefix, which
+// repeats the field name the message already carries.
+func trimTemplateErr(err error) string {
+	s := err.Error()
+	if rest, ok := strings.CutPrefix(s, "template: "); ok {
+		if i := strings.Index(rest, ": "); i >= 0 {
+			return rest[i+2:]
+		}
+	}
+	return s
+}
