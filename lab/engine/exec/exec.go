@@ -132,20 +132,17 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 	}
 	sort.Strings(e.envKeys)
 
-	// Validate every template against a sample cell and decide how outputs
-	// are found. Rendering twice with different output folders tells
-	// whether the command uses .OutputDir at all (a reference inside a
-	// branch that is never taken does not count).
+	// Validate every template against a sample cell (spec validation has
+	// done so already for specs from files; engines built in code have not).
 	sample := spec.Cell{Point: spec.Point{}}
 	for _, p := range params {
 		sample.Point[p] = 0
 	}
-	a1, env1, err := e.render(sample, "/a")
-	if err != nil {
+	if _, _, err := e.render(sample, "/out"); err != nil {
 		return nil, err
 	}
-	a2, env2, _ := e.render(sample, "/b")
-	usesOut := !equal(a1, a2) || !equal(env1, env2)
+	// The same test as spec validation, so both agree on the mode.
+	usesOut := cfg.UsesOutputDir()
 	switch {
 	case usesOut && e.outputs != "":
 		return nil, errors.New("exec engine: the command takes {{.OutputDir}} and outputs is set too; use one of them")
@@ -164,7 +161,7 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 }
 
 func parse(name, text string) (*template.Template, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	t, err := spec.ParseTemplate(name, text)
 	if err != nil {
 		return nil, fmt.Errorf("exec engine: %s: %v", name, err)
 	}
@@ -226,13 +223,7 @@ func (e *Engine) Argv(c spec.Cell, outputDir string) ([]string, error) {
 }
 
 func (e *Engine) render(c spec.Cell, outputDir string) (argv, env []string, err error) {
-	data := make(map[string]any, len(c.Point)+3)
-	for k, v := range c.Point {
-		data[k] = v
-	}
-	data[fieldRepeat] = c.Repeat
-	data[fieldSeed] = c.Seed
-	data[fieldOutputDir] = outputDir
+	data := spec.TemplateData(c, outputDir)
 	var buf bytes.Buffer
 	for _, t := range e.argv {
 		buf.Reset()
@@ -249,18 +240,6 @@ func (e *Engine) render(c spec.Cell, outputDir string) (argv, env []string, err 
 		env = append(env, k+"="+buf.String())
 	}
 	return argv, env, nil
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Run runs the command for cell c and leaves its CSVs in
