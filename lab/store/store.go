@@ -1,0 +1,165 @@
+package store
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Errors returned by Begin and Remove.
+var (
+	// ErrLocked: another transaction (this process or another) holds the
+	// cell's lock: it is being written right now.
+	ErrLocked = errors.New("store: cell is locked by another run")
+	// ErrExists: the cell is already committed with status ok.
+	ErrExists = errors.New("store: cell already committed")
+)
+
+const (
+	cellsDir = "cells"
+	tmpDir   = "tmp"
+	locksDir = "locks"
+	// RecordFile is the cell's metadata file, in every committed cell.
+	RecordFile = "cell.json"
+)
+
+// Store is a content-addressed store of cells rooted at a folder. A Store
+// holds no open files; it is safe to use from several goroutines.
+type Store struct {
+	root string
+	// hookBeforeRename, when set (tests only), runs in Commit after the
+	// cell is complete in its temporary folder and before it is renamed
+	// into place: the last instant before the commit point.
+	hookBeforeRename func()
+}
+
+// DefaultRoot is $LAB_STORE, or ".lab" in the working directory.
+func DefaultRoot() string {
+	if r := os.Getenv("LAB_STORE"); r != "" {
+		return r
+	}
+	return ".lab"
+}
+
+// Open opens the store at root, creating its layout when missing.
+func Open(root string) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("store: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{cellsDir, tmpDir, filepath.Join(locksDir, cellsDir)} {
+		if err := os.MkdirAll(filepath.Join(abs, d), 0o777); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	return &Store{root: abs}, nil
+}
+
+// Root is the store's absolute root folder.
+func (s *Store) Root() string { return s.root }
+
+// LockDir is where cross-process lock files live (engine.RunEnv.LockDir);
+// the store's own cell locks are in its cells/ subfolder.
+func (s *Store) LockDir() string { return filepath.Join(s.root, locksDir) }
+
+// CellDir is where the committed cell with this hash lives.
+func (s *Store) CellDir(hash string) string { return filepath.Join(s.root, cellsDir, hash) }
+
+func (s *Store) lockPath(hash string) string {
+	return filepath.Join(s.root, locksDir, cellsDir, hash+".lock")
+}
+
+// ValidHash reports whether h looks like a cell address: 64 lower-case hex
+// digits. Every entry point checks it, so a hash can never name a path
+// outside the store.
+func ValidHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
+}
+
+func checkHash(h string) error {
+	if !ValidHash(h) {
+		return fmt.Errorf("store: %q is not a cell hash (64 lower-case hex digits)", h)
+	}
+	return nil
+}
+
+// Get returns the committed cell's record, or (nil, nil) when the cell is
+// not in the store.
+func (s *Store) Get(hash string) (*Record, error) {
+	if err := checkHash(hash); err != nil {
+		return nil, err
+	}
+	rec, err := readRecord(filepath.Join(s.CellDir(hash), RecordFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(s.CellDir(hash)); errors.Is(serr, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	return rec, err
+}
+
+// List returns the hashes of the committed cells, sorted.
+func (s *Store) List() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.root, cellsDir))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && ValidHash(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Remove deletes a committed cell. It takes the cell's lock (ErrLocked when
+// a run holds it) and renames the folder out of cells/ before deleting it,
+// so the cell disappears in one step; a crash mid-delete leaves a
+// temporary folder for CleanTemp. Removing an absent cell is not an error.
+func (s *Store) Remove(hash string) error {
+	if err := checkHash(hash); err != nil {
+		return err
+	}
+	l, err := s.tryLock(hash)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	dir := s.CellDir(hash)
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	aside, err := os.MkdirTemp(filepath.Join(s.root, tmpDir), hash+".rm-")
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	// MkdirTemp made an empty folder to reserve the name; rename over it.
+	if err := os.Remove(aside); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := os.Rename(dir, aside); err != nil {
+		return fmt.Errorf("store: removing %s: %w", hash, err)
+	}
+	if err := syncDir(filepath.Join(s.root, cellsDir)); err != nil {
+		return err
+	}
+	return os.RemoveAll(aside)
+}
