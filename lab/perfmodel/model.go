@@ -1,0 +1,242 @@
+package perfmodel
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// ModelVersion names the feature set below; it is part of Digest, so a new
+// structure invalidates cached simulator cells.
+const ModelVersion = "v1"
+
+// Prefill is one prefill chunk: Q new tokens over C cached tokens.
+type Prefill struct{ Q, C int }
+
+// Shape is one iteration's batch as the model sees it.
+type Shape struct {
+	Prefills []Prefill
+	// Decodes is the number of decode tokens; DecodeKV the sum over them of
+	// the cached tokens each attends over.
+	Decodes, DecodeKV int
+}
+
+// Tokens is the number of new tokens.
+func (s *Shape) Tokens() int {
+	t := s.Decodes
+	for _, p := range s.Prefills {
+		t += p.Q
+	}
+	return t
+}
+
+// The features, in ms per unit, from the hardware (DESIGN §9):
+//
+//	fixed       1: weights streamed once per iteration, launches, norms, LM head
+//	tokens      T = Σq + B: the linear layers' cost per new token
+//	multi       [T ≥ 2]: the matrix-vector → matrix-matrix kernel switch
+//	step64      [T > 64], step128 [T > 128]: tile steps — past 64 and 128
+//	            rows the matrix kernels switch to bigger tiles and another
+//	            pass over the weights (the 1.3–1.6 ms jump from 64 to 128
+//	            tokens in every graph profile)
+//	hinge128/256/512  max(0, T − k): the linear layers leave the memory-bound
+//	            regime and become compute-bound (the slope grows from about 4
+//	            to 25 µs per token on an H200); piecewise-linear in T
+//	prefillAttn Σ q·(c + q/2) / 1e6: causal attention of each chunk over its
+//	            cache and itself
+//	prefillKV   Σ c / 1e3: reading each chunk's cache once
+//	decodeAttn  Σ k / 1e3 over the decodes (B·k in the data)
+//	chunkCalls  number of prefill chunks: one attention call each
+//	decodeCall  [B > 0]: one batched decode attention call
+//	decodeSeqs  B: per-sequence decode attention overhead
+//
+// All coefficients are fitted non-negative, so every term costs time as its
+// cause grows, and the fit on relative error (rows weighted 1/y) minimizes
+// percentage error. An earlier version with tile counts ⌈T/N⌉ put a 2 ms
+// step at 256 tokens that the mixed batches (264 tokens) do not show; the
+// hinges replaced it (graph-mode mixed max error 22% → 7%).
+var featureNames = []string{"fixed", "tokens", "multi", "step64", "step128", "hinge128", "hinge256", "hinge512", "prefillAttn", "prefillKV", "decodeAttn", "chunkCalls", "decodeCall", "decodeSeqs"}
+
+const nFeatures = 14
+
+func features(s *Shape, f *[nFeatures]float64) {
+	T := float64(s.Tokens())
+	var attn, kv float64
+	for _, p := range s.Prefills {
+		q, c := float64(p.Q), float64(p.C)
+		attn += q * (c + q/2)
+		kv += c
+	}
+	multi := 0.0
+	if T >= 2 {
+		multi = 1
+	}
+	dcall := 0.0
+	if s.Decodes > 0 {
+		dcall = 1
+	}
+	*f = [nFeatures]float64{
+		1,
+		T,
+		multi,
+		step(T, 64),
+		step(T, 128),
+		math.Max(0, T-128),
+		math.Max(0, T-256),
+		math.Max(0, T-512),
+		attn / 1e6,
+		kv / 1e3,
+		float64(s.DecodeKV) / 1e3,
+		float64(len(s.Prefills)),
+		dcall,
+		float64(s.Decodes),
+	}
+}
+
+// Model predicts one iteration's GPU time for one profile.
+type Model struct {
+	Name  Name
+	Coef  [nFeatures]float64
+	Noise Noise
+}
+
+// PredictMS returns the predicted time of one iteration in milliseconds. An
+// empty shape takes no time.
+func (m *Model) PredictMS(s *Shape) float64 {
+	if s.Tokens() == 0 {
+		return 0
+	}
+	var f [nFeatures]float64
+	features(s, &f)
+	ms := 0.0
+	for i, c := range m.Coef {
+		ms += c * f[i]
+	}
+	return ms
+}
+
+// Terms returns the fitted coefficients by feature name, for the README and
+// `lab sim predict --explain`.
+func (m *Model) Terms() []Term {
+	out := make([]Term, nFeatures)
+	for i, n := range featureNames {
+		out[i] = Term{n, m.Coef[i]}
+	}
+	return out
+}
+
+// Term is one fitted coefficient.
+type Term struct {
+	Feature string
+	Coef    float64
+}
+
+// ShapeOf converts a measurement to the model's shape.
+func ShapeOf(m *Measurement) Shape {
+	s := Shape{Decodes: m.DecodeBatch, DecodeKV: m.DecodeBatch * m.DecodeKV}
+	for _, p := range m.Prefill {
+		s.Prefills = append(s.Prefills, Prefill{Q: p[0], C: p[1]})
+	}
+	return s
+}
+
+// Fit fits the model of one profile to its embedded measurements (ms_median)
+// and sizes its noise from their spread. It takes about a millisecond, so
+// models are fitted when loaded rather than generated into code.
+func Fit(n Name) (*Model, error) {
+	ms, err := Measurements(n)
+	if err != nil {
+		return nil, err
+	}
+	rows := len(ms)
+	a := make([]float64, rows*nFeatures)
+	b := make([]float64, rows)
+	var f [nFeatures]float64
+	for i := range ms {
+		s := ShapeOf(&ms[i])
+		if s.Tokens() != ms[i].Tokens {
+			return nil, fmt.Errorf("%s:%d: tokens %d, but prefill and decode_batch add up to %d", ms[i].file, ms[i].line, ms[i].Tokens, s.Tokens())
+		}
+		features(&s, &f)
+		w := 1 / ms[i].MsMedian
+		for j := range f {
+			a[i*nFeatures+j] = f[j] * w
+		}
+		b[i] = 1
+	}
+	coef, err := nnls(a, rows, nFeatures, b)
+	if err != nil {
+		return nil, fmt.Errorf("fitting %s: %w", n, err)
+	}
+	m := &Model{Name: n, Noise: noiseOf(ms)}
+	copy(m.Coef[:], coef)
+	return m, nil
+}
+
+// GroupError is the fit's absolute percentage error over one group.
+type GroupError struct {
+	Group     string
+	Points    int
+	MeanPct   float64
+	MaxPct    float64
+	WorstAt   string // the worst point's shape
+	NoisePct  float64
+	MedianPct float64
+}
+
+// Groups are the measurement groups, in report order.
+var Groups = []string{"decode", "prefill", "mixed"}
+
+// Errors evaluates m on its profile's measurements, per group.
+func (m *Model) Errors() ([]GroupError, error) {
+	ms, err := Measurements(m.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out []GroupError
+	for _, g := range Groups {
+		e := GroupError{Group: g}
+		var pcts []float64
+		for i := range ms {
+			if ms[i].Group != g {
+				continue
+			}
+			s := ShapeOf(&ms[i])
+			pct := 100 * math.Abs(m.PredictMS(&s)-ms[i].MsMedian) / ms[i].MsMedian
+			pcts = append(pcts, pct)
+			e.MeanPct += pct
+			if pct > e.MaxPct {
+				e.MaxPct = pct
+				e.WorstAt = describe(&ms[i])
+			}
+		}
+		if len(pcts) == 0 {
+			continue
+		}
+		e.Points = len(pcts)
+		e.MeanPct /= float64(len(pcts))
+		sort.Float64s(pcts)
+		e.MedianPct = pcts[len(pcts)/2]
+		e.NoisePct = 100 * m.Noise.Spread[g]
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func describe(m *Measurement) string {
+	s := ""
+	for _, p := range m.Prefill {
+		s += fmt.Sprintf("prefill %d:%d ", p[0], p[1])
+	}
+	if m.DecodeBatch > 0 {
+		s += fmt.Sprintf("decode %dx%d", m.DecodeBatch, m.DecodeKV)
+	}
+	return s
+}
+
+func step(t, k float64) float64 {
+	if t > k {
+		return 1
+	}
+	return 0
+}
