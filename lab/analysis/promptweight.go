@@ -1,0 +1,206 @@
+package analysis
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/schedlab/schedlab/lab/sarathi"
+)
+
+// DefaultPromptWeight is the engine's default AGING prompt_weight (with
+// time_weight 1) that derived weights are compared with (DESIGN §7).
+const DefaultPromptWeight = -0.01
+
+// DefaultResamples is the number of bootstrap resamples behind each
+// confidence interval: enough for stable 2.5%/97.5% percentiles (about ±0.5
+// percentile points) while staying well under a second on 200,000 values.
+const DefaultResamples = 1000
+
+// PromptWeightStats are the statistics of seconds per prefill token that can
+// be reported, in their reporting order.
+var PromptWeightStats = []string{"mean", "median", "p80"}
+
+// PromptWeightOptions configure SecondsPerPrefillToken.
+type PromptWeightOptions struct {
+	// Seed makes the bootstrap reproducible: same values and seed, same
+	// intervals.
+	Seed uint64
+	// Resamples is the number of bootstrap resamples (0: DefaultResamples).
+	Resamples int
+	// Stats is a subset of PromptWeightStats (nil: all of them).
+	Stats []string
+}
+
+// PromptWeightResult is the prompt_weight derivation of DESIGN §7 for one
+// configuration.
+type PromptWeightResult struct {
+	// Files are the prefill_time_execution_plus_preemption_normalized files
+	// pooled, one per repeat.
+	Files []string `json:"files"`
+	// N is the number of pooled values (requests over all repeats).
+	N int `json:"n"`
+	// FileMeans are each file's own mean: the run-to-run spread, which the
+	// request-level bootstrap does not see.
+	FileMeans []float64 `json:"file_means"`
+	Seed      uint64    `json:"seed"`
+	Resamples int       `json:"resamples"`
+	Stats     []PromptWeightStat `json:"stats"`
+	// Default is the engine default the derived weights are compared with.
+	Default Weighting `json:"engine_default"`
+	// Sorted holds the pooled values in ascending order (for CDF plots).
+	Sorted []float64 `json:"-"`
+}
+
+// PromptWeightStat is one statistic of seconds per prefill token and the
+// AGING weights it gives.
+type PromptWeightStat struct {
+	Stat string `json:"stat"` // mean, median or p80
+	// Seconds is the statistic of seconds per prefill token.
+	Seconds float64 `json:"seconds_per_token"`
+	// CI95 is a seeded percentile-bootstrap 95% interval of Seconds.
+	CI95 [2]float64 `json:"ci95"`
+	// TimeWeightOne is the convention time_weight = 1, prompt_weight = −s.
+	TimeWeightOne Weighting `json:"time_weight_one"`
+	// PromptWeightOne is the equivalent scaling time_weight = 1/s,
+	// prompt_weight = −1 (same priority order).
+	PromptWeightOne Weighting `json:"prompt_weight_minus_one"`
+}
+
+// Weighting is a pair of AGING weights:
+// priority = time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens.
+type Weighting struct {
+	TimeWeight   float64 `json:"time_weight"`
+	PromptWeight float64 `json:"prompt_weight"`
+}
+
+// SecondsPerPrefillToken pools
+// prefill_time_execution_plus_preemption_normalized over files (the repeats
+// of one configuration) and reports its mean, median and p80 — numpy-exact,
+// as np.mean/np.median/np.percentile of the concatenated values — each with
+// a percentile-bootstrap 95% interval.
+//
+// The bootstrap resamples requests independently from the pool (B =
+// Resamples, resample i seeded with (Seed, i), so the result does not depend
+// on the number of workers). It treats requests as independent and so
+// understates run-to-run variation; FileMeans show that spread.
+func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWeightResult, error) {
+	if len(files) == 0 {
+		return nil, fmt.Errorf("analysis: prompt_weight: no %s file to pool", sarathi.FileName(sarathi.PrefillExecPlusPreemptNorm))
+	}
+	stats := opt.Stats
+	if stats == nil {
+		stats = PromptWeightStats
+	}
+	for _, s := range stats {
+		if !slices.Contains(PromptWeightStats, s) {
+			return nil, fmt.Errorf("analysis: prompt_weight: unknown statistic %q (want mean, median or p80)", s)
+		}
+	}
+	B := opt.Resamples
+	if B <= 0 {
+		B = DefaultResamples
+	}
+	res := &PromptWeightResult{Files: slices.Clone(files), Seed: opt.Seed, Resamples: B,
+		Default: Weighting{TimeWeight: 1, PromptWeight: DefaultPromptWeight}}
+	var vals []float64
+	for _, f := range files {
+		start := len(vals)
+		var err error
+		vals, err = sarathi.AppendValues(vals, f, sarathi.PrefillExecPlusPreemptNorm)
+		if err != nil {
+			return nil, err
+		}
+		res.FileMeans = append(res.FileMeans, Mean(vals[start:]))
+	}
+	res.N = len(vals)
+	mean := Mean(vals) // before sorting: np.mean sums in file order
+	sorted := vals
+	slices.Sort(sorted)
+	res.Sorted = sorted
+	point := map[string]float64{"mean": mean, "median": Median(sorted), "p80": Percentile(sorted, 0.8)}
+	boot := bootstrap(sorted, B, opt.Seed)
+	for _, s := range stats {
+		v := point[s]
+		if v <= 0 {
+			return nil, fmt.Errorf("analysis: prompt_weight: the %s of seconds per prefill token is %v: "+
+				"it must be positive to give weights (files: %s …)", s, v, files[0])
+		}
+		res.Stats = append(res.Stats, PromptWeightStat{
+			Stat: s, Seconds: v, CI95: boot[s],
+			TimeWeightOne:   Weighting{TimeWeight: 1, PromptWeight: -v},
+			PromptWeightOne: Weighting{TimeWeight: 1 / v, PromptWeight: -1},
+		})
+	}
+	return res, nil
+}
+
+// bootstrap returns percentile-bootstrap 95% intervals of the mean, median
+// and p80 of sorted. A resample draws n indices into sorted with
+// replacement; counting how often each index is drawn gives the resample's
+// order statistics without sorting it.
+func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
+	n := len(sorted)
+	means := make([]float64, B)
+	medians := make([]float64, B)
+	p80s := make([]float64, B)
+	mi, mfrac, mlast := quantileIndex(n, 0.8)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), B) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts := make([]int32, n)
+			for {
+				mu.Lock()
+				b := next
+				next++
+				mu.Unlock()
+				if b >= B {
+					return
+				}
+				clear(counts)
+				rng := rand.New(rand.NewPCG(seed, uint64(b)))
+				var sum float64
+				for range n {
+					j := rng.IntN(n)
+					counts[j]++
+					sum += sorted[j]
+				}
+				means[b] = sum / float64(n)
+				// Order statistics k of the resample, by cumulative counts.
+				at := func(k int) float64 {
+					c := 0
+					for j, m := range counts {
+						c += int(m)
+						if c > k {
+							return sorted[j]
+						}
+					}
+					return sorted[n-1]
+				}
+				if n%2 == 1 {
+					medians[b] = at(n / 2)
+				} else {
+					medians[b] = (at(n/2-1) + at(n/2)) / 2
+				}
+				switch {
+				case mlast:
+					p80s[b] = at(n - 1)
+				default:
+					p80s[b] = lerp(at(mi), at(mi+1), mfrac)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ci := func(xs []float64) [2]float64 {
+		slices.Sort(xs)
+		return [2]float64{Percentile(xs, 0.025), Percentile(xs, 0.975)}
+	}
+	return map[string][2]float64{"mean": ci(means), "median": ci(medians), "p80": ci(p80s)}
+}

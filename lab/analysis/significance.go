@@ -1,0 +1,570 @@
+package analysis
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/schedlab/schedlab/lab/stats"
+)
+
+// Defaults of SignificanceOptions.
+const (
+	DefaultAlpha  = 0.05 // family-wise level of the Holm-corrected tests
+	DefaultMargin = 0.01 // practical margin: a change under 1% is "same"
+	DefaultLevel  = 0.95 // confidence level of the ratio intervals
+	DefaultPower  = 0.8  // power the repeats-needed estimate plans for
+	// WinShown is the win probability from which a contender is named in
+	// the conclusion (issue 7: every value that wins in ≥ 5%).
+	WinShown = 0.05
+)
+
+// SignificanceOptions configure Significance. Zero fields take the
+// defaults above; Resamples 0 means stats.DefaultResamples.
+type SignificanceOptions struct {
+	Alpha, Margin, Level, Power float64
+	Resamples                   int
+	// Seed drives every resample; the same seed gives identical results.
+	Seed uint64
+}
+
+func (o SignificanceOptions) withDefaults() (SignificanceOptions, error) {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Alpha, DefaultAlpha)
+	def(&o.Margin, DefaultMargin)
+	def(&o.Level, DefaultLevel)
+	def(&o.Power, DefaultPower)
+	switch {
+	case !(o.Alpha > 0 && o.Alpha < 1):
+		return o, fmt.Errorf("analysis: significance level %v, want a number in (0, 1)", o.Alpha)
+	case !(o.Margin > 0 && o.Margin < 1):
+		return o, fmt.Errorf("analysis: margin %v, want a fraction in (0, 1) such as 0.01", o.Margin)
+	case !(o.Level > 0 && o.Level < 1):
+		return o, fmt.Errorf("analysis: confidence level %v, want a number in (0, 1)", o.Level)
+	case !(o.Power > 0 && o.Power < 1):
+		return o, fmt.Errorf("analysis: power %v, want a number in (0, 1)", o.Power)
+	case o.Resamples < 0:
+		return o, fmt.Errorf("analysis: %d resamples, want a positive number (0: default)", o.Resamples)
+	}
+	if o.Resamples == 0 {
+		o.Resamples = stats.DefaultResamples
+	}
+	return o, nil
+}
+
+// Verdict is the practical outcome of one comparison with the baseline.
+type Verdict string
+
+// Verdicts. A point is Better (Worse) when its Holm-adjusted p ≤ α AND its
+// whole score-ratio interval lies below 1−margin (above 1+margin) — the
+// rule of Criterion's noise threshold: a significant change smaller than
+// the margin is not worth acting on. Everything else is Same, which means
+// "no significant, practically relevant difference", not "proven equal".
+const (
+	Better Verdict = "better"
+	Worse  Verdict = "worse"
+	Same   Verdict = "same"
+)
+
+// metricNames are the five ratios in Ratios order, named as in the JSON
+// ("request" for request_ratio, …).
+var metricNames = [5]string{"request", "request_exec_norm", "prefill", "prefill_exec_norm", "decode"}
+
+// PointSignificance is one point's comparison with the baseline.
+type PointSignificance struct {
+	Point Point
+	// Baseline marks the comparison baseline itself (ratio 1, p 1, Same).
+	Baseline bool
+	// Pairs is the number of repeats that have both this point and the
+	// baseline: the paired observations every number below rests on.
+	Pairs int
+	// ScoreRatio is the geometric mean over the pairs of
+	// score_r(point)/score_r(baseline), the per-repeat scores of the
+	// selection; ScoreCI its BCa interval (bootstrap over the pairs). NaN
+	// when Pairs is 0 (ratio) or < 2 (interval).
+	ScoreRatio float64
+	ScoreCI    [2]float64
+	// MetricRatio and MetricCI are the same for each of the five summary
+	// metrics (Ratios order): geometric means of metric(point)/metric(baseline).
+	MetricRatio [5]float64
+	MetricCI    [5][2]float64
+	// RawP is the exact (or, beyond stats.MaxExactPairs pairs, Monte Carlo)
+	// sign-flip p-value of the log score ratios; P is it Holm-adjusted over
+	// every compared point. NaN when Pairs is 0.
+	RawP, P float64
+	Verdict Verdict
+	// WinProbability is the share of bootstrap resamples of the repeats in
+	// which this point has the selection's smallest aggregated score.
+	WinProbability float64
+	// logs are the per-pair log score ratios (for the power note).
+	logs []float64
+}
+
+// Significance says whether the points of a Selection really differ from
+// the baseline (issue 7). Points is parallel to Selection.Rows.
+type Significance struct {
+	// Baseline is the point everything is compared with: the selection's
+	// configured baseline if some repeat has it, else the smallest point
+	// (the one every repeat falls back to when it has it).
+	Baseline Point
+	Options  SignificanceOptions
+	Points   []PointSignificance
+	// Compared is the number of points tested (the Holm family size).
+	Compared int
+	// Significant: the recommended point is Better than the baseline.
+	Significant bool
+	// Conclusion is the one-line verdict in benchstat style.
+	Conclusion string
+	// PowerNote says, when nothing is significant, whether the repeats
+	// could have shown it and how many would be needed ("" otherwise).
+	PowerNote string
+	// Power is the estimate behind PowerNote (nil when there is none).
+	Power *stats.Power
+}
+
+// Significance compares every point of s with the baseline, repeat by
+// repeat (see the package stats documentation for the methods), and writes
+// the conclusion.
+//
+// The tests and intervals use the per-repeat scores and ratios and so do not
+// depend on the aggregation; the win probability does: each resample of
+// the repeats is re-aggregated with s.Agg and re-scored with s.Weights,
+// exactly as Select does.
+func (s *Selection) Significance(opt SignificanceOptions) (*Significance, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	b := s.comparisonBaseline()
+	sig := &Significance{Baseline: s.Rows[b].Point, Options: opt, Points: make([]PointSignificance, len(s.Rows))}
+	var tested []int
+	var raw []float64
+	for i := range s.Rows {
+		ps, err := s.compare(i, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		sig.Points[i] = ps
+		if !ps.Baseline && ps.Pairs > 0 {
+			tested = append(tested, i)
+			raw = append(raw, ps.RawP)
+		}
+	}
+	adj, err := stats.Holm(raw)
+	if err != nil {
+		return nil, err
+	}
+	sig.Compared = len(tested)
+	for k, i := range tested {
+		ps := &sig.Points[i]
+		ps.P = adj[k]
+		ps.Verdict = verdict(ps, opt)
+	}
+	win, err := s.winProbability(opt)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sig.Points {
+		sig.Points[i].WinProbability = win[i]
+	}
+	sig.conclude(s)
+	return sig, nil
+}
+
+// comparisonBaseline returns the index in s.Rows of the comparison baseline.
+func (s *Selection) comparisonBaseline() int {
+	if s.Baseline != nil {
+		for i, r := range s.Rows {
+			if r.Point.Compare(s.Baseline) == 0 {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// stream derives the generator stream of one purpose at one point from
+// their names, so a point's random numbers do not depend on which other
+// points exist.
+func stream(purpose string, p Point) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write([]byte(p.String()))
+	return h.Sum64()
+}
+
+// compare computes row i against row b, before the Holm step.
+func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificance, error) {
+	row, base := &s.Rows[i], &s.Rows[b]
+	nan2 := [2]float64{math.NaN(), math.NaN()}
+	ps := PointSignificance{Point: row.Point, ScoreRatio: math.NaN(), ScoreCI: nan2, RawP: math.NaN(), P: math.NaN(), Verdict: Same}
+	for k := range ps.MetricRatio {
+		ps.MetricRatio[k], ps.MetricCI[k] = math.NaN(), nan2
+	}
+	if i == b {
+		ps.Baseline = true
+		ps.ScoreRatio, ps.ScoreCI, ps.RawP, ps.P = 1, [2]float64{1, 1}, 1, 1
+		for k := range ps.MetricRatio {
+			ps.MetricRatio[k], ps.MetricCI[k] = 1, [2]float64{1, 1}
+		}
+		for r := range base.PerRepeat {
+			if base.PerRepeat[r].Present {
+				ps.Pairs++
+			}
+		}
+		return ps, nil
+	}
+	var metric [5][]float64
+	for r := range row.PerRepeat {
+		pr, pb := &row.PerRepeat[r], &base.PerRepeat[r]
+		if !pr.Present || !pb.Present {
+			continue
+		}
+		// Both present: this repeat's ratios are against the baseline, so
+		// score_r(b) = Σw and metric ratios of b are 1; dividing keeps the
+		// definition exact whatever the weights sum to.
+		if pr.Score <= 0 || pb.Score <= 0 {
+			return ps, fmt.Errorf("analysis: %s=%s, repeat %s: score %v against the baseline's %v: score ratios need positive scores (check the weights)",
+				s.Param, row.Point, s.Repeats[r], pr.Score, pb.Score)
+		}
+		ps.logs = append(ps.logs, math.Log(pr.Score)-math.Log(pb.Score))
+		vr, vb := pr.Ratios.values(), pb.Ratios.values()
+		for k := range vr {
+			if !(vr[k] > 0 && vb[k] > 0) || math.IsInf(vr[k], 0) {
+				return ps, fmt.Errorf("analysis: %s=%s, repeat %s: %s ratio %v: log-ratios need positive finite metrics",
+					s.Param, row.Point, s.Repeats[r], metricNames[k], vr[k])
+			}
+			metric[k] = append(metric[k], math.Log(vr[k])-math.Log(vb[k]))
+		}
+	}
+	ps.Pairs = len(ps.logs)
+	if ps.Pairs == 0 {
+		return ps, nil
+	}
+	res, err := stats.SignFlip(ps.logs, opt.Resamples, stats.NewRand(opt.Seed, stream("signflip", row.Point)))
+	if err != nil {
+		return ps, err
+	}
+	ps.RawP = res.P
+	ps.ScoreRatio, ps.ScoreCI, err = ratioCI(ps.logs, opt, stream("score", row.Point))
+	if err != nil {
+		return ps, err
+	}
+	for k := range metric {
+		ps.MetricRatio[k], ps.MetricCI[k], err = ratioCI(metric[k], opt, stream(metricNames[k], row.Point))
+		if err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
+}
+
+// ratioCI is exp of the mean log-ratio (the geometric mean ratio) and of
+// its BCa interval; the interval is NaN with fewer than 2 pairs.
+func ratioCI(logs []float64, opt SignificanceOptions, streamID uint64) (float64, [2]float64, error) {
+	gm := math.Exp(stats.Mean(logs))
+	if len(logs) < 2 {
+		return gm, [2]float64{math.NaN(), math.NaN()}, nil
+	}
+	iv, err := stats.BootstrapCI(logs, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewRand(opt.Seed, streamID))
+	if err != nil {
+		return 0, [2]float64{}, err
+	}
+	return gm, [2]float64{math.Exp(iv.Lo), math.Exp(iv.Hi)}, nil
+}
+
+func verdict(ps *PointSignificance, opt SignificanceOptions) Verdict {
+	if !(ps.P <= opt.Alpha) || math.IsNaN(ps.ScoreCI[0]) {
+		return Same
+	}
+	switch {
+	case ps.ScoreCI[1] < 1-opt.Margin:
+		return Better
+	case ps.ScoreCI[0] > 1+opt.Margin:
+		return Worse
+	}
+	return Same
+}
+
+// winProbability resamples whole repeats and re-runs the selection's
+// aggregation and score on them (stats.WinProbability).
+func (s *Selection) winProbability(opt SignificanceOptions) ([]float64, error) {
+	aggregate, err := aggregator(s.Agg)
+	if err != nil {
+		return nil, err
+	}
+	var col [5][]float64
+	score := func(idx []int, out []float64) {
+		for j := range s.Rows {
+			per := s.Rows[j].PerRepeat
+			for k := range col {
+				col[k] = col[k][:0]
+			}
+			for _, r := range idx {
+				if !per[r].Present {
+					continue
+				}
+				v := per[r].Ratios.values()
+				for k := range v {
+					col[k] = append(col[k], v[k])
+				}
+			}
+			if len(col[0]) == 0 {
+				continue // out[j] stays NaN: not scorable from this resample
+			}
+			var a [5]float64
+			for k := range col {
+				a[k] = aggregate(col[k])
+			}
+			out[j] = Score(s.Weights, ratiosOf(a))
+		}
+	}
+	return stats.WinProbability(len(s.Repeats), len(s.Rows), opt.Resamples,
+		stats.NewRand(opt.Seed, stream("win/"+s.Agg, nil)), score)
+}
+
+// values lists the ratios in Ratios order.
+func (r Ratios) values() [5]float64 {
+	return [5]float64{r.Request, r.RequestExecNorm, r.Prefill, r.PrefillExecNorm, r.Decode}
+}
+
+// conclude writes Significant, Conclusion and PowerNote.
+func (sig *Significance) conclude(s *Selection) {
+	opt := sig.Options
+	param, base := s.Param, sig.Baseline.String()
+	best := &sig.Points[s.Best]
+	sig.Significant = best.Verdict == Better
+	var others []string // significantly better points that are not the choice
+	for i := range sig.Points {
+		if i != s.Best && sig.Points[i].Verdict == Better {
+			others = append(others, sig.Points[i].Point.String())
+		}
+	}
+	var b strings.Builder
+	if sig.Significant {
+		fmt.Fprintf(&b, "%s = %s: %s, best in %s of resamples", param, best.Point, sig.describe(best), pct0(best.WinProbability))
+	} else {
+		fmt.Fprintf(&b, "no other %s beats %s significantly; keep %s", param, base, base)
+		if !best.Baseline {
+			fmt.Fprintf(&b, " (lowest score: %s = %s, %s", param, best.Point, sig.describe(best))
+			if best.P <= opt.Alpha && best.Verdict == Same {
+				fmt.Fprintf(&b, ", within the %s margin", marginPct(opt.Margin))
+			}
+			fmt.Fprintf(&b, ", best in %s of resamples)", pct0(best.WinProbability))
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(&b, "; also significantly better: %s = %s", param, strings.Join(others, ", "))
+	}
+	var contenders []string
+	for i := range sig.Points {
+		if i != s.Best && sig.Points[i].WinProbability >= WinShown {
+			contenders = append(contenders, fmt.Sprintf("%s (%s)", sig.Points[i].Point, pct0(sig.Points[i].WinProbability)))
+		}
+	}
+	if len(contenders) > 0 {
+		fmt.Fprintf(&b, "; also best in ≥ %s of resamples: %s", pct0(WinShown), strings.Join(contenders, ", "))
+	}
+	sig.Conclusion = b.String()
+	if !sig.Significant {
+		sig.powerNote(s)
+	}
+}
+
+// describe is "score −3.1% [−4.0%, −2.2%] vs 0, p = 0.004 (Holm)".
+func (sig *Significance) describe(ps *PointSignificance) string {
+	var b strings.Builder
+	b.WriteString("score ")
+	if math.IsNaN(ps.ScoreRatio) {
+		b.WriteString("not comparable (no repeat has both)")
+		fmt.Fprintf(&b, " vs %s", sig.Baseline)
+		return b.String()
+	}
+	b.WriteString(pct(ps.ScoreRatio))
+	if !math.IsNaN(ps.ScoreCI[0]) {
+		fmt.Fprintf(&b, " [%s, %s]", pct(ps.ScoreCI[0]), pct(ps.ScoreCI[1]))
+	}
+	fmt.Fprintf(&b, " vs %s, p = %s (Holm)", sig.Baseline, pValue(ps.P))
+	return b.String()
+}
+
+// powerNote explains a non-significant result: whether the exact test
+// could have reached α at all with this many pairs, and how many repeats
+// the observed effect would need.
+func (sig *Significance) powerNote(s *Selection) {
+	opt := sig.Options
+	if sig.Compared == 0 {
+		sig.PowerNote = fmt.Sprintf("no %s shares a repeat with %s: nothing to compare", s.Param, sig.Baseline)
+		return
+	}
+	// The note is about the recommended point, or, when that is the
+	// baseline, the point closest to significance.
+	focus := &sig.Points[s.Best]
+	if focus.Baseline || focus.Pairs == 0 {
+		focus = nil
+		for i := range sig.Points {
+			ps := &sig.Points[i]
+			if !ps.Baseline && ps.Pairs > 0 && (focus == nil || ps.RawP < focus.RawP) {
+				focus = ps
+			}
+		}
+	}
+	// Holm tests the most significant point at α/m.
+	level := opt.Alpha / float64(sig.Compared)
+	pw, err := stats.RepeatsNeeded(focus.logs, level, opt.Power)
+	if err != nil {
+		return // logs are finite and the levels valid: cannot happen
+	}
+	sig.Power = &pw
+	var notes []string
+	if focus.Pairs < pw.ExactFloor {
+		n := fmt.Sprintf("with %d pairs the exact sign-flip test cannot go below p = %s (two-sided)", focus.Pairs, pValue(stats.MinP(focus.Pairs)))
+		if sig.Compared > 1 {
+			n += fmt.Sprintf("; Holm over %d comparisons needs ≥ %d repeats to reach p ≤ %s", sig.Compared, pw.ExactFloor, strconv.FormatFloat(opt.Alpha, 'g', -1, 64))
+		} else {
+			n += fmt.Sprintf("; reaching p ≤ %s needs ≥ %d repeats", strconv.FormatFloat(opt.Alpha, 'g', -1, 64), pw.ExactFloor)
+		}
+		notes = append(notes, n)
+	}
+	effect := math.Exp(pw.Mean)
+	switch {
+	case !pw.Estimable:
+	case math.Abs(effect-1) < opt.Margin:
+		notes = append(notes, fmt.Sprintf("the observed %s for %s = %s is within the %s margin: more repeats would not make it a practical difference",
+			pct(effect), s.Param, focus.Point, marginPct(opt.Margin)))
+	case pw.Needed > focus.Pairs:
+		need := fmt.Sprintf("about %d", pw.Needed)
+		if pw.Capped {
+			need = fmt.Sprintf("more than %d", pw.Needed)
+		}
+		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %.1f%% per repeat) for %s = %s with %.0f%% power needs %s repeats",
+			pct(effect), 100*pw.SD, s.Param, focus.Point, 100*opt.Power, need))
+	}
+	sig.PowerNote = strings.Join(notes, "; ")
+}
+
+// pct formats a ratio as a signed percent change with one decimal and a
+// true minus sign ("−3.1%").
+func pct(ratio float64) string {
+	v := (ratio - 1) * 100
+	s := strconv.FormatFloat(math.Abs(v), 'f', 1, 64)
+	switch {
+	case s == "0.0":
+		return "0.0%"
+	case v < 0:
+		return "−" + s + "%"
+	}
+	return "+" + s + "%"
+}
+
+// marginPct formats a margin fraction as a percent ("1%", "0.5%").
+func marginPct(m float64) string { return strconv.FormatFloat(100*m, 'f', -1, 64) + "%" }
+
+// pct0 formats a probability as a whole percent ("87%").
+func pct0(p float64) string { return strconv.FormatFloat(100*p, 'f', 0, 64) + "%" }
+
+// pValue prints p with the digits that matter: 0.25, 0.062, 0.004, < 0.001.
+func pValue(p float64) string {
+	switch {
+	case p < 0.001:
+		return "< 0.001"
+	case p < 0.1:
+		return strconv.FormatFloat(p, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(p, 'f', 2, 64)
+}
+
+// RowJSON are the issue 7 fields of one point's object in `lab select
+// --json`. Embed it as an anonymous field of the row object so its fields
+// sit inline next to "score". Numbers that do not exist (no repeat with
+// both the point and the baseline; an interval from fewer than 2 pairs)
+// are null, never NaN.
+type RowJSON struct {
+	// ScoreRatio is the geometric mean of the paired per-repeat score
+	// ratios against the baseline.
+	ScoreRatio   *float64    `json:"score_ratio"`
+	ScoreRatioCI *[2]float64 `json:"score_ratio_ci"`
+	// PValue is Holm-adjusted.
+	PValue         *float64 `json:"p_value"`
+	Verdict        Verdict  `json:"verdict"`
+	WinProbability float64  `json:"win_probability"`
+	// RatioCI has the interval of each metric's ratio, keyed by the metric
+	// ("request", "request_exec_norm", "prefill", "prefill_exec_norm",
+	// "decode"; encoding/json sorts the keys).
+	RatioCI map[string]*[2]float64 `json:"ratio_ci"`
+	// Pairs is the number of repeats the comparison rests on.
+	Pairs int `json:"pairs"`
+}
+
+// SummaryJSON are the issue 7 top-level fields of a selection object.
+type SummaryJSON struct {
+	Conclusion  string `json:"conclusion"`
+	Significant bool   `json:"significant"`
+	// PowerNote is the advice on repeats when nothing is significant.
+	PowerNote string `json:"power_note,omitempty"`
+}
+
+// RowJSON returns the JSON fields of Points[i] (Selection.Rows[i]).
+func (sig *Significance) RowJSON(i int) RowJSON {
+	ps := &sig.Points[i]
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	iv := func(v [2]float64) *[2]float64 {
+		if math.IsNaN(v[0]) || math.IsNaN(v[1]) {
+			return nil
+		}
+		return &v
+	}
+	r := RowJSON{
+		ScoreRatio: num(ps.ScoreRatio), ScoreRatioCI: iv(ps.ScoreCI), PValue: num(ps.P),
+		Verdict: ps.Verdict, WinProbability: ps.WinProbability, Pairs: ps.Pairs,
+		RatioCI: make(map[string]*[2]float64, len(metricNames)),
+	}
+	for k, name := range metricNames {
+		r.RatioCI[name] = iv(ps.MetricCI[k])
+	}
+	return r
+}
+
+// SummaryJSON returns the top-level JSON fields.
+func (sig *Significance) SummaryJSON() SummaryJSON {
+	return SummaryJSON{Conclusion: sig.Conclusion, Significant: sig.Significant, PowerNote: sig.PowerNote}
+}
+
+// Robustness says in one sentence whether the choice changes across the
+// given selections (every preset × aggregation of SelectAll). It is "" for
+// fewer than two selections.
+func Robustness(sels []*Selection) string {
+	if len(sels) < 2 {
+		return ""
+	}
+	var order []string
+	where := map[string][]string{}
+	for _, s := range sels {
+		p := s.Recommended().String()
+		if _, ok := where[p]; !ok {
+			order = append(order, p)
+		}
+		where[p] = append(where[p], s.Preset+"/"+s.Agg)
+	}
+	param := sels[0].Param
+	if len(order) == 1 {
+		return fmt.Sprintf("the choice %s = %s is the same under all %d preset × aggregation combinations", param, order[0], len(sels))
+	}
+	parts := make([]string, len(order))
+	for i, p := range order {
+		parts[i] = fmt.Sprintf("%s under %s", p, strings.Join(where[p], ", "))
+	}
+	return fmt.Sprintf("the choice of %s changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
+}

@@ -1,0 +1,411 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/stats"
+)
+
+var updateSignificance = flag.Bool("update-significance", false, "rewrite testdata/significance golden files")
+
+// sweep describes a synthetic sweep: every metric of point t in repeat r is
+// base_k · drift_r · effect(t) · exp(noise·N(0,1)), so the true score ratio
+// of t against the baseline is effect(t) and repeats differ by a common
+// drift that pairing removes.
+type sweep struct {
+	points  []float64
+	repeats int
+	effect  map[float64]float64 // missing: 1
+	noise   float64             // sd of the per-cell log noise
+	drift   float64             // sd of the per-repeat log drift
+	absent  map[[2]int]bool     // {repeat, point index} cells left out
+}
+
+func (sw sweep) table(seed uint64) *Table {
+	rng := stats.NewRand(seed, 99)
+	pts := make([]Point, len(sw.points))
+	for i, v := range sw.points {
+		pts[i] = Point{v}
+	}
+	reps := make([]string, sw.repeats)
+	for r := range reps {
+		reps[r] = fmt.Sprintf("r%02d", r)
+	}
+	t := NewTable([]string{"min_chunk_threshold"}, pts, reps)
+	base := [5]float64{2.0, 0.05, 0.4, 0.002, 0.03}
+	for r := range reps {
+		d := math.Exp(sw.drift * rng.NormFloat64())
+		for p, v := range sw.points {
+			if sw.absent[[2]int{r, p}] {
+				continue
+			}
+			e, ok := sw.effect[v]
+			if !ok {
+				e = 1
+			}
+			var m [5]float64
+			for k := range m {
+				m[k] = base[k] * d * e * math.Exp(sw.noise*rng.NormFloat64())
+			}
+			t.Cells[r][p] = Cell{Present: true, Summary: Summary{
+				RequestP95: m[0], RequestExecNorm: m[1], PrefillP95: m[2], PrefillExecNorm: m[3], DecodeNorm: m[4], Requests: 100,
+			}}
+		}
+	}
+	return t
+}
+
+func selectSweep(t *testing.T, sw sweep, seed uint64, agg string) *Selection {
+	t.Helper()
+	s, err := Select(sw.table(seed), Options{Baseline: Point{0}, Weights: spec.DefaultWeights, Agg: agg, Preset: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func rowOf(t *testing.T, s *Selection, v float64) int {
+	t.Helper()
+	for i, r := range s.Rows {
+		if r.Point[0] == v {
+			return i
+		}
+	}
+	t.Fatalf("no row %v", v)
+	return -1
+}
+
+// TestSignificanceFindsEffect: a −3% effect at 6 with 1% noise and 10%
+// repeat drift is found with 10 repeats: chosen, better, significant after
+// Holm, and the most frequent winner; the null points stay "same".
+func TestSignificanceFindsEffect(t *testing.T) {
+	sw := sweep{points: []float64{0, 2, 4, 6, 8}, repeats: 10, effect: map[float64]float64{6: 0.97}, noise: 0.01, drift: 0.1}
+	s := selectSweep(t, sw, 1, "mean")
+	sig, err := s.Significance(SignificanceOptions{Seed: 7, Resamples: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i6 := rowOf(t, s, 6)
+	p := sig.Points[i6]
+	if s.Best != i6 || !sig.Significant || p.Verdict != Better {
+		t.Fatalf("best %v, significant %v, verdict %s; want 6, true, better\n%s", s.Recommended(), sig.Significant, p.Verdict, sig.Conclusion)
+	}
+	if p.Pairs != 10 || p.RawP != 2.0/1024 || p.P > 0.01 {
+		t.Errorf("pairs %d raw p %v Holm p %v, want 10, 2/1024, ≤ 0.01", p.Pairs, p.RawP, p.P)
+	}
+	if !(p.ScoreCI[0] < 0.97 && 0.97 < p.ScoreCI[1]) || p.ScoreCI[1] > 0.99 {
+		t.Errorf("score ratio %v %v, want an interval around 0.97 below 0.99", p.ScoreRatio, p.ScoreCI)
+	}
+	if p.WinProbability < 0.9 {
+		t.Errorf("win probability %v, want ≥ 0.9", p.WinProbability)
+	}
+	for i, q := range sig.Points {
+		if i != i6 && q.Verdict != Same {
+			t.Errorf("null point %v: verdict %s (p %v, ci %v)", q.Point, q.Verdict, q.P, q.ScoreCI)
+		}
+	}
+	if !strings.HasPrefix(sig.Conclusion, "min_chunk_threshold = 6: score −") || !strings.Contains(sig.Conclusion, "vs 0, p = ") ||
+		!strings.Contains(sig.Conclusion, "(Holm), best in ") || sig.PowerNote != "" {
+		t.Errorf("conclusion %q, power note %q", sig.Conclusion, sig.PowerNote)
+	}
+}
+
+// TestSignificanceFalsePositiveRate: with no true effect, a two-point
+// sweep with 10 repeats ends in a verdict other than "same" in about
+// α = 5% of data sets (the exact test's level is 25/512; a vanishing margin
+// keeps the margin out of the way). 400 seeded trials must land within ±3
+// binomial standard deviations. With 5 points Holm keeps the family-wise
+// rate at or below α.
+func TestSignificanceFalsePositiveRate(t *testing.T) {
+	const trials = 400
+	opt := SignificanceOptions{Margin: 1e-9, Resamples: 400}
+	count := func(points []float64, trials int) (hits int) {
+		sw := sweep{points: points, repeats: 10, noise: 0.02, drift: 0.1}
+		for trial := range trials {
+			s := selectSweep(t, sw, uint64(1000+trial), "mean")
+			opt.Seed = uint64(trial)
+			sig, err := s.Significance(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range sig.Points {
+				if p.Verdict != Same {
+					hits++
+					break
+				}
+			}
+		}
+		return hits
+	}
+	rate := 25.0 / 512
+	mean, sd := trials*rate, math.Sqrt(trials*rate*(1-rate))
+	if got := count([]float64{0, 6}, trials); math.Abs(float64(got)-mean) > 3*sd {
+		t.Errorf("two points: %d of %d null sweeps had a verdict, want %.1f ± %.1f", got, trials, mean, 3*sd)
+	}
+	const fam = 150
+	if got := count([]float64{0, 2, 4, 6, 8}, fam); float64(got) > fam*0.05+3*math.Sqrt(fam*0.05*0.95) {
+		t.Errorf("five points: %d of %d null sweeps had a verdict, want ≤ 5%% family-wise", got, fam)
+	}
+}
+
+// TestSignificancePowerFloor: 3 repeats of a clear −5% effect cannot be
+// significant: the exact test's floor is p = 0.25; the conclusion keeps
+// the baseline and the power note says so and how many repeats to run.
+func TestSignificancePowerFloor(t *testing.T) {
+	sw := sweep{points: []float64{0, 4, 6}, repeats: 3, effect: map[float64]float64{6: 0.95}, noise: 0.01, drift: 0.1}
+	s := selectSweep(t, sw, 3, "mean")
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i6 := rowOf(t, s, 6)
+	if s.Best != i6 {
+		t.Fatalf("best %v, want 6", s.Recommended())
+	}
+	for _, p := range sig.Points {
+		if !p.Baseline && (p.RawP < 0.25 || p.P < 0.25) {
+			t.Errorf("%v: p %v (raw %v) below the 3-pair floor 0.25", p.Point, p.P, p.RawP)
+		}
+	}
+	if sig.Significant || sig.Points[i6].Verdict != Same {
+		t.Errorf("significant %v verdict %s with 3 repeats", sig.Significant, sig.Points[i6].Verdict)
+	}
+	if !strings.HasPrefix(sig.Conclusion, "no other min_chunk_threshold beats 0 significantly; keep 0 (lowest score: min_chunk_threshold = 6, score −") {
+		t.Errorf("conclusion %q", sig.Conclusion)
+	}
+	// Holm over 2 comparisons at 0.05: the best is tested at 0.025, which
+	// needs 2^(1−n) ≤ 0.025, n ≥ 7.
+	if sig.Power == nil || sig.Power.ExactFloor != 7 || sig.Power.Needed < 7 {
+		t.Fatalf("power %+v, want floor 7", sig.Power)
+	}
+	want := "with 3 pairs the exact sign-flip test cannot go below p = 0.25 (two-sided); Holm over 2 comparisons needs ≥ 7 repeats to reach p ≤ 0.05"
+	if !strings.HasPrefix(sig.PowerNote, want) {
+		t.Errorf("power note %q, want prefix %q", sig.PowerNote, want)
+	}
+}
+
+// TestSignificanceHand checks every number of a 3-repeat, 2-point
+// selection against a direct computation from the per-repeat scores.
+func TestSignificanceHand(t *testing.T) {
+	tab := NewTable([]string{"threshold"}, []Point{{0}, {6}}, []string{"a", "b", "c"})
+	set := func(r, p int, v [5]float64) {
+		tab.Cells[r][p] = Cell{Present: true, Summary: Summary{RequestP95: v[0], RequestExecNorm: v[1], PrefillP95: v[2], PrefillExecNorm: v[3], DecodeNorm: v[4]}}
+	}
+	set(0, 0, [5]float64{10, 1, 4, 1, 1})
+	set(0, 1, [5]float64{9, 1, 4, 1, 1}) // request −10%
+	set(1, 0, [5]float64{20, 2, 8, 2, 2})
+	set(1, 1, [5]float64{20, 2, 6, 2, 2}) // prefill −25%
+	set(2, 0, [5]float64{10, 1, 4, 1, 1})
+	set(2, 1, [5]float64{11, 1, 4, 1, 1}) // request +10%
+	s, err := Select(tab, Options{Baseline: Point{0}, Weights: spec.DefaultWeights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := s.Significance(SignificanceOptions{Seed: 3, Resamples: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per-repeat scores of 6 (the baseline scores Σw = 1):
+	// 1 − 0.35·0.1, 1 − 0.35·0.25, 1 + 0.35·0.1.
+	scores := []float64{1 - 0.035, 1 - 0.0875, 1 + 0.035}
+	logs := make([]float64, 3)
+	for i, v := range scores {
+		logs[i] = math.Log(v)
+	}
+	p := sig.Points[1]
+	if want := math.Exp(stats.Mean(logs)); math.Abs(p.ScoreRatio-want) > 1e-12 {
+		t.Errorf("score ratio %v, want geometric mean %v", p.ScoreRatio, want)
+	}
+	// The exact test on these logs (its own enumeration is tested in
+	// lab/stats); signs −, −, + give |Σ| below the all-same-sign patterns,
+	// so p = 4/8 here.
+	ref, _ := stats.SignFlip(logs, 0, nil)
+	if ref.P != 0.5 {
+		t.Fatalf("reference p %v, want 0.5", ref.P)
+	}
+	if p.RawP != ref.P || p.P != ref.P || p.Pairs != 3 {
+		t.Errorf("p %v raw %v pairs %d, want %v (one comparison: Holm changes nothing), 3", p.P, p.RawP, p.Pairs, ref.P)
+	}
+	if want := math.Exp(math.Log(0.75) / 3); math.Abs(p.MetricRatio[2]-want) > 1e-12 {
+		t.Errorf("prefill ratio %v, want %v", p.MetricRatio[2], want)
+	}
+	if p.MetricCI[4] != [2]float64{1, 1} || p.MetricRatio[4] != 1 {
+		t.Errorf("decode ratio %v %v, want exactly 1 [1, 1]", p.MetricRatio[4], p.MetricCI[4])
+	}
+	b := sig.Points[0]
+	if !b.Baseline || b.ScoreRatio != 1 || b.P != 1 || b.Verdict != Same || b.Pairs != 3 {
+		t.Errorf("baseline row %+v", b)
+	}
+	if math.Abs(b.WinProbability+p.WinProbability-1) > 1e-12 {
+		t.Errorf("win probabilities %v + %v, want 1", b.WinProbability, p.WinProbability)
+	}
+}
+
+// TestSignificanceMissingCells: pairs are the repeats having both the
+// point and the baseline; a repeat without the baseline falls back to its
+// smallest point in Select and contributes no pair.
+func TestSignificanceMissingCells(t *testing.T) {
+	sw := sweep{points: []float64{0, 4, 6}, repeats: 6, noise: 0.01, drift: 0.1,
+		absent: map[[2]int]bool{{0, 0}: true, {1, 2}: true, {2, 1}: true, {2, 2}: true}}
+	s := selectSweep(t, sw, 5, "median")
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Repeat 0 lacks 0; repeat 1 lacks 6; repeat 2 has only 0.
+	if got := [3]int{sig.Points[0].Pairs, sig.Points[1].Pairs, sig.Points[2].Pairs}; got != [3]int{5, 4, 3} {
+		t.Errorf("pairs %v, want [5 4 3]", got)
+	}
+	if !sig.Baseline.equal(Point{0}) {
+		t.Errorf("baseline %v, want 0", sig.Baseline)
+	}
+}
+
+// TestSignificanceNoSharedRepeat: a point never measured with the baseline
+// has no ratio, no p and no interval (null in JSON), and is not counted in
+// the Holm family.
+func TestSignificanceNoSharedRepeat(t *testing.T) {
+	sw := sweep{points: []float64{0, 6}, repeats: 2, noise: 0.01, drift: 0.1, absent: map[[2]int]bool{{0, 1}: true, {1, 0}: true}}
+	s := selectSweep(t, sw, 1, "mean")
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Compared != 0 || sig.Significant || sig.PowerNote == "" {
+		t.Errorf("compared %d significant %v note %q", sig.Compared, sig.Significant, sig.PowerNote)
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(sig.RowJSON(1)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"score_ratio":null,"score_ratio_ci":null,"p_value":null,"verdict":"same"`) {
+		t.Errorf("JSON %s", buf.String())
+	}
+}
+
+func (p Point) equal(q Point) bool { return p.Compare(q) == 0 }
+
+// TestSignificanceDeterministic: the same seed gives byte-identical JSON
+// and sentences; another seed moves the resampled numbers. Also a golden
+// file pins the whole output of one sweep.
+func TestSignificanceDeterministic(t *testing.T) {
+	sw := sweep{points: []float64{0, 2, 4, 6, 8}, repeats: 5, effect: map[float64]float64{4: 0.985, 6: 0.98}, noise: 0.01, drift: 0.05}
+	render := func(seed uint64) []byte {
+		var out []byte
+		for _, agg := range Aggregations {
+			s := selectSweep(t, sw, 11, agg)
+			sig, err := s.Significance(SignificanceOptions{Seed: seed, Resamples: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := make([]RowJSON, len(sig.Points))
+			for i := range rows {
+				rows[i] = sig.RowJSON(i)
+			}
+			b, err := json.MarshalIndent(struct {
+				Agg string `json:"run_agg"`
+				SummaryJSON
+				Rows []RowJSON `json:"thresholds"`
+			}{agg, sig.SummaryJSON(), rows}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(append(out, b...), '\n')
+		}
+		return out
+	}
+	a, b, c := render(42), render(42), render(43)
+	if !bytes.Equal(a, b) {
+		t.Error("same seed, different output")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("different seeds, identical output")
+	}
+	golden := filepath.Join("testdata", "significance", "sweep5x5.golden.json")
+	if *updateSignificance {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, a, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run Deterministic ./lab/analysis -update-significance)", err)
+	}
+	if !bytes.Equal(a, want) {
+		t.Errorf("output differs from %s (rerun with -update-significance if intended):\n%s", golden, a)
+	}
+}
+
+func TestRobustness(t *testing.T) {
+	sw := sweep{points: []float64{0, 4, 6}, repeats: 6, effect: map[float64]float64{6: 0.9}, noise: 0.01, drift: 0.1}
+	tab := sw.table(2)
+	presets := []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}, {Name: "ttft", Weights: spec.Weights{Prefill: 1}}}
+	sels, err := SelectAll(tab, presets, Point{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Robustness(sels), "the choice min_chunk_threshold = 6 is the same under all 8 preset × aggregation combinations"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Force a different choice for one selection.
+	sels[3].Best = 1
+	want := "the choice of min_chunk_threshold changes across presets × aggregations: 6 under default/mean, default/median, default/p90, ttft/mean, ttft/median, ttft/p90, ttft/max; 4 under default/max"
+	if got := Robustness(sels); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if Robustness(sels[:1]) != "" {
+		t.Error("one selection: want no sentence")
+	}
+}
+
+func TestSignificanceOptionsErrors(t *testing.T) {
+	s := selectSweep(t, sweep{points: []float64{0, 6}, repeats: 3, noise: 0.01}, 1, "mean")
+	for _, o := range []SignificanceOptions{{Alpha: 1.5}, {Margin: -0.1}, {Level: 1}, {Power: 2}, {Resamples: -1}} {
+		if _, err := s.Significance(o); err == nil {
+			t.Errorf("%+v: want an error", o)
+		}
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{pct(0.969), "−3.1%"}, {pct(1.005), "+0.5%"}, {pct(0.99999), "0.0%"},
+		{pValue(0.0039), "0.004"}, {pValue(0.25), "0.25"}, {pValue(0.0625), "0.062"}, {pValue(0.0004), "< 0.001"},
+		{pct0(0.873), "87%"}, {marginPct(0.01), "1%"}, {marginPct(0.005), "0.5%"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// BenchmarkSignificance101x10: a 101-point sweep with 10 repeats at the
+// default 10,000 resamples (every interval, test and the win probability).
+func BenchmarkSignificance101x10(b *testing.B) {
+	pts := make([]float64, 101)
+	for i := range pts {
+		pts[i] = float64(i)
+	}
+	sw := sweep{points: pts, repeats: 10, effect: map[float64]float64{40: 0.97}, noise: 0.01, drift: 0.1}
+	s, err := Select(sw.table(1), Options{Baseline: Point{0}, Weights: spec.DefaultWeights, Agg: "median"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Significance(SignificanceOptions{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

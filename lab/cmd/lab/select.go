@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/store"
+)
+
+func init() {
+	register(&command{
+		name:  "select",
+		usage: "SPEC | --root DIR   choose the sweep value (old select_threshold maths; every preset × aggregation for a SPEC)",
+		run:   runSelect,
+	})
+}
+
+// legacyFlags are the old select_threshold.py's flags, same names, meanings
+// and defaults (Go's flag package accepts -x and --x alike).
+type legacyFlags struct {
+	root     string
+	baseline int
+	w        spec.Weights
+	runAgg   string
+}
+
+func (f *legacyFlags) register(fs *flag.FlagSet) {
+	d := spec.DefaultWeights
+	fs.StringVar(&f.root, "root", "", "legacy threshold_output folder: <timestamp>/<threshold>/*.csv")
+	fs.IntVar(&f.baseline, "baseline", 0, "threshold to normalize by; a run without it uses its smallest threshold")
+	fs.Float64Var(&f.w.Request, "w_request", d.Request, "weight of request_ratio (P95 request_execution_time)")
+	fs.Float64Var(&f.w.Prefill, "w_prefill", d.Prefill, "weight of prefill_ratio (P95 prefill_e2e_time, TTFT)")
+	fs.Float64Var(&f.w.PrefillExecNorm, "w_prefill_exec_norm", d.PrefillExecNorm, "weight of prefill_exec_norm_ratio")
+	fs.Float64Var(&f.w.RequestExecNorm, "w_request_exec_norm", d.RequestExecNorm, "weight of request_exec_norm_ratio")
+	fs.Float64Var(&f.w.Decode, "w_decode", d.Decode, "weight of decode_ratio")
+	fs.StringVar(&f.runAgg, "run_agg", "mean", "aggregation of ratios across runs: mean, median, p90 or max")
+}
+
+// isLegacyOnly says whether a flag only makes sense with --root.
+func isLegacyOnly(name string) bool {
+	switch name {
+	case "baseline", "w_request", "w_prefill", "w_prefill_exec_norm", "w_request_exec_norm", "w_decode", "run_agg":
+		return true
+	}
+	return false
+}
+
+// pwFlags are the prompt_weight options shared by select and prompt-weight.
+type pwFlags struct {
+	seed      int64
+	resamples int
+}
+
+func (f *pwFlags) register(fs *flag.FlagSet) {
+	fs.Int64Var(&f.seed, "seed", 0, "bootstrap seed for the prompt_weight intervals (default: the spec's seed, or 0 with --root)")
+	fs.IntVar(&f.resamples, "resamples", analysis.DefaultResamples, "bootstrap resamples for the prompt_weight intervals")
+}
+
+// options resolves the seed: the flag when given, else the spec's.
+func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightOptions {
+	seed := uint64(f.seed)
+	if !flagSet(fs, "seed") && s != nil {
+		seed = uint64(s.Seed)
+	}
+	o := analysis.PromptWeightOptions{Seed: seed, Resamples: f.resamples}
+	if s != nil && len(s.PromptWeight.Stats) > 0 {
+		o.Stats = s.PromptWeight.Stats
+	}
+	return o
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// legacyJSON is `lab select --root --json`: the schema of issue 3 item 3,
+// plus the prompt_weight block at the recommended threshold.
+type legacyJSON struct {
+	analysis.SelectionJSON
+	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
+}
+
+// specSelectJSON is `lab select SPEC --json`.
+type specSelectJSON struct {
+	Experiment string `json:"experiment"`
+	Hash       string `json:"experiment_hash"`
+	Param      string `json:"param"`
+	// Preset and Aggregation name the headline selection (the spec's first
+	// preset under its select.aggregation), whose choice prompt_weight uses.
+	Preset       string                       `json:"preset"`
+	Aggregation  string                       `json:"aggregation"`
+	Recommended  analysis.PointJSON           `json:"recommended"`
+	Selections   []analysis.SelectionJSON     `json:"selections"`
+	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
+	Warnings     []string                     `json:"warnings"`
+}
+
+func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "select", "SPEC [--store DIR] [--json] | --root DIR [--baseline 0] [--w_request 0.35] … [--run_agg mean] [--json]")
+	var lf legacyFlags
+	lf.register(fs)
+	var pf pwFlags
+	pf.register(fs)
+	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
+	asJSON := fs.Bool("json", false, "print JSON (full float64 precision) instead of tables")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case lf.root != "" && len(pos) > 0:
+		return errors.New("give either a SPEC or --root, not both")
+	case lf.root != "":
+		if len(pos) > 0 {
+			return fmt.Errorf("unexpected arguments %q", pos)
+		}
+		return selectLegacy(env, fs, &lf, &pf, *asJSON)
+	case len(pos) == 1:
+		var bad []string
+		fs.Visit(func(f *flag.Flag) {
+			if isLegacyOnly(f.Name) {
+				bad = append(bad, "--"+f.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return fmt.Errorf("%v apply to --root; a spec sets its baseline, presets and aggregation in its select: section", bad)
+		}
+		return selectSpec(env, fs, pos[0], *storeDir, &pf, *asJSON)
+	default:
+		fs.Usage()
+		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR")}
+	}
+}
+
+func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, asJSON bool) error {
+	t, err := analysis.LoadLegacy(lf.root)
+	if err != nil {
+		return err
+	}
+	warn(env.stderr, t.Warnings)
+	sel, err := analysis.Select(t, analysis.Options{Baseline: analysis.Point{float64(lf.baseline)}, Weights: lf.w, Agg: lf.runAgg})
+	if err != nil {
+		return err
+	}
+	if len(sel.FellBack) > 0 {
+		fmt.Fprintf(env.stderr, "warning: baseline %d missing in %v: those runs use their smallest threshold\n", lf.baseline, sel.FellBack)
+	}
+	files, err := t.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return err
+	}
+	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, nil))
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(env.stdout, legacyJSON{SelectionJSON: sel.JSON(), PromptWeight: pw})
+	}
+	if err := analysis.WriteTable(env.stdout, sel); err != nil {
+		return err
+	}
+	if err := analysis.WriteRecommendation(env.stdout, sel); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at threshold %s", sel.Recommended()), pw)
+}
+
+// loadSpecTable parses a spec and loads its results from the store.
+func loadSpecTable(specPath, storeDir string) (*spec.Spec, *analysis.Table, error) {
+	s, err := spec.ParseFile(specPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(storeDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := lab.LoadTable(s, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, t, nil
+}
+
+// headline is the spec's main selection: its first preset under its
+// select.aggregation.
+func headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
+	agg := s.Select.Aggregation
+	if agg == "" {
+		agg = "mean"
+	}
+	for _, sel := range sels {
+		if sel.Agg == agg {
+			return sel
+		}
+	}
+	return sels[0]
+}
+
+func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, asJSON bool) error {
+	s, t, err := loadSpecTable(specPath, storeDir)
+	if err != nil {
+		return err
+	}
+	presets := s.Select.Presets
+	if len(presets) == 0 {
+		presets = []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
+	}
+	sels, err := analysis.SelectAll(t, presets, lab.SpecBaseline(s))
+	if err != nil {
+		return err
+	}
+	head := headline(s, sels)
+	files, err := t.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return err
+	}
+	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, s))
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := specSelectJSON{
+			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
+			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw, Warnings: t.Warnings,
+		}
+		if out.Warnings == nil {
+			out.Warnings = []string{}
+		}
+		for _, sel := range sels {
+			j := sel.JSON()
+			j.Preset, j.Param = sel.Preset, sel.Param
+			out.Selections = append(out.Selections, j)
+		}
+		return writeJSON(env.stdout, out)
+	}
+	warn(env.stderr, t.Warnings)
+	base := "each repeat's smallest"
+	if head.Baseline != nil {
+		base = head.Baseline.String()
+	}
+	fmt.Fprintf(env.stdout, "experiment %s: %s over %d points × %d repeats, baseline %s\n\n",
+		s.Name, t.Param, len(t.Points), len(t.Repeats), base)
+	if err := analysis.WriteSideBySide(env.stdout, sels); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
+		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
+}
+
+func warn(w io.Writer, warnings []string) {
+	for _, m := range warnings {
+		fmt.Fprintln(w, "warning:", m)
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}

@@ -1,0 +1,88 @@
+package lab
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/store"
+)
+
+// RepeatName is how results tables name repeat r of an experiment.
+func RepeatName(r int) string { return fmt.Sprintf("repeat %d", r) }
+
+// SpecPoint converts a spec point into an analysis point (values in the
+// order of names).
+func SpecPoint(p spec.Point, names []string) analysis.Point {
+	out := make(analysis.Point, len(names))
+	for i, n := range names {
+		out[i] = p[n]
+	}
+	return out
+}
+
+// LoadTable reads the results of s from st: the summary of every cell whose
+// record is ok (its replica_0/plots folder). Cells not run yet or failed are
+// left absent and named in the table's warnings; the selection then leaves
+// those repeats out at those points. It fails when no cell has a result.
+func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
+	e, err := NewEngine(s)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := runner.Plan(s, e)
+	if err != nil {
+		return nil, err
+	}
+	names := s.ParamNames()
+	specPoints := s.Points()
+	points := make([]analysis.Point, len(specPoints))
+	for i, p := range specPoints {
+		points[i] = SpecPoint(p, names)
+	}
+	repeats := make([]string, s.Repeats)
+	for r := range repeats {
+		repeats[r] = RepeatName(r)
+	}
+	t := analysis.NewTable(names, points, repeats)
+	var cells []analysis.CellFiles
+	for _, p := range plan {
+		rec, err := st.Get(p.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cell %s: %w", specName(s), p.Hash, err)
+		}
+		where := fmt.Sprintf("%s %s (cell %.12s)", p.Cell.Point.Key(names), RepeatName(p.Cell.Repeat), p.Hash)
+		switch {
+		case rec == nil:
+			t.Warnings = append(t.Warnings, where+": not run yet")
+		case !rec.OK():
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: failed: %s", where, rec.Reason))
+		default:
+			cells = append(cells, analysis.CellFiles{
+				Repeat: p.Cell.Repeat,
+				Point:  SpecPoint(p.Cell.Point, names),
+				Dir:    filepath.Join(st.CellDir(p.Hash), sarathi.PlotsDir),
+			})
+		}
+	}
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("%s: no cell of experiment %s has results in store %s (run `lab run %s` first)",
+			specName(s), s.Name, st.Root(), specName(s))
+	}
+	if err := t.Load(cells); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// SpecBaseline is the spec's baseline as an analysis point (nil when the
+// spec has none: each repeat's smallest point is then used).
+func SpecBaseline(s *spec.Spec) analysis.Point {
+	if len(s.Baseline) == 0 {
+		return nil
+	}
+	return SpecPoint(s.Baseline, s.ParamNames())
+}
