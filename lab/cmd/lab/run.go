@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/store"
+)
+
+func init() {
+	register(&command{
+		name:  "run",
+		usage: "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR]: run the cells missing from the store",
+		run:   runRun,
+	})
+}
+
+// runFlags are the flags of `lab run` that `lab cell run` shares.
+type runFlags struct {
+	store    string
+	timeout  durationFlag
+	retries  int
+	jobs     int
+	gpus     string
+	failFast bool
+}
+
+func (f *runFlags) registerCommon(fs *flag.FlagSet) {
+	fs.StringVar(&f.store, "store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	fs.Var(&f.timeout, "timeout", "per-cell timeout, e.g. 90s or 2h (default: the spec's exec timeout; none if unset)")
+	fs.IntVar(&f.retries, "retries", 0, "run a failed cell up to N more times before recording it failed")
+}
+
+// durationFlag is a time.Duration flag that reports its value as given.
+type durationFlag struct{ spec.Duration }
+
+func (d *durationFlag) Set(s string) error { return d.UnmarshalYAML([]byte(s)) }
+
+func runRun(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "run", "SPEC [flags]")
+	var f runFlags
+	f.registerCommon(fs)
+	fs.IntVar(&f.jobs, "j", 0, "cells to run at once (default 1, or the number of --gpus)")
+	fs.StringVar(&f.gpus, "gpus", "", "comma-separated GPU ids; each running cell gets one as CUDA_VISIBLE_DEVICES")
+	fs.BoolVar(&f.failFast, "fail-fast", false, "launch no further cell after the first failure (running cells finish)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return &exitCodeError{code: 2, err: fmt.Errorf("expected one SPEC file, got %d arguments", len(pos))}
+	}
+	if f.jobs < 0 {
+		return &exitCodeError{code: 2, err: fmt.Errorf("-j must be ≥ 1, got %d", f.jobs)}
+	}
+	var gpus []string
+	if f.gpus != "" {
+		for _, g := range strings.Split(f.gpus, ",") {
+			gpus = append(gpus, strings.TrimSpace(g))
+		}
+	}
+	opts, err := openRun(pos[0], f.store)
+	if err != nil {
+		return err
+	}
+	opts.Jobs, opts.GPUs, opts.FailFast = f.jobs, gpus, f.failFast
+	opts.Timeout, opts.Retries = f.timeout.Duration.Duration, f.retries
+	opts.Progress = env.stderr
+	if fd, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(fd.Fd())) {
+		opts.IsTTY = true
+	}
+	res, err := runner.Run(ctx, *opts)
+	if res != nil {
+		fmt.Fprintf(env.stdout, "%s: %d cells: %d cached, %d ran (%d ok, %d failed)", opts.Spec.Name, res.Total, res.Cached, res.Ran, res.OK, res.Failed)
+		if n := res.Interrupted + res.NotRun; n > 0 {
+			fmt.Fprintf(env.stdout, ", %d not run", n)
+		}
+		fmt.Fprintf(env.stdout, "; store %s\n", opts.Store.Root())
+		for _, o := range res.Outcomes {
+			if o.State == runner.StateFailed && o.Record != nil {
+				fmt.Fprintf(env.stdout, "  failed %s repeat=%d %s: exit %d: %s (logs: %s)\n", o.Cell.Point.Key(opts.Spec.ParamNames()),
+					o.Cell.Repeat, o.Hash[:12], o.Record.ExitCode, o.Record.Reason, opts.Store.CellDir(o.Hash))
+			}
+		}
+	}
+	if err != nil {
+		return &exitCodeError{code: 1, err: err}
+	}
+	if res.Failed > 0 {
+		return &exitCodeError{code: 1, err: fmt.Errorf("%d of %d cells failed", res.Failed, res.Total)}
+	}
+	return nil
+}
+
+// openRun parses the spec, builds its engine and opens the store: what
+// every command that runs or lists cells starts with.
+func openRun(specPath, storeRoot string) (*runner.Options, error) {
+	s, err := spec.ParseFile(specPath)
+	if err != nil {
+		return nil, err
+	}
+	e, err := lab.NewEngine(s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(storeRoot)
+	if err != nil {
+		return nil, err
+	}
+	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: lab.Version, LabCommit: lab.VCSCommit()}, nil
+}
+
+
+// parseInterleaved parses flags that may come before or after the
+// positional arguments (`lab run spec.yaml -j 4`), which the flag package
+// alone stops at. "--" ends flag parsing.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
