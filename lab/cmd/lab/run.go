@@ -119,7 +119,6 @@ func openRun(specPath, storeRoot string) (*runner.Options, error) {
 	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: lab.Version, LabCommit: lab.VCSCommit()}, nil
 }
 
-
 // parseInterleaved parses flags that may come before or after the
 // positional arguments (`lab run spec.yaml -j 4`), which the flag package
 // alone stops at. "--" ends flag parsing.
