@@ -38,9 +38,12 @@ type nodeInfo struct {
 
 // decoder collects problems and node positions while decoding.
 type decoder struct {
-	file    string
-	errs    Errors
-	nodes   map[string]nodeInfo // by path: "$", "$.sweep.x.step", "$.engine.exec.command[2]"
+	file  string
+	errs  Errors
+	nodes map[string]nodeInfo // by path: "$", "$.sweep.x.step", "$.engine.exec.command[2]"
+	// bad marks paths whose value could not be decoded: semantic checks
+	// of those paths (and below) would only repeat the problem.
+	bad     map[string]bool
 	anchors map[string]ast.Node
 	// hooks decode a Go type by hand (the sweep, the baseline, the
 	// presets): the YAML shape and the Go shape differ there.
@@ -51,6 +54,7 @@ func newDecoder(file string) *decoder {
 	return &decoder{
 		file:    file,
 		nodes:   map[string]nodeInfo{},
+		bad:     map[string]bool{},
 		anchors: map[string]ast.Node{},
 		hooks:   map[reflect.Type]func(*decoder, ast.Node, string, reflect.Value){},
 	}
@@ -184,7 +188,7 @@ func (d *decoder) entries(n ast.Node, path string) ([]entry, bool) {
 	case *ast.MappingValueNode:
 		values = []*ast.MappingValueNode{t}
 	default:
-		d.errorf(d.posOf(n), "%s: expected a mapping, got %s", fieldName(path), describe(n))
+		d.failf(path, d.posOf(n), "%s: expected a mapping, got %s", fieldName(path), describe(n))
 		return nil, false
 	}
 	var merged, explicit []entry
@@ -327,7 +331,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 		d.decodeStruct(n, path, v)
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
-			d.errorf(d.posOf(n), "%s: internal error: map key type %s", fieldName(path), v.Type().Key())
+			d.failf(path, d.posOf(n), "%s: internal error: map key type %s", fieldName(path), v.Type().Key())
 			return
 		}
 		es, ok := d.entries(n, path)
@@ -346,7 +350,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
-			d.errorf(d.posOf(n), "%s: expected a list, got %s", fieldName(path), describe(n))
+			d.failf(path, d.posOf(n), "%s: expected a list, got %s", fieldName(path), describe(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
@@ -359,7 +363,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 	case reflect.String:
 		sc, ok := n.(ast.ScalarNode)
 		if !ok {
-			d.errorf(d.posOf(n), "%s: expected a string, got %s", fieldName(path), describe(n))
+			d.failf(path, d.posOf(n), "%s: expected a string, got %s", fieldName(path), describe(n))
 			return
 		}
 		if s, isStr := sc.GetValue().(string); isStr {
@@ -372,7 +376,7 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 	case reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
-			d.errorf(d.posOf(n), "%s: expected true or false, got %s", fieldName(path), describe(n))
+			d.failf(path, d.posOf(n), "%s: expected true or false, got %s", fieldName(path), describe(n))
 			return
 		}
 		v.SetBool(b.Value)
@@ -394,8 +398,31 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 			v.Set(reflect.ValueOf(x))
 		}
 	default:
-		d.errorf(d.posOf(n), "%s: internal error: cannot decode into %s", fieldName(path), v.Type())
+		d.failf(path, d.posOf(n), "%s: internal error: cannot decode into %s", fieldName(path), v.Type())
 	}
+}
+
+// failf records a problem with the value at path and marks the path bad:
+// the value could not be decoded, so semantic checks of it (and of what is
+// below it) would only repeat the problem.
+func (d *decoder) failf(path string, p pos, format string, args ...any) {
+	d.bad[path] = true
+	d.errorf(p, format, args...)
+}
+
+// isBad reports whether path or an enclosing path failed to decode.
+func (d *decoder) isBad(path string) bool {
+	for p := path; p != ""; {
+		if d.bad[p] {
+			return true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return false
+		}
+		p = p[:i]
+	}
+	return false
 }
 
 // number reads a finite number (integer or float) from n.
@@ -411,10 +438,10 @@ func (d *decoder) number(n ast.Node, path string) (float64, bool) {
 	case *ast.FloatNode:
 		return t.Value, true
 	case *ast.InfinityNode, *ast.NanNode:
-		d.errorf(d.posOf(n), "%s: expected a finite number, got %s", fieldName(path), describe(n))
+		d.failf(path, d.posOf(n), "%s: expected a finite number, got %s", fieldName(path), describe(n))
 		return 0, false
 	}
-	d.errorf(d.posOf(n), "%s: expected a number, got %s", fieldName(path), describe(n))
+	d.failf(path, d.posOf(n), "%s: expected a number, got %s", fieldName(path), describe(n))
 	return 0, false
 }
 
@@ -436,25 +463,25 @@ func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) {
 		}
 	case *ast.FloatNode:
 		if t.Value != math.Trunc(t.Value) || math.Abs(t.Value) >= 1<<63 {
-			d.errorf(d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
+			d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
 			return
 		}
 		i, neg = int64(t.Value), t.Value < 0
 		u = uint64(i)
 	default:
-		d.errorf(d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
+		d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
 		return
 	}
 	switch v.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if neg || v.OverflowUint(u) {
-			d.errorf(d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
+			d.failf(path, d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
 			return
 		}
 		v.SetUint(u)
 	default:
 		if big || v.OverflowInt(i) {
-			d.errorf(d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
+			d.failf(path, d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
 			return
 		}
 		v.SetInt(i)
@@ -524,5 +551,5 @@ func (d *decoder) goccyError(err error, n ast.Node, path string) {
 		}
 		msg = ye.GetMessage()
 	}
-	d.errorf(p, "%s: %s", fieldName(path), msg)
+	d.failf(path, p, "%s: %s", fieldName(path), msg)
 }

@@ -81,12 +81,12 @@ func decodeDuration(d *decoder, n ast.Node, path string, v reflect.Value) {
 		s, isStr = sc.GetValue().(string)
 	}
 	if !isStr {
-		d.errorf(d.posOf(n), "%s: expected a duration such as \"90s\", \"45m\" or \"2h\", got %s", fieldName(path), describe(n))
+		d.failf(path, d.posOf(n), "%s: expected a duration such as \"90s\", \"45m\" or \"2h\", got %s", fieldName(path), describe(n))
 		return
 	}
 	dur, err := parseDuration(s)
 	if err != nil {
-		d.errorf(d.posOf(n), "%s: %v", fieldName(path), err)
+		d.failf(path, d.posOf(n), "%s: %v", fieldName(path), err)
 		return
 	}
 	v.Set(reflect.ValueOf(Duration{dur}))

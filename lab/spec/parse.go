@@ -159,7 +159,7 @@ func (st *parseState) decodeSweep(d *decoder, n ast.Node, path string, v reflect
 			}
 			param.Values = vals
 		default:
-			d.errorf(d.posOf(val), "%s: expected a list of values or a range {from, to, step}, got %s", fieldName(p), describe(val))
+			d.failf(p, d.posOf(val), "%s: expected a list of values or a range {from, to, step}, got %s", fieldName(p), describe(val))
 			st.skip["sweep:"+e.key] = true
 		}
 		sw = append(sw, param)

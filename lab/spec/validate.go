@@ -36,6 +36,9 @@ func (s *Spec) Validate() error {
 // already checked (see parseState.skip); nil for a spec built in Go.
 func validate(s *Spec, d *decoder, skip map[string]bool) {
 	report := func(path, format string, args ...any) {
+		if d.isBad(path) {
+			return // already reported as undecodable
+		}
 		d.errorf(d.at(path), "%s: %s", fieldName(path), fmt.Sprintf(format, args...))
 	}
 
@@ -139,12 +142,15 @@ func validateBaseline(s *Spec, report reportFunc) {
 		}
 	}
 	for _, prm := range s.Sweep {
+		if len(prm.Values) == 0 {
+			continue // reported with the sweep
+		}
 		v, ok := s.Baseline[prm.Name]
 		if !ok {
 			report("$.baseline", "missing a value for %q; the baseline gives every swept parameter a value", prm.Name)
 			continue
 		}
-		if len(prm.Values) > 0 && !slices.Contains(prm.Values, v) {
+		if !slices.Contains(prm.Values, v) {
 			report("$.baseline."+prm.Name, "%s is not one of the swept values of %s (%s)", formatNum(v), prm.Name, listValues(prm.Values))
 		}
 	}

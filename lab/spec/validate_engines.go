@@ -13,7 +13,8 @@ import (
 
 // FieldError is a problem in one engine's configuration. Field is the
 // dotted YAML path relative to the engine's block ("scheduler.chunk_size",
-// "command[2]"; "" for the block itself); the spec package turns it into
+// "command[2]"; "" for the block itself), or a path from the top starting
+// with "$." ("$.sweep.temperature"); the spec package turns it into
 // file:line:col.
 type FieldError struct {
 	Field string
@@ -77,14 +78,16 @@ func validateEngine(s *Spec, d *decoder, report reportFunc) {
 	}
 	for _, fe := range errs {
 		p := "$.engine." + kind
-		if fe.Field != "" {
+		if strings.HasPrefix(fe.Field, "$.") {
+			p = fe.Field // a path from the top, e.g. a swept parameter
+		} else if fe.Field != "" {
 			if strings.HasPrefix(fe.Field, "[") {
 				p += fe.Field
 			} else {
 				p += "." + fe.Field
 			}
 		}
-		d.errorf(d.at(p), "%s: %s", fieldName(p), fe.Msg)
+		report(p, "%s", fe.Msg)
 	}
 }
 
@@ -127,7 +130,7 @@ func validateSwept(c any, params []string, add func(field, msg string)) {
 	}
 	for _, p := range params {
 		if !slices.Contains(allowed, p) {
-			add("", fmt.Sprintf("cannot sweep %q: this engine does not read it; sweepable parameters: %s", p, strings.Join(allowed, ", ")))
+			add("$.sweep."+p, fmt.Sprintf("this engine does not read %q, so sweeping it would change nothing; sweepable parameters: %s", p, strings.Join(allowed, ", ")))
 		}
 	}
 }
