@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"math"
 	"strconv"
 	"strings"
@@ -253,31 +255,25 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 		return ps, err
 	}
 	ps.RawP = res.P
-	ps.ScoreRatio, ps.ScoreCI, err = ratioCI(ps.logs, opt, stream("score", row.Point))
+	// One joint bootstrap over the pairs for the score and the five
+	// metrics: every interval comes from the same resampled repeats.
+	samples := [][]float64{ps.logs, metric[0], metric[1], metric[2], metric[3], metric[4]}
+	ps.ScoreRatio = math.Exp(stats.Mean(ps.logs))
+	for k := range metric {
+		ps.MetricRatio[k] = math.Exp(stats.Mean(metric[k]))
+	}
+	if ps.Pairs < 2 {
+		return ps, nil // one pair: no interval
+	}
+	ivs, err := stats.BootstrapCIs(samples, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewRand(opt.Seed, stream("ci", row.Point)))
 	if err != nil {
 		return ps, err
 	}
+	ps.ScoreCI = [2]float64{math.Exp(ivs[0].Lo), math.Exp(ivs[0].Hi)}
 	for k := range metric {
-		ps.MetricRatio[k], ps.MetricCI[k], err = ratioCI(metric[k], opt, stream(metricNames[k], row.Point))
-		if err != nil {
-			return ps, err
-		}
+		ps.MetricCI[k] = [2]float64{math.Exp(ivs[k+1].Lo), math.Exp(ivs[k+1].Hi)}
 	}
 	return ps, nil
-}
-
-// ratioCI is exp of the mean log-ratio (the geometric mean ratio) and of
-// its BCa interval; the interval is NaN with fewer than 2 pairs.
-func ratioCI(logs []float64, opt SignificanceOptions, streamID uint64) (float64, [2]float64, error) {
-	gm := math.Exp(stats.Mean(logs))
-	if len(logs) < 2 {
-		return gm, [2]float64{math.NaN(), math.NaN()}, nil
-	}
-	iv, err := stats.BootstrapCI(logs, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewRand(opt.Seed, streamID))
-	if err != nil {
-		return 0, [2]float64{}, err
-	}
-	return gm, [2]float64{math.Exp(iv.Lo), math.Exp(iv.Hi)}, nil
 }
 
 func verdict(ps *PointSignificance, opt SignificanceOptions) Verdict {
@@ -294,40 +290,145 @@ func verdict(ps *PointSignificance, opt SignificanceOptions) Verdict {
 }
 
 // winProbability resamples whole repeats and re-runs the selection's
-// aggregation and score on them (stats.WinProbability).
+// aggregation and score on them (stats.WinProbability), giving the same
+// numbers as Select on the resampled table. Each resample is turned into
+// per-repeat counts; a point's sorted multiset of ratios is then built by
+// walking its repeats in presorted order (no sort per resample), and mean
+// adds in draw order, as Select adds in repeat order.
 func (s *Selection) winProbability(opt SignificanceOptions) ([]float64, error) {
-	aggregate, err := aggregator(s.Agg)
+	orderAggregate, err := countedAggregator(s.Agg)
 	if err != nil {
 		return nil, err
 	}
-	var col [5][]float64
+	mean := s.Agg == "mean"
+	// For row j and metric k: the repeats having the row, in repeat order
+	// (reps) and sorted by the metric's ratio (sorted, with their values in
+	// vals) — flat slices, so the per-resample loop is a tight walk.
+	type column struct {
+		reps, sorted []int
+		vals         []float64 // the ratio of each repeat in sorted
+		byRep        []float64 // the ratio of each repeat in reps
+	}
+	cols := make([][5]column, len(s.Rows))
+	for j := range s.Rows {
+		per := s.Rows[j].PerRepeat
+		var reps []int
+		for r := range per {
+			if per[r].Present {
+				reps = append(reps, r)
+			}
+		}
+		for k := range cols[j] {
+			val := func(r int) float64 { return per[r].Ratios.values()[k] }
+			sorted := slices.Clone(reps)
+			slices.SortStableFunc(sorted, func(a, b int) int { return cmp.Compare(val(a), val(b)) })
+			c := column{reps: reps, sorted: sorted, vals: make([]float64, len(sorted)), byRep: make([]float64, len(s.Repeats))}
+			for i, r := range sorted {
+				c.vals[i] = val(r)
+			}
+			for _, r := range reps {
+				c.byRep[r] = val(r)
+			}
+			cols[j][k] = c
+		}
+	}
+	counts := make([]int, len(s.Repeats))
+	present := make([][]bool, len(s.Rows))
+	for j := range s.Rows {
+		present[j] = make([]bool, len(s.Repeats))
+		for _, r := range cols[j][0].reps {
+			present[j][r] = true
+		}
+	}
+	var buf []float64
+	var n int
 	score := func(idx []int, out []float64) {
+		clear(counts)
+		for _, r := range idx {
+			counts[r]++
+		}
 		for j := range s.Rows {
-			per := s.Rows[j].PerRepeat
-			for k := range col {
-				col[k] = col[k][:0]
-			}
-			for _, r := range idx {
-				if !per[r].Present {
-					continue
-				}
-				v := per[r].Ratios.values()
-				for k := range v {
-					col[k] = append(col[k], v[k])
-				}
-			}
-			if len(col[0]) == 0 {
-				continue // out[j] stays NaN: not scorable from this resample
-			}
 			var a [5]float64
-			for k := range col {
-				a[k] = aggregate(col[k])
+			for k := range a {
+				c := &cols[j][k]
+				if mean {
+					buf = buf[:0]
+					for _, r := range idx {
+						if present[j][r] {
+							buf = append(buf, c.byRep[r])
+						}
+					}
+					n = len(buf)
+					if n > 0 {
+						a[k] = Mean(buf)
+					}
+				} else {
+					n = 0
+					for _, r := range c.reps {
+						n += counts[r]
+					}
+					if n > 0 {
+						a[k] = orderAggregate(c.sorted, c.vals, counts, n)
+					}
+				}
+				if n == 0 {
+					break
+				}
+			}
+			if n == 0 {
+				continue // out[j] stays NaN: the resample lacks this point
 			}
 			out[j] = Score(s.Weights, ratiosOf(a))
 		}
 	}
 	return stats.WinProbability(len(s.Repeats), len(s.Rows), opt.Resamples,
 		stats.NewRand(opt.Seed, stream("win/"+s.Agg, nil)), score)
+}
+
+// countedAggregator is aggregator for a multiset given as distinct
+// entries in ascending order (vals[i] belongs to repeat sorted[i], drawn
+// counts[sorted[i]] times; n draws in all). It finds the order statistics
+// by walking the cumulative counts instead of materializing and sorting
+// the multiset, then combines them with the very expressions of Median and
+// Percentile, so it returns the same bits as aggregator on the expanded
+// values (TestCountedAggregator). Mean, which depends on summation order,
+// is not handled here.
+func countedAggregator(name string) (func(sorted []int, vals []float64, counts []int, n int) float64, error) {
+	// at returns the i-th smallest of the multiset (0-based).
+	at := func(sorted []int, vals []float64, counts []int, i int) float64 {
+		for j, r := range sorted {
+			i -= counts[r]
+			if i < 0 {
+				return vals[j]
+			}
+		}
+		return vals[len(vals)-1]
+	}
+	switch name {
+	case "mean":
+		return nil, nil
+	case "median":
+		return func(sorted []int, vals []float64, counts []int, n int) float64 {
+			if n%2 == 1 {
+				return at(sorted, vals, counts, n/2)
+			}
+			return (at(sorted, vals, counts, n/2-1) + at(sorted, vals, counts, n/2)) / 2
+		}, nil
+	case "p90":
+		return func(sorted []int, vals []float64, counts []int, n int) float64 {
+			i, frac, last := quantileIndex(n, 0.9)
+			if last {
+				return at(sorted, vals, counts, n-1)
+			}
+			return lerp(at(sorted, vals, counts, i), at(sorted, vals, counts, i+1), frac)
+		}, nil
+	case "max":
+		return func(sorted []int, vals []float64, counts []int, n int) float64 {
+			return at(sorted, vals, counts, n-1)
+		}, nil
+	}
+	_, err := aggregator(name)
+	return nil, err
 }
 
 // values lists the ratios in Ratios order.

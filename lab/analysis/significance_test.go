@@ -344,7 +344,13 @@ func TestSignificanceDeterministic(t *testing.T) {
 		t.Fatalf("%v (run go test -run Deterministic ./lab/analysis -update-significance)", err)
 	}
 	if !bytes.Equal(a, want) {
-		t.Errorf("output differs from %s (rerun with -update-significance if intended):\n%s", golden, a)
+		got, exp := strings.Split(string(a), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(got), len(exp)) {
+			if got[i] != exp[i] {
+				t.Fatalf("output differs from %s at line %d (rerun with -update-significance if intended):\ngot  %s\nwant %s", golden, i+1, got[i], exp[i])
+			}
+		}
+		t.Fatalf("output differs from %s in length (%d vs %d lines)", golden, len(got), len(exp))
 	}
 }
 

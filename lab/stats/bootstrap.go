@@ -56,54 +56,91 @@ func Mean(x []float64) float64 {
 // acceleration a comes from the jackknife and is 0 when all jackknife values
 // agree. x needs at least 2 values: one repeat says nothing about spread.
 func BootstrapCI(x []float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *rand.Rand) (Interval, error) {
-	n := len(x)
+	iv, err := BootstrapCIs([][]float64{x}, stat, resamples, level, method, rng)
+	if err != nil {
+		return Interval{}, err
+	}
+	return iv[0], nil
+}
+
+// BootstrapCIs is BootstrapCI for several paired samples of equal length —
+// e.g. the log-ratios of the score and of each metric over the same
+// repeats: every resample draws one set of indices and applies it to all
+// samples, so the intervals come from the same resampled repeats (and the
+// generator is drawn from once, not once per sample).
+func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *rand.Rand) ([]Interval, error) {
+	if len(xs) == 0 {
+		return nil, nil
+	}
+	n := len(xs[0])
 	if n < 2 {
-		return Interval{}, fmt.Errorf("stats: bootstrap interval needs at least 2 values, got %d", n)
+		return nil, fmt.Errorf("stats: bootstrap interval needs at least 2 values, got %d", n)
 	}
 	if !(level > 0 && level < 1) {
-		return Interval{}, fmt.Errorf("stats: bootstrap confidence level %v, want a number in (0, 1)", level)
+		return nil, fmt.Errorf("stats: bootstrap confidence level %v, want a number in (0, 1)", level)
 	}
 	if method != BCa && method != Percentile {
-		return Interval{}, fmt.Errorf("stats: unknown bootstrap method %q, want %q or %q", method, BCa, Percentile)
+		return nil, fmt.Errorf("stats: unknown bootstrap method %q, want %q or %q", method, BCa, Percentile)
 	}
 	if rng == nil {
-		return Interval{}, errors.New("stats: bootstrap needs a random generator")
+		return nil, errors.New("stats: bootstrap needs a random generator")
 	}
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return Interval{}, fmt.Errorf("stats: bootstrap: value %d is %v, want a finite number", i, v)
+	for j, x := range xs {
+		if len(x) != n {
+			return nil, fmt.Errorf("stats: bootstrap: sample %d has %d values, sample 0 has %d; paired samples need equal lengths", j, len(x), n)
+		}
+		for i, v := range x {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("stats: bootstrap: value %d of sample %d is %v, want a finite number", i, j, v)
+			}
 		}
 	}
 	if resamples <= 0 {
 		resamples = DefaultResamples
 	}
 	buf := make([]float64, n)
-	copy(buf, x)
-	point := stat(buf)
-
-	boot := make([]float64, resamples)
-	for b := range boot {
-		for i := range buf {
-			buf[i] = x[rng.IntN(n)]
+	boot := make([][]float64, len(xs))
+	for j := range boot {
+		boot[j] = make([]float64, resamples)
+	}
+	idx := make([]int, n)
+	for b := range resamples {
+		for i := range idx {
+			idx[i] = rng.IntN(n)
 		}
-		boot[b] = stat(buf)
+		for j, x := range xs {
+			for i, k := range idx {
+				buf[i] = x[k]
+			}
+			boot[j][b] = stat(buf)
+		}
 	}
-	slices.Sort(boot)
-
-	alo, ahi := (1-level)/2, (1+level)/2
-	if method == BCa {
-		z0 := biasCorrection(boot, point)
-		a := acceleration(x, stat)
-		alo, ahi = bcaLevel(alo, z0, a), bcaLevel(ahi, z0, a)
+	out := make([]Interval, len(xs))
+	for j, x := range xs {
+		copy(buf, x)
+		point := stat(buf)
+		alo, ahi := (1-level)/2, (1+level)/2
+		if method == BCa {
+			z0 := biasCorrection(boot[j], point)
+			a := acceleration(x, stat)
+			alo, ahi = bcaLevel(alo, z0, a), bcaLevel(ahi, z0, a)
+		}
+		lo := quantileSelect(boot[j], alo)
+		hi := quantileSelect(boot[j], ahi)
+		out[j] = Interval{Point: point, Lo: lo, Hi: hi}
 	}
-	return Interval{Point: point, Lo: quantileSorted(boot, alo), Hi: quantileSorted(boot, ahi)}, nil
+	return out, nil
 }
 
 var stdNormal = distuv.Normal{Mu: 0, Sigma: 1}
 
-// biasCorrection is BCa's z0 from the sorted bootstrap values.
+// biasCorrection is BCa's z0 from the bootstrap values (in any order).
 func biasCorrection(boot []float64, point float64) float64 {
-	tol := 1e-12 * math.Max(math.Abs(point), math.Max(math.Abs(boot[0]), math.Abs(boot[len(boot)-1])))
+	scale := math.Abs(point)
+	for _, v := range boot {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	tol := 1e-12 * scale
 	var below, ties int
 	for _, v := range boot {
 		switch {
@@ -153,6 +190,66 @@ func bcaLevel(alpha, z0, a float64) float64 {
 		return 1
 	}
 	return stdNormal.CDF(z0 + z/den)
+}
+
+// quantileSelect is quantileSorted without sorting: it partially orders x
+// in place (quickselect, O(len(x))), which is all the interpolation needs.
+// It gives the same number as sorting first.
+func quantileSelect(x []float64, q float64) float64 {
+	q = math.Min(math.Max(q, 0), 1)
+	pos := float64(len(x)-1) * q
+	i := int(math.Floor(pos))
+	if i >= len(x)-1 {
+		return slices.Max(x)
+	}
+	selectKth(x, i)
+	// Everything right of i is ≥ x[i]; the next order statistic is their minimum.
+	next := slices.Min(x[i+1:])
+	f := pos - float64(i)
+	return x[i] + f*(next-x[i])
+}
+
+// selectKth reorders x so that x[k] holds the k-th smallest value, with
+// nothing larger before it and nothing smaller after it (Hoare's
+// quickselect, median-of-three pivot; values are finite).
+func selectKth(x []float64, k int) {
+	lo, hi := 0, len(x)-1
+	for hi-lo >= 12 {
+		mid := lo + (hi-lo)/2
+		if x[mid] < x[lo] {
+			x[mid], x[lo] = x[lo], x[mid]
+		}
+		if x[hi] < x[lo] {
+			x[hi], x[lo] = x[lo], x[hi]
+		}
+		if x[hi] < x[mid] {
+			x[hi], x[mid] = x[mid], x[hi]
+		}
+		p := x[mid]
+		i, j := lo, hi
+		for i <= j {
+			for x[i] < p {
+				i++
+			}
+			for x[j] > p {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return // j < k < i: x[k] equals the pivot and is in place
+		}
+	}
+	slices.Sort(x[lo : hi+1])
 }
 
 // quantileSorted interpolates linearly at position (n−1)·q of sorted x.

@@ -154,3 +154,43 @@ func TestBootstrapStatMayReorder(t *testing.T) {
 		t.Errorf("x = %v (want %v), point %v (want 3)", x, orig, iv.Point)
 	}
 }
+
+// TestQuantileSelect: the quickselect quantile equals the sorted one on
+// data with many ties and at the ends.
+func TestQuantileSelect(t *testing.T) {
+	rng := NewRand(11, 0)
+	for trial := range 300 {
+		n := 1 + rng.IntN(200)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(rng.IntN(7)) + 0.5*rng.Float64()*float64(rng.IntN(2))
+		}
+		s := slices.Clone(x)
+		slices.Sort(s)
+		for _, q := range []float64{0, 0.025, 0.3, 0.5, 0.975, 1, rng.Float64()} {
+			y := slices.Clone(x)
+			if got, want := quantileSelect(y, q), quantileSorted(s, q); got != want {
+				t.Fatalf("trial %d n=%d q=%v: select %v, sorted %v", trial, n, q, got, want)
+			}
+		}
+	}
+}
+
+// TestBootstrapCIsPaired: all samples share the resample indices, so
+// identical samples get identical intervals, equal to a single-sample call
+// with the same generator.
+func TestBootstrapCIsPaired(t *testing.T) {
+	x := []float64{0.011, -0.023, 0.031, 0.057, -0.013, 0.002}
+	y := []float64{1, 2, 3, 4, 5, 7}
+	iv, err := BootstrapCIs([][]float64{x, y, x}, Mean, 3000, 0.95, BCa, NewRand(4, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, _ := BootstrapCI(x, Mean, 3000, 0.95, BCa, NewRand(4, 4))
+	if iv[0] != iv[2] || iv[0] != single {
+		t.Errorf("paired intervals %v / %v, single %v: want all equal", iv[0], iv[2], single)
+	}
+	if _, err := BootstrapCIs([][]float64{x, y[:3]}, Mean, 10, 0.95, BCa, NewRand(1, 1)); err == nil {
+		t.Error("want an error for unequal lengths")
+	}
+}
