@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
