@@ -44,9 +44,9 @@ type PromptWeightResult struct {
 	N int `json:"n"`
 	// FileMeans are each file's own mean: the run-to-run spread, which the
 	// request-level bootstrap does not see.
-	FileMeans []float64 `json:"file_means"`
-	Seed      uint64    `json:"seed"`
-	Resamples int       `json:"resamples"`
+	FileMeans []float64          `json:"file_means"`
+	Seed      uint64             `json:"seed"`
+	Resamples int                `json:"resamples"`
 	Stats     []PromptWeightStat `json:"stats"`
 	// Default is the engine default the derived weights are compared with.
 	Default Weighting `json:"engine_default"`

@@ -15,7 +15,10 @@ Behaviour (all flags optional, defaults as in the original):
   * a threshold folder missing one of the five CSVs is skipped for that run;
   * per (run, threshold): P95 of request_execution_time and prefill_e2e_time
     (np.percentile, linear interpolation at (n-1)*q), np.mean of the three
-    normalized metrics; empty fields are skipped;
+    normalized metrics; empty fields are skipped. The CSVs are read with
+    float_precision="round_trip" so that every value is the nearest double
+    (pandas' default parser can be one unit in the last place off on
+    17-digit values; Go's strconv is always exact);
   * per run: ratio = metric / metric(baseline); the baseline is --baseline if
     the run has it, else that run's smallest threshold;
   * per threshold: each ratio aggregated over the runs that have it
@@ -48,7 +51,7 @@ INT_RE = re.compile(r"^[+-]?[0-9]+$")
 
 
 def read_metric(path, metric):
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, float_precision="round_trip")
     if metric not in df.columns:
         raise SystemExit(f"{path}: no column {metric}")
     vals = df[metric].dropna().to_numpy(dtype=np.float64)

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/store"
+)
+
+func init() {
+	register(&command{
+		name:  "prompt-weight",
+		usage: "SPEC | --root DIR --threshold T   AGING prompt_weight from measured seconds per prefill token",
+		run:   runPromptWeight,
+	})
+}
+
+// promptWeightJSON is `lab prompt-weight --json`.
+type promptWeightJSON struct {
+	Param string             `json:"param"`
+	Point analysis.PointJSON `json:"point"`
+	*analysis.PromptWeightResult
+}
+
+func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "prompt-weight", "SPEC [--store DIR] [--at V] [--json] [--seed N] | --root DIR --threshold T [--json] [--seed N]")
+	root := fs.String("root", "", "legacy threshold_output folder")
+	threshold := fs.Int("threshold", 0, "with --root: the threshold whose runs are pooled (required)")
+	at := fs.String("at", "", "with SPEC: the point to pool, values of the swept parameters separated by commas (default: the headline selection's choice)")
+	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	var pf pwFlags
+	pf.register(fs)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	var (
+		t     *analysis.Table
+		s     *spec.Spec
+		point analysis.Point
+	)
+	switch {
+	case *root != "" && len(pos) == 0:
+		if !flagSet(fs, "threshold") {
+			return errors.New("--root needs --threshold T: the threshold whose runs to pool")
+		}
+		if t, err = analysis.LoadLegacy(*root); err != nil {
+			return err
+		}
+		point = analysis.Point{float64(*threshold)}
+	case *root == "" && len(pos) == 1:
+		if flagSet(fs, "threshold") {
+			return errors.New("--threshold applies to --root; with a SPEC use --at")
+		}
+		if s, t, err = loadSpecTable(pos[0], *storeDir); err != nil {
+			return err
+		}
+		if *at != "" {
+			if point, err = parsePoint(*at, len(t.Params)); err != nil {
+				return err
+			}
+		} else {
+			presets := s.Select.Presets
+			if len(presets) == 0 {
+				presets = []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
+			}
+			sels, err := analysis.SelectAll(t, presets[:1], lab.SpecBaseline(s))
+			if err != nil {
+				return err
+			}
+			point = headline(s, sels).Recommended()
+		}
+	default:
+		fs.Usage()
+		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR --threshold T")}
+	}
+	warn(env.stderr, t.Warnings)
+	files, err := t.Files(point, sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return err
+	}
+	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, s))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(env.stdout, promptWeightJSON{Param: t.Param, Point: analysis.PointJSON(point), PromptWeightResult: pw})
+	}
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, point), pw)
+}
+
+// parsePoint reads "6" or "6,0.5" (one value per swept parameter).
+func parsePoint(s string, n int) (analysis.Point, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != n {
+		return nil, fmt.Errorf("--at %q: want %d comma-separated values (one per swept parameter)", s, n)
+	}
+	p := make(analysis.Point, n)
+	for i, part := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return nil, fmt.Errorf("--at %q: %q is not a number", s, part)
+		}
+		p[i] = v
+	}
+	return p, nil
+}
