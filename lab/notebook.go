@@ -9,15 +9,30 @@ package lab
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
+
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/store"
 )
 
 // ModulePath is this module's import path; the notebooks' temporary module
@@ -166,4 +181,362 @@ func ChartHTML(c Chart) (string, error) {
 })();
 </script>
 `, id, id, optJS), nil
+}
+
+// Experiment is an experiment opened the way a notebook uses it: its spec,
+// the store, and the results table.
+type Experiment struct {
+	Root  string
+	Spec  *spec.Spec
+	Store *store.Store
+	Table *analysis.Table
+	// Run says what opening it ran: every cell already in the store counts
+	// as cached; the rest were run now.
+	Run *runner.Result
+}
+
+// OpenExperiment parses the spec at specPath (relative to the repository
+// root NotebookRoot finds), opens the store (NotebookStoreDir), runs the
+// cells the store lacks with the runner — exactly what `lab run` does; a
+// complete experiment is only looked up — and loads the results table.
+// Progress lines of the run go to progress (nil: discarded). A failed cell
+// is an error: a selection over a partial sweep would differ from the CLI's
+// without saying so.
+func OpenExperiment(ctx context.Context, specPath string, progress io.Writer) (*Experiment, error) {
+	root, err := NotebookRoot()
+	if err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(specPath) {
+		specPath = filepath.Join(root, specPath)
+	}
+	s, err := spec.ParseFile(specPath)
+	if err != nil {
+		return nil, err
+	}
+	e, err := NewEngine(s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(NotebookStoreDir(root))
+	if err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = io.Discard
+	}
+	res, err := runner.Run(ctx, runner.Options{
+		Spec: s, Engine: e, Store: st, Jobs: runtime.GOMAXPROCS(0), Progress: progress,
+		LabVersion: Version, LabCommit: VCSCommit(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("running %s: %w", specPath, err)
+	}
+	if res.Failed > 0 {
+		return nil, fmt.Errorf("%s: %d of %d cells failed (see `lab status %s --store %s`)", specPath, res.Failed, res.Total, specPath, st.Root())
+	}
+	t, err := LoadTable(s, st)
+	if err != nil {
+		return nil, err
+	}
+	return &Experiment{Root: root, Spec: s, Store: st, Table: t, Run: res}, nil
+}
+
+// Presets are the spec's weight presets, or the single preset "default"
+// with spec.DefaultWeights when it declares none (as `lab select` does).
+func Presets(s *spec.Spec) []spec.Preset {
+	if len(s.Select.Presets) > 0 {
+		return s.Select.Presets
+	}
+	return []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
+}
+
+// SelectAll is every preset × aggregation of the experiment
+// (analysis.SelectAll with the spec's presets and baseline).
+func (x *Experiment) SelectAll() ([]*analysis.Selection, error) {
+	return analysis.SelectAll(x.Table, Presets(x.Spec), SpecBaseline(x.Spec))
+}
+
+// Headline is the experiment's main selection among sels: its first preset
+// under its select.aggregation (mean when unset) — the one `lab select`
+// recommends and whose choice prompt_weight is derived at.
+func (x *Experiment) Headline(sels []*analysis.Selection) *analysis.Selection {
+	agg := x.Spec.Select.Aggregation
+	if agg == "" {
+		agg = "mean"
+	}
+	for _, s := range sels {
+		if s.Agg == agg {
+			return s
+		}
+	}
+	return sels[0]
+}
+
+// PromptWeight derives prompt_weight (DESIGN §7) at point p: seconds per
+// prefill token pooled over the point's repeats, with the spec's seed and
+// statistics, as `lab select` and `lab prompt-weight` do by default.
+func (x *Experiment) PromptWeight(p analysis.Point) (*analysis.PromptWeightResult, error) {
+	files, err := x.Table.Files(p, sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return nil, err
+	}
+	opt := analysis.PromptWeightOptions{Seed: uint64(x.Spec.Seed)}
+	if len(x.Spec.PromptWeight.Stats) > 0 {
+		opt.Stats = x.Spec.PromptWeight.Stats
+	}
+	return analysis.SecondsPerPrefillToken(files, opt)
+}
+
+// Significance compares every point of sel with the baseline (issue 7)
+// seeded with the spec's seed and its select.margin, as `lab select` does.
+func (x *Experiment) Significance(sel *analysis.Selection) (*analysis.Significance, error) {
+	return sel.Significance(analysis.SignificanceOptions{Seed: uint64(x.Spec.Seed), Margin: x.Spec.Select.Margin})
+}
+
+// PrintChoices writes one machine-checkable line per selection:
+// "CHOICE <preset> <aggregation> <param>=<value>" (the notebook tests
+// compare them with `lab select SPEC --json`).
+func PrintChoices(w io.Writer, sels []*analysis.Selection) error {
+	for _, s := range sels {
+		if _, err := fmt.Fprintf(w, "CHOICE %s %s %s=%s\n", s.Preset, s.Agg, s.Param, s.Recommended()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PrintRows writes one machine-checkable line per row of sel, every number
+// in its shortest exact form: "ROW <param>=<value> runs=<n>
+// request_ratio=<f> request_exec_norm_ratio=<f> prefill_ratio=<f>
+// prefill_exec_norm_ratio=<f> decode_ratio=<f> score=<f>", then
+// "RECOMMENDED <param>=<value>".
+func PrintRows(w io.Writer, sel *analysis.Selection) error {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range sel.Rows {
+		q := r.Ratios
+		if _, err := fmt.Fprintf(w, "ROW %s=%s runs=%d request_ratio=%s request_exec_norm_ratio=%s prefill_ratio=%s prefill_exec_norm_ratio=%s decode_ratio=%s score=%s\n",
+			sel.Param, r.Point, r.Runs, g(q.Request), g(q.RequestExecNorm), g(q.Prefill), g(q.PrefillExecNorm), g(q.Decode), g(r.Score)); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "RECOMMENDED %s=%s\n", sel.Param, sel.Recommended())
+	return err
+}
+
+// metricColumns name the five summary metrics and their ratios in the
+// order of analysis.Ratios.
+var metricColumns = [5]struct{ summary, ratio string }{
+	{"request_p95", "request_ratio"},
+	{"request_exec_norm_mean", "request_exec_norm_ratio"},
+	{"prefill_p95", "prefill_ratio"},
+	{"prefill_exec_norm_mean", "prefill_exec_norm_ratio"},
+	{"decode_norm_mean", "decode_ratio"},
+}
+
+func ratioValues(r analysis.Ratios) [5]float64 {
+	return [5]float64{r.Request, r.RequestExecNorm, r.Prefill, r.PrefillExecNorm, r.Decode}
+}
+
+// pointColumns returns one float column per swept parameter.
+func pointColumns(params []string, points []analysis.Point) []series.Series {
+	cols := make([]series.Series, len(params))
+	for i, name := range params {
+		v := make([]float64, len(points))
+		for j, p := range points {
+			v[j] = p[i]
+		}
+		cols[i] = series.New(v, series.Float, name)
+	}
+	return cols
+}
+
+// SummaryFrame is the per-cell summaries of t as a DataFrame: one row per
+// repeat × point with results (step 1 of the selection), columns repeat,
+// the swept parameters, the five summary metrics and the request count.
+func SummaryFrame(t *analysis.Table) dataframe.DataFrame {
+	var repeats []string
+	var points []analysis.Point
+	var vals [5][]float64
+	var requests []int
+	for r, row := range t.Cells {
+		for p, c := range row {
+			if !c.Present {
+				continue
+			}
+			repeats = append(repeats, t.Repeats[r])
+			points = append(points, t.Points[p])
+			s := c.Summary
+			for k, v := range [5]float64{s.RequestP95, s.RequestExecNorm, s.PrefillP95, s.PrefillExecNorm, s.DecodeNorm} {
+				vals[k] = append(vals[k], v)
+			}
+			requests = append(requests, s.Requests)
+		}
+	}
+	cols := []series.Series{series.New(repeats, series.String, "repeat")}
+	cols = append(cols, pointColumns(t.Params, points)...)
+	for k, m := range metricColumns {
+		cols = append(cols, series.New(vals[k], series.Float, m.summary))
+	}
+	cols = append(cols, series.New(requests, series.Int, "requests"))
+	return dataframe.New(cols...)
+}
+
+// RatioFrame is the normalization step of sel as a DataFrame: one row per
+// repeat × point, the point's five metrics divided by that repeat's
+// baseline, and the repeat's own score.
+func RatioFrame(sel *analysis.Selection) dataframe.DataFrame {
+	var repeats, baselines []string
+	var points []analysis.Point
+	var vals [5][]float64
+	var scores []float64
+	for r, name := range sel.Repeats {
+		for _, row := range sel.Rows {
+			pr := row.PerRepeat[r]
+			if !pr.Present {
+				continue
+			}
+			repeats = append(repeats, name)
+			baselines = append(baselines, sel.RepeatBaselines[r].String())
+			points = append(points, row.Point)
+			for k, v := range ratioValues(pr.Ratios) {
+				vals[k] = append(vals[k], v)
+			}
+			scores = append(scores, pr.Score)
+		}
+	}
+	cols := []series.Series{series.New(repeats, series.String, "repeat")}
+	cols = append(cols, pointColumns(sel.Params, points)...)
+	cols = append(cols, series.New(baselines, series.String, "baseline"))
+	for k, m := range metricColumns {
+		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	}
+	cols = append(cols, series.New(scores, series.Float, "score"))
+	return dataframe.New(cols...)
+}
+
+// SelectionFrame is sel's result table (the old script's columns): per
+// point the number of runs, the aggregated ratios and the score, with the
+// chosen point marked.
+func SelectionFrame(sel *analysis.Selection) dataframe.DataFrame {
+	points := make([]analysis.Point, len(sel.Rows))
+	runs := make([]int, len(sel.Rows))
+	var vals [5][]float64
+	scores := make([]float64, len(sel.Rows))
+	chosen := make([]string, len(sel.Rows))
+	for i, r := range sel.Rows {
+		points[i], runs[i], scores[i] = r.Point, r.Runs, r.Score
+		for k, v := range ratioValues(r.Ratios) {
+			vals[k] = append(vals[k], v)
+		}
+		if i == sel.Best {
+			chosen[i] = "*"
+		}
+	}
+	cols := pointColumns(sel.Params, points)
+	cols = append(cols, series.New(runs, series.Int, "runs"))
+	for k, m := range metricColumns {
+		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	}
+	cols = append(cols, series.New(scores, series.Float, "score"), series.New(chosen, series.String, "chosen"))
+	return dataframe.New(cols...)
+}
+
+// ScoresFrame puts the scores of several selections of one table side by
+// side: per point one column "score(<preset>/<agg>)" each, and a last row
+// "choice" naming each one's chosen point.
+func ScoresFrame(sels []*analysis.Selection) dataframe.DataFrame {
+	if len(sels) == 0 {
+		return dataframe.New()
+	}
+	rows := sels[0].Rows
+	labels := make([]string, len(rows)+1)
+	for i, r := range rows {
+		labels[i] = r.Point.String()
+	}
+	labels[len(rows)] = "choice"
+	cols := []series.Series{series.New(labels, series.String, sels[0].Param)}
+	for _, s := range sels {
+		v := make([]string, len(rows)+1)
+		for i := range rows {
+			v[i] = strconv.FormatFloat(s.Rows[i].Score, 'f', 6, 64)
+			if i == s.Best {
+				v[i] += " *"
+			}
+		}
+		v[len(rows)] = s.Recommended().String()
+		cols = append(cols, series.New(v, series.String, "score("+s.Preset+"/"+s.Agg+")"))
+	}
+	return dataframe.New(cols...)
+}
+
+// SignificanceFrame is the comparison of every point with the baseline:
+// pairs, score ratio with its interval, Holm-adjusted p, verdict and how
+// often the point wins under resampling.
+func SignificanceFrame(sel *analysis.Selection, sig *analysis.Significance) dataframe.DataFrame {
+	n := len(sig.Points)
+	points := make([]analysis.Point, n)
+	pairs := make([]int, n)
+	ratio, lo, hi, p, win := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	verdicts := make([]string, n)
+	for i, ps := range sig.Points {
+		points[i], pairs[i] = ps.Point, ps.Pairs
+		ratio[i], lo[i], hi[i], p[i], win[i] = ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1], ps.P, ps.WinProbability
+		verdicts[i] = string(ps.Verdict)
+		if ps.Baseline {
+			verdicts[i] = "baseline"
+		}
+	}
+	cols := pointColumns(sel.Params, points)
+	cols = append(cols,
+		series.New(pairs, series.Int, "pairs"),
+		series.New(ratio, series.Float, "score_ratio"),
+		series.New(lo, series.Float, "ci_low"),
+		series.New(hi, series.Float, "ci_high"),
+		series.New(p, series.Float, "p_holm"),
+		series.New(verdicts, series.String, "verdict"),
+		series.New(win, series.Float, "win_probability"))
+	return dataframe.New(cols...)
+}
+
+// FrameHTML renders a DataFrame as an HTML table with every row (gota's
+// String() shows only the first ten), floats with six significant digits,
+// NaN as an empty cell.
+func FrameHTML(df dataframe.DataFrame, caption string) string {
+	var b strings.Builder
+	b.WriteString(`<table class="schedlab-frame" style="border-collapse:collapse;font-family:monospace;font-size:12px">`)
+	if caption != "" {
+		fmt.Fprintf(&b, `<caption style="text-align:left;font-weight:bold;padding:4px 0">%s</caption>`, html.EscapeString(caption))
+	}
+	names := df.Names()
+	b.WriteString("<thead><tr>")
+	for _, n := range names {
+		fmt.Fprintf(&b, `<th style="padding:2px 8px;border-bottom:1px solid #999;text-align:right">%s</th>`, html.EscapeString(n))
+	}
+	b.WriteString("</tr></thead><tbody>")
+	cells := make([][]string, len(names))
+	for j, n := range names {
+		s := df.Col(n)
+		if s.Type() == series.Float {
+			for _, v := range s.Float() {
+				if math.IsNaN(v) {
+					cells[j] = append(cells[j], "")
+				} else {
+					cells[j] = append(cells[j], strconv.FormatFloat(v, 'g', 6, 64))
+				}
+			}
+		} else {
+			cells[j] = s.Records()
+		}
+	}
+	rows, _ := df.Dims()
+	for i := 0; i < rows; i++ {
+		b.WriteString("<tr>")
+		for j := range names {
+			fmt.Fprintf(&b, `<td style="padding:2px 8px;text-align:right">%s</td>`, html.EscapeString(cells[j][i]))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</tbody></table>\n")
+	return b.String()
 }
