@@ -162,6 +162,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
+	// Temporary folders of killed runs go first: their locks are free.
+	if err := opts.Store.CleanTemp(); err != nil {
+		return nil, err
+	}
 	if opts.Host == nil {
 		h := store.CollectHost(ctx)
 		opts.Host = &h

@@ -394,6 +394,7 @@ func (e *Engine) runCommand(ctx context.Context, argv, env []string, renv engine
 	cmd.Env = mergeEnv(os.Environ(), env, renv.CUDAVisibleDevices)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(cmd.SysProcAttr)
 	// Bounds the wait for output pipes held open by leftover children (only
 	// when stdout/stderr are not files).
 	cmd.WaitDelay = 5 * time.Second
