@@ -143,16 +143,77 @@ func (s *Selection) Significance(opt SignificanceOptions) (*Significance, error)
 	if err != nil {
 		return nil, err
 	}
+	pts, err := s.compareAll(opt)
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(pts, opt)
+}
+
+// SignificanceAll is Significance for every selection of one table (as
+// SelectAll returns them). The paired tests and intervals depend only on
+// the weights, not on the aggregation, so they are computed once per
+// preset and shared; only the win probability is recomputed per
+// selection. The results equal calling Significance on each.
+func SignificanceAll(sels []*Selection, opt SignificanceOptions) ([]*Significance, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Significance, len(sels))
+	var prev *Selection
+	var pts []PointSignificance
+	for i, s := range sels {
+		if prev == nil || !samePairs(prev, s) {
+			if pts, err = s.compareAll(opt); err != nil {
+				return nil, err
+			}
+			prev = s
+		}
+		if out[i], err = s.finish(slices.Clone(pts), opt); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// samePairs reports whether a and b have the same comparisons: same
+// weights, baseline, points and per-repeat scores and ratios.
+func samePairs(a, b *Selection) bool {
+	if a.Weights != b.Weights || len(a.Rows) != len(b.Rows) || a.comparisonBaseline() != b.comparisonBaseline() {
+		return false
+	}
+	for i := range a.Rows {
+		ra, rb := &a.Rows[i], &b.Rows[i]
+		if ra.Point.Compare(rb.Point) != 0 || !slices.Equal(ra.PerRepeat, rb.PerRepeat) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareAll compares every row with the baseline, before Holm.
+func (s *Selection) compareAll(opt SignificanceOptions) ([]PointSignificance, error) {
 	b := s.comparisonBaseline()
-	sig := &Significance{Baseline: s.Rows[b].Point, Options: opt, Points: make([]PointSignificance, len(s.Rows))}
-	var tested []int
-	var raw []float64
+	pts := make([]PointSignificance, len(s.Rows))
 	for i := range s.Rows {
 		ps, err := s.compare(i, b, opt)
 		if err != nil {
 			return nil, err
 		}
-		sig.Points[i] = ps
+		pts[i] = ps
+	}
+	return pts, nil
+}
+
+// finish adjusts the p-values, gives the verdicts, the win probabilities
+// and the conclusion.
+func (s *Selection) finish(pts []PointSignificance, opt SignificanceOptions) (*Significance, error) {
+	b := s.comparisonBaseline()
+	sig := &Significance{Baseline: s.Rows[b].Point, Options: opt, Points: pts}
+	var tested []int
+	var raw []float64
+	for i, ps := range pts {
 		if !ps.Baseline && ps.Pairs > 0 {
 			tested = append(tested, i)
 			raw = append(raw, ps.RawP)

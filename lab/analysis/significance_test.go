@@ -2,12 +2,14 @@ package analysis
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -414,4 +416,97 @@ func BenchmarkSignificance101x10(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestCountedAggregator: walking counts over presorted distinct values
+// gives the same bits as the selection's own aggregator on the expanded
+// multiset, for every aggregation (the win probability relies on it).
+func TestCountedAggregator(t *testing.T) {
+	rng := stats.NewRand(21, 0)
+	for _, agg := range []string{"median", "p90", "max"} {
+		counted, err := countedAggregator(agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := aggregator(agg)
+		for trial := range 500 {
+			n := 1 + rng.IntN(12)
+			vals := make([]float64, n)
+			for i := range vals {
+				vals[i] = 0.9 + 0.2*rng.Float64()
+				if i > 0 && rng.IntN(4) == 0 {
+					vals[i] = vals[i-1] // ties
+				}
+			}
+			sorted := make([]int, n) // repeat ids in ascending value order
+			for i := range sorted {
+				sorted[i] = i
+			}
+			slices.SortStableFunc(sorted, func(a, b int) int { return cmp.Compare(vals[a], vals[b]) })
+			sv := make([]float64, n)
+			for i, r := range sorted {
+				sv[i] = vals[r]
+			}
+			counts := make([]int, n)
+			var expanded []float64
+			total := 0
+			for total == 0 {
+				for r := range counts {
+					counts[r] = rng.IntN(3)
+					total += counts[r]
+				}
+			}
+			for r, c := range counts {
+				for range c {
+					expanded = append(expanded, vals[r])
+				}
+			}
+			if got, want := counted(sorted, sv, counts, total), ref(expanded); got != want {
+				t.Fatalf("%s trial %d: counted %v, aggregator %v (vals %v counts %v)", agg, trial, got, want, vals, counts)
+			}
+		}
+	}
+	if _, err := countedAggregator("p99"); err == nil {
+		t.Error("want an error for an unknown aggregation")
+	}
+}
+
+// TestSignificanceAll: sharing the per-preset comparisons across
+// aggregations changes nothing.
+func TestSignificanceAll(t *testing.T) {
+	sw := sweep{points: []float64{0, 2, 4, 6}, repeats: 6, effect: map[float64]float64{4: 0.98}, noise: 0.01, drift: 0.1}
+	presets := []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}, {Name: "ttft", Weights: spec.Weights{Prefill: 1}}}
+	sels, err := SelectAll(sw.table(4), presets, Point{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := SignificanceOptions{Seed: 5, Resamples: 500}
+	all, err := SignificanceAll(sels, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range sels {
+		one, err := s.Significance(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(rowsJSON(all[i]))
+		b, _ := json.Marshal(rowsJSON(one))
+		if !bytes.Equal(a, b) || all[i].Conclusion != one.Conclusion {
+			t.Errorf("selection %d (%s/%s): shared and single results differ", i, s.Preset, s.Agg)
+		}
+	}
+	// The presets' score ratios differ (different weights), the metric
+	// intervals do not.
+	if all[0].Points[2].ScoreRatio == all[4].Points[2].ScoreRatio || all[0].Points[2].MetricCI != all[4].Points[2].MetricCI {
+		t.Error("want per-preset score ratios and shared metric intervals")
+	}
+}
+
+func rowsJSON(sig *Significance) []RowJSON {
+	out := make([]RowJSON, len(sig.Points))
+	for i := range out {
+		out[i] = sig.RowJSON(i)
+	}
+	return out
 }
