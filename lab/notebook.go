@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 
@@ -539,4 +541,184 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 	}
 	b.WriteString("</tbody></table>\n")
 	return b.String()
+}
+
+// Mark is a vertical line on a chart's x axis, e.g. a derived value.
+type Mark struct {
+	Name string
+	X    float64
+}
+
+// chartFrame sets what every notebook chart shares: title, axis names
+// (with units in them), a tooltip, a scrolling legend, no animation.
+func chartFrame(c *charts.Line, title, subtitle, xName, yName string, valueX bool) {
+	x := opts.XAxis{Name: xName, NameLocation: "middle", NameGap: 30, Type: "category"}
+	if valueX {
+		x.Type, x.Scale = "value", opts.Bool(true)
+	}
+	c.SetGlobalOptions(
+		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "48", Left: "center"}),
+		charts.WithGridOpts(opts.Grid{Top: "96", Left: "64", Right: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithAnimation(false),
+		charts.WithXAxisOpts(x),
+		charts.WithYAxisOpts(opts.YAxis{Name: yName, NameLocation: "middle", NameGap: 56, Type: "value", Scale: opts.Bool(true)}),
+	)
+}
+
+// numericX reports whether a selection's points can sit on a value axis
+// (a one-parameter sweep); a grid uses its points' labels as categories.
+func numericX(sel *analysis.Selection) bool { return len(sel.Params) == 1 }
+
+// lineData turns values over points into series data: [x, y] pairs on a
+// value axis, plain values on a category axis; NaN is a gap.
+func lineData(points []analysis.Point, ys []float64, valueX bool) []opts.LineData {
+	d := make([]opts.LineData, len(ys))
+	for i, y := range ys {
+		var v any = y
+		if math.IsNaN(y) || math.IsInf(y, 0) {
+			v = "-"
+		}
+		if valueX {
+			d[i] = opts.LineData{Value: []any{points[i][0], v}}
+		} else {
+			d[i] = opts.LineData{Value: v}
+		}
+	}
+	return d
+}
+
+func pointLabels(points []analysis.Point) []string {
+	l := make([]string, len(points))
+	for i, p := range points {
+		l[i] = p.String()
+	}
+	return l
+}
+
+// metricIndex maps a ratio name ("request_ratio" or "request") to its
+// position in analysis.Ratios order.
+func metricIndex(metric string) (int, error) {
+	for k, m := range metricColumns {
+		if metric == m.ratio || metric+"_ratio" == m.ratio {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown metric %q: want one of request_ratio, request_exec_norm_ratio, prefill_ratio, prefill_exec_norm_ratio, decode_ratio", metric)
+}
+
+// RatioChart draws the normalization of one metric: each repeat's ratio to
+// its baseline over the sweep (thin lines) and the aggregate the selection
+// scores (thick line).
+func RatioChart(sel *analysis.Selection, metric string) (*charts.Line, error) {
+	k, err := metricIndex(metric)
+	if err != nil {
+		return nil, err
+	}
+	valueX := numericX(sel)
+	points := make([]analysis.Point, len(sel.Rows))
+	for i, r := range sel.Rows {
+		points[i] = r.Point
+	}
+	sub := "ratio to the repeat's baseline (1 = baseline)"
+	if sel.Preset != "" {
+		sub += "; preset " + sel.Preset
+	}
+	c := charts.NewLine()
+	chartFrame(c, metricColumns[k].ratio+" per repeat and "+sel.Agg, sub, sel.Param, "ratio (dimensionless)", valueX)
+	if !valueX {
+		c.SetXAxis(pointLabels(points))
+	}
+	for r, name := range sel.Repeats {
+		ys := make([]float64, len(sel.Rows))
+		for i, row := range sel.Rows {
+			ys[i] = math.NaN()
+			if pr := row.PerRepeat[r]; pr.Present {
+				ys[i] = ratioValues(pr.Ratios)[k]
+			}
+		}
+		c.AddSeries(name, lineData(points, ys, valueX),
+			charts.WithLineStyleOpts(opts.LineStyle{Width: 1, Opacity: opts.Float(0.6)}))
+	}
+	agg := make([]float64, len(sel.Rows))
+	for i, row := range sel.Rows {
+		agg[i] = ratioValues(row.Ratios)[k]
+	}
+	c.AddSeries(sel.Agg, lineData(points, agg, valueX), charts.WithLineStyleOpts(opts.LineStyle{Width: 4}))
+	return c, nil
+}
+
+// ScoreChart draws the score over the sweep of each selection (one line
+// per preset × aggregation given), with marks as vertical lines (e.g. a
+// derived prompt_weight). The lowest point of each line is its choice.
+func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*charts.Line, error) {
+	if len(sels) == 0 {
+		return nil, errors.New("ScoreChart: no selection")
+	}
+	valueX := numericX(sels[0])
+	c := charts.NewLine()
+	chartFrame(c, title, "weighted sum of aggregated ratios; lower is better, 1 = baseline", sels[0].Param, "score (dimensionless)", valueX)
+	if !valueX {
+		c.SetXAxis(pointLabels(func() []analysis.Point {
+			p := make([]analysis.Point, len(sels[0].Rows))
+			for i, r := range sels[0].Rows {
+				p[i] = r.Point
+			}
+			return p
+		}()))
+	}
+	for i, s := range sels {
+		points := make([]analysis.Point, len(s.Rows))
+		ys := make([]float64, len(s.Rows))
+		for j, r := range s.Rows {
+			points[j], ys[j] = r.Point, r.Score
+		}
+		o := []charts.SeriesOpts{}
+		if i == 0 && len(marks) > 0 {
+			if !valueX {
+				return nil, errors.New("ScoreChart: marks need a one-parameter sweep")
+			}
+			items := make([]opts.MarkLineNameXAxisItem, len(marks))
+			for m, mk := range marks {
+				items[m] = opts.MarkLineNameXAxisItem{Name: mk.Name, XAxis: mk.X}
+			}
+			o = append(o, charts.WithMarkLineNameXAxisItemOpts(items...),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+		}
+		c.AddSeries(s.Preset+" / "+s.Agg, lineData(points, ys, valueX), o...)
+	}
+	return c, nil
+}
+
+// CDFChart draws the empirical distribution of sorted (ascending) values,
+// downsampled to at most 200 quantiles (analysis.Percentile) so that the
+// notebook stays small, with marks as vertical lines (e.g. mean, median,
+// p80).
+func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Line, error) {
+	if len(sorted) == 0 {
+		return nil, errors.New("CDFChart: no values")
+	}
+	n := min(len(sorted), 200)
+	data := make([]opts.LineData, n)
+	for i := range n {
+		q := 1.0
+		if n > 1 {
+			q = float64(i) / float64(n-1)
+		}
+		data[i] = opts.LineData{Value: []any{analysis.Percentile(sorted, q), q}}
+	}
+	c := charts.NewLine()
+	chartFrame(c, title, fmt.Sprintf("%d values", len(sorted)), xName, "fraction of requests ≤ x", true)
+	o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)})}
+	if len(marks) > 0 {
+		items := make([]opts.MarkLineNameXAxisItem, len(marks))
+		for m, mk := range marks {
+			items[m] = opts.MarkLineNameXAxisItem{Name: mk.Name, XAxis: mk.X}
+		}
+		o = append(o, charts.WithMarkLineNameXAxisItemOpts(items...),
+			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+	}
+	c.AddSeries("CDF", data, o...)
+	return c, nil
 }
