@@ -58,13 +58,26 @@ type rectChart interface {
 // encoding/json.
 func optionOf(c rectChart) map[string]any {
 	c.Validate()
-	m := c.JSON()
-	b, err := json.Marshal(m)
+	b, err := json.Marshal(c.JSON())
 	if err != nil {
 		panic(fmt.Sprintf("report: chart option does not encode: %v", err)) // a bug in a builder
 	}
 	if bytes.Contains(b, []byte("__f__")) {
 		panic("report: chart option holds a JavaScript function") // a bug in a builder
+	}
+	// Back to plain maps, so the option can be adjusted where go-echarts
+	// has no field for a setting.
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(fmt.Sprintf("report: chart option does not decode: %v", err))
+	}
+	series, _ := m["series"].([]any)
+	for _, s := range series {
+		if ml, ok := s.(map[string]any)["markLine"].(map[string]any); ok {
+			// echarts rounds a mark line's position to `precision` decimals
+			// (default 2), which puts a line at 0.00047 s/token at 0.
+			ml["precision"] = 12
+		}
 	}
 	return m
 }
@@ -305,4 +318,82 @@ func boxChart(id string, f frame, labels []string, boxes [][5]float64, dots [][]
 		b.Overlap(s)
 	}
 	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
+}
+
+// verdictColors colour the statistics charts by verdict.
+var verdictColors = map[string]string{"better": "#1a7f37", "same": "#8c959f", "worse": "#cf222e"}
+
+// ciChart draws, per category, a value with its interval as an error bar
+// (a degenerate box: whiskers at the interval's ends) and the value as a
+// dot coloured by its verdict; hlines mark references (1, 1 ± margin).
+// band, when its label is not empty, shades a horizontal band (the
+// practical margin around 1).
+func ciChart(id string, f frame, labels []string, value []float64, ci [][2]float64, verdicts []string, hlines []hline, band [2]float64, bandLabel string) *chart {
+	b := charts.NewBoxPlot()
+	b.SetGlobalOptions(f.globals()...)
+	b.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
+	b.SetXAxis(labels)
+	bars := make([]opts.BoxPlotData, len(labels))
+	for i := range labels {
+		lo, hi, v := round(ci[i][0]), round(ci[i][1]), round(value[i])
+		if lo == nil || hi == nil || v == nil {
+			bars[i] = opts.BoxPlotData{Value: []any{}}
+			continue
+		}
+		bars[i] = opts.BoxPlotData{Value: []any{lo, v, v, v, hi}}
+	}
+	bo := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: "#ffffff", BorderColor: "#57606a"})}
+	if len(hlines) > 0 {
+		var items []opts.MarkLineNameYAxisItem
+		for _, h := range hlines {
+			items = append(items, opts.MarkLineNameYAxisItem{Name: h.Label, YAxis: round(h.Y)})
+		}
+		bo = append(bo, charts.WithMarkLineNameYAxisItemOpts(items...), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
+			Symbol:    []string{"none", "none"},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"},
+			LineStyle: &opts.LineStyle{Color: "#59636e", Type: "dashed", Width: 1},
+		}))
+	}
+	if bandLabel != "" {
+		area := []any{[]any{
+			map[string]any{"name": bandLabel, "yAxis": round(band[0])},
+			map[string]any{"yAxis": round(band[1])},
+		}}
+		bo = append(bo, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+			s.MarkAreas = &opts.MarkAreas{Data: area, MarkAreaStyle: opts.MarkAreaStyle{
+				ItemStyle: &opts.ItemStyle{Color: "rgba(130, 80, 223, 0.10)"},
+				Label:     &opts.Label{Show: opts.Bool(true), Position: "insideBottomLeft", Color: "#8250df"},
+			}}
+		}))
+	}
+	b.AddSeries("95% interval", bars, bo...)
+	for _, verdict := range []string{"better", "same", "worse"} {
+		var pts []opts.ScatterData
+		for i, v := range value {
+			if verdicts[i] != verdict {
+				continue
+			}
+			if y := round(v); y != nil {
+				pts = append(pts, opts.ScatterData{Value: []any{labels[i], y}, SymbolSize: 9})
+			}
+		}
+		s := charts.NewScatter()
+		s.SetXAxis(labels)
+		s.AddSeries(verdict, pts, charts.WithItemStyleOpts(opts.ItemStyle{Color: verdictColors[verdict]}))
+		b.Overlap(s)
+	}
+	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
+}
+
+// barChart draws one bar per category.
+func barChart(id string, f frame, labels []string, name string, ys []float64, color string) *chart {
+	c := charts.NewBar()
+	c.SetGlobalOptions(f.globals()...)
+	c.SetXAxis(labels)
+	data := make([]opts.BarData, len(ys))
+	for i, v := range ys {
+		data[i] = opts.BarData{Value: cell(v)}
+	}
+	c.AddSeries(name, data, charts.WithItemStyleOpts(opts.ItemStyle{Color: color}))
+	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
 }

@@ -11,13 +11,15 @@ import (
 // page is everything the HTML template shows. It is built from the analysis
 // results by build (report.go) and holds no logic of its own.
 type page struct {
-	Title     string
-	Subtitle  string
-	Meta      []metaRow
-	SpecYAML  string
-	SpecPath  string
-	Sections  []*section
-	Generated string
+	Title    string
+	Subtitle string
+	Meta     []metaRow
+	SpecYAML string
+	SpecPath string
+	// EngineConfig is the engine's resolved configuration (JSON).
+	EngineConfig string
+	Sections     []*section
+	Generated    string
 
 	EChartsVersion string
 	Notice         string
@@ -98,6 +100,14 @@ func (p *page) render(w io.Writer) error {
 		ID     string         `json:"id"`
 		Option map[string]any `json:"option"`
 	}
+	for _, s := range p.Sections {
+		for _, b := range s.Blocks {
+			if t := b.Table; t != nil {
+				t.Mark = padBools(t.Mark, len(t.Rows))
+				t.Num = padBools(t.Num, len(t.Header))
+			}
+		}
+	}
 	var entries []entry
 	for _, c := range p.charts() {
 		entries = append(entries, entry{c.ID, c.Option})
@@ -136,7 +146,7 @@ h1 { font-size: 26px; margin: 8px 0 2px; }
 h2 { font-size: 20px; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
 h3 { font-size: 16px; margin: 20px 0 6px; }
 .sub { color: #59636e; margin: 0 0 12px; }
-nav ol { margin: 4px 0 0; padding-left: 20px; columns: 2; }
+ul.toc { margin: 4px 0 0; padding-left: 0; list-style: none; columns: 2; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
@@ -166,11 +176,16 @@ footer { margin-top: 40px; color: #59636e; font-size: 12px; }
 <pre>{{.SpecYAML}}</pre>
 </details>
 {{- end}}
-<nav><strong>Contents</strong><ol>
+{{- if .EngineConfig}}
+<details id="engine"><summary>Engine configuration (resolved)</summary>
+<pre>{{.EngineConfig}}</pre>
+</details>
+{{- end}}
+<nav><strong>Contents</strong><ul class="toc">
 {{- range .Sections}}
 <li><a href="#{{.ID}}">{{.Title}}</a></li>
 {{- end}}
-</ol></nav>
+</ul></nav>
 {{- range .Sections}}
 <section id="{{.ID}}">
 <h2>{{.Title}}</h2>
@@ -190,6 +205,7 @@ footer { margin-top: 40px; color: #59636e; font-size: 12px; }
 {{- else if .Chart}}
 <div class="chart" id="{{.Chart.ID}}" role="img" aria-label="{{.Chart.Title}}" style="height:{{.Chart.Height}}px"></div>
 {{- else if .Table}}
+{{- if .Collapse}}<details><summary>{{.Collapse}}</summary>{{end}}
 <table>
 {{- if .Table.Caption}}<caption>{{.Table.Caption}}</caption>{{end}}
 <tr>{{range .Table.Header}}<th>{{.}}</th>{{end}}</tr>
@@ -198,6 +214,7 @@ footer { margin-top: 40px; color: #59636e; font-size: 12px; }
 <tr{{if index $t.Mark $i}} class="mark"{{end}}>{{range $j, $c := $r}}<td{{if index $t.Num $j}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
 {{- end}}
 </table>
+{{- if .Collapse}}</details>{{end}}
 {{- else if .Collapse}}
 <details><summary>{{.Collapse}}</summary>
 <pre>{{.Pre}}</pre>
@@ -232,3 +249,12 @@ footer { margin-top: 40px; color: #59636e; font-size: 12px; }
 </body>
 </html>
 `
+
+// padBools extends bs with false up to n entries, so the template can
+// index it for every row or column.
+func padBools(bs []bool, n int) []bool {
+	for len(bs) < n {
+		bs = append(bs, false)
+	}
+	return bs
+}

@@ -1,0 +1,588 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+)
+
+// metricView describes how one of the five selection metrics is shown.
+type metricView struct {
+	key     string // short name, also the chart id suffix
+	file    string // the metric file
+	summary string // what the per-cell number is
+	unit    string
+	value   func(analysis.Summary) float64
+	ratio   func(analysis.Ratios) float64
+}
+
+// metrics lists the five metrics in the old script's ratio order.
+var metrics = []metricView{
+	{"request", "request_execution_time", "P95 request_execution_time", "s",
+		func(s analysis.Summary) float64 { return s.RequestP95 },
+		func(r analysis.Ratios) float64 { return r.Request }},
+	{"request_exec_norm", "request_execution_time_normalized", "mean request_execution_time_normalized", "s/output token",
+		func(s analysis.Summary) float64 { return s.RequestExecNorm },
+		func(r analysis.Ratios) float64 { return r.RequestExecNorm }},
+	{"prefill", "prefill_e2e_time", "P95 prefill_e2e_time (TTFT)", "s",
+		func(s analysis.Summary) float64 { return s.PrefillP95 },
+		func(r analysis.Ratios) float64 { return r.Prefill }},
+	{"prefill_exec_norm", "prefill_time_execution_plus_preemption_normalized", "mean prefill_time_execution_plus_preemption_normalized", "s/prompt token",
+		func(s analysis.Summary) float64 { return s.PrefillExecNorm },
+		func(r analysis.Ratios) float64 { return r.PrefillExecNorm }},
+	{"decode", "decode_time_execution_plus_preemption_normalized", "mean decode_time_execution_plus_preemption_normalized", "s/output token",
+		func(s analysis.Summary) float64 { return s.DecodeNorm },
+		func(r analysis.Ratios) float64 { return r.Decode }},
+}
+
+// paramUnits are the units of the parameters users sweep, for axis names.
+var paramUnits = map[string]string{
+	"min_chunk_threshold": "tokens",
+	"threshold":           "tokens",
+	"chunk_size":          "tokens",
+	"max_num_seqs":        "sequences",
+	"prompt_weight":       "s/token",
+	"time_weight":         "1",
+}
+
+// zoomAbove is the number of sweep points above which charts get a zoom
+// slider: a hundred categories are readable only in parts.
+const zoomAbove = 30
+
+// RenderHTML writes the report page of in to w.
+func RenderHTML(w io.Writer, in *Input) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	p := buildPage(in)
+	return p.render(w)
+}
+
+// builder holds what every section needs.
+type builder struct {
+	in     *Input
+	head   *analysis.Selection
+	labels []string // the table's points, as category labels
+	xName  string
+	zoom   bool
+}
+
+func buildPage(in *Input) *page {
+	b := &builder{in: in, head: in.headline()}
+	t := in.Table
+	b.labels = make([]string, len(t.Points))
+	for i, pt := range t.Points {
+		b.labels[i] = pt.String()
+	}
+	b.xName = t.Param
+	if u, ok := paramUnits[t.Param]; ok && len(t.Params) <= 1 {
+		b.xName += " (" + u + ")"
+	}
+	b.zoom = len(t.Points) > zoomAbove
+
+	p := &page{
+		Title:     "schedlab report: " + in.Name,
+		Subtitle:  in.Description,
+		Generated: generatedString(in.Generated),
+	}
+	if in.Spec != nil && len(in.Spec.Source) > 0 {
+		p.SpecYAML = string(in.Spec.Source)
+		p.SpecPath = in.Spec.Path
+	}
+	p.EngineConfig = in.EngineConfig
+	p.Meta = b.meta()
+	p.Sections = []*section{
+		b.choiceSection(),
+		b.rawSection(),
+		b.normalizationSection(),
+		b.aggregationSection(),
+		b.scoresSection(),
+	}
+	if in.Significance != nil {
+		p.Sections = append(p.Sections, b.statisticsSection())
+	}
+	if in.PromptWeight != nil {
+		p.Sections = append(p.Sections, b.promptWeightSection())
+	}
+	p.Sections = append(p.Sections, b.warningsSection())
+	return p
+}
+
+func (b *builder) meta() []metaRow {
+	in := b.in
+	t := in.Table
+	var m []metaRow
+	add := func(k, v string) {
+		if v != "" {
+			m = append(m, metaRow{k, v})
+		}
+	}
+	add("Experiment", in.Name)
+	add("Experiment hash", in.Hash)
+	add("Engine", in.Engine)
+	sweep := fmt.Sprintf("%s: %d points", t.Param, len(t.Points))
+	if n := len(t.Points); n > 0 {
+		sweep += fmt.Sprintf(", %s … %s", b.labels[0], b.labels[n-1])
+	}
+	add("Sweep", sweep)
+	add("Baseline", baselineText(b.head))
+	add("Repeats", fmt.Sprintf("%d (%d with results)", len(t.Repeats), b.head.Runs))
+	if c := in.Cells; c.Total > 0 {
+		add("Cells", fmt.Sprintf("%d: %d ok, %d failed, %d missing", c.Total, c.OK, c.Failed, c.Missing))
+	}
+	add("Headline selection", fmt.Sprintf("preset %s, aggregation %s", b.head.Preset, b.head.Agg))
+	add("GPU", strings.Join(in.GPUs, "; "))
+	add("Host", strings.Join(in.Hosts, "; "))
+	add("Lab version", in.LabVersion)
+	add("Generated", generatedString(in.Generated))
+	return m
+}
+
+func baselineText(s *analysis.Selection) string {
+	if s.Baseline == nil {
+		return "each repeat's smallest point"
+	}
+	txt := s.Param + " = " + s.Baseline.String()
+	if n := len(s.FellBack); n > 0 {
+		txt += fmt.Sprintf(" (%d repeats lack it and use their smallest point)", n)
+	}
+	return txt
+}
+
+// choiceSection states the outcome first, then how robust it is.
+func (b *builder) choiceSection() *section {
+	s := &section{ID: "choice", Title: "1. The choice"}
+	h := b.head
+	best := h.Rows[h.Best]
+	s.strong("Recommended %s = %s (preset %s, %s of %d repeats): score %s.",
+		h.Param, best.Point, h.Preset, h.Agg, best.Runs, num(best.Score))
+	if bi := rowIndex(h, h.Baseline); bi >= 0 {
+		base := h.Rows[bi]
+		s.text("At the baseline %s = %s the score is %s, so the choice changes the score by %s.",
+			h.Param, base.Point, num(base.Score), pct(best.Score/base.Score-1))
+	}
+	s.text("%s", agreement(b.in.Selections))
+	s.text("How to read this page: section 2 shows the measured numbers, section 3 divides each repeat by its own baseline, section 4 combines the repeats, section 5 weighs the five ratios into a score; the point with the smallest score is the choice (ties go to the smaller point).")
+	return s
+}
+
+// agreement is one sentence on whether every preset × aggregation picks
+// the same point.
+func agreement(sels []*analysis.Selection) string {
+	byPoint := map[string][]string{}
+	var order []string
+	for _, s := range sels {
+		k := s.Recommended().String()
+		if _, ok := byPoint[k]; !ok {
+			order = append(order, k)
+		}
+		byPoint[k] = append(byPoint[k], s.Preset+"/"+s.Agg)
+	}
+	param := sels[0].Param
+	if len(order) == 1 {
+		return fmt.Sprintf("All %d preset × aggregation combinations choose %s = %s.", len(sels), param, order[0])
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%s = %s by %s", param, k, strings.Join(byPoint[k], ", "))
+	}
+	return "The presets and aggregations disagree: " + strings.Join(parts, "; ") + "."
+}
+
+func rowIndex(s *analysis.Selection, p analysis.Point) int {
+	if p == nil {
+		return -1
+	}
+	for i, r := range s.Rows {
+		if r.Point.Compare(p) == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *builder) frame(title, subtitle, yName string, legend bool) frame {
+	return frame{Title: title, Subtitle: subtitle, XName: b.xName, YName: yName, Legend: legend, Zoom: b.zoom}
+}
+
+// rawSection: per metric, the spread over repeats of the per-cell summary.
+func (b *builder) rawSection() *section {
+	s := &section{ID: "raw", Title: "2. Raw metrics"}
+	t := b.in.Table
+	s.text("Each cell (one engine run) is summarized by the P95 of request_execution_time and of prefill_e2e_time and by the means of the three normalized metrics. A box spans the repeats at one %s (whiskers: min and max; box: quartiles; line: median); the dots are the individual repeats.", t.Param)
+	names := t.Repeats
+	for _, m := range metrics {
+		boxes := make([][5]float64, len(t.Points))
+		dots := make([][]float64, len(t.Repeats))
+		for r := range dots {
+			dots[r] = make([]float64, len(t.Points))
+		}
+		var vals []float64
+		for p := range t.Points {
+			vals = vals[:0]
+			for r := range t.Repeats {
+				c := t.Cells[r][p]
+				if !c.Present {
+					dots[r][p] = math.NaN()
+					continue
+				}
+				v := m.value(c.Summary)
+				dots[r][p] = v
+				vals = append(vals, v)
+			}
+			boxes[p] = fiveNumbers(vals)
+		}
+		f := b.frame(m.summary, "per cell, spread over repeats", m.summary+" ("+m.unit+")", true)
+		s.add(block{Chart: boxChart("chart-raw-"+m.key, f, b.labels, boxes, dots, repeatNames(names))})
+	}
+	return s
+}
+
+// fiveNumbers is min, Q1, median, Q3, max of vals (reordered), with
+// analysis' percentile (numpy's linear interpolation); NaN without values.
+func fiveNumbers(vals []float64) [5]float64 {
+	if len(vals) == 0 {
+		n := math.NaN()
+		return [5]float64{n, n, n, n, n}
+	}
+	slices.Sort(vals)
+	return [5]float64{vals[0], analysis.Percentile(vals, 0.25), analysis.Median(vals),
+		analysis.Percentile(vals, 0.75), vals[len(vals)-1]}
+}
+
+func repeatNames(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "repeat " + n
+	}
+	return out
+}
+
+// normalizationSection: each repeat's ratio curve per metric.
+func (b *builder) normalizationSection() *section {
+	s := &section{ID: "normalization", Title: "3. Normalization by the baseline"}
+	h := b.head
+	s.text("Every repeat is divided by its own baseline (%s), so run-to-run drift that moves a whole repeat cancels out: each line is one repeat, and the baseline sits at 1.0. Below 1 is better than the baseline.", baselineText(h))
+	idx := b.rowsByPoint(h)
+	for _, m := range metrics {
+		series := make([]lineSeries, len(h.Repeats))
+		for r := range h.Repeats {
+			ys := make([]float64, len(b.labels))
+			for p := range ys {
+				ys[p] = math.NaN()
+				if i := idx[p]; i >= 0 && h.Rows[i].PerRepeat[r].Present {
+					ys[p] = m.ratio(h.Rows[i].PerRepeat[r].Ratios)
+				}
+			}
+			series[r] = lineSeries{Name: "repeat " + h.Repeats[r], Y: ys, Width: 1.5, Symbol: "circle"}
+		}
+		if len(series) > 0 {
+			series[0].HLines = []hline{{Label: "baseline", Y: 1}}
+		}
+		f := b.frame(m.file+" ratio", m.summary+" ÷ the repeat's baseline", "ratio to baseline (1)", true)
+		s.add(block{Chart: lineChart("chart-norm-"+m.key, f, b.labels, series)})
+	}
+	return s
+}
+
+// rowsByPoint maps each table point to its row in s (-1 where s has none).
+func (b *builder) rowsByPoint(s *analysis.Selection) []int {
+	idx := make([]int, len(b.in.Table.Points))
+	j := 0
+	for p, pt := range b.in.Table.Points {
+		idx[p] = -1
+		for j < len(s.Rows) && s.Rows[j].Point.Compare(pt) < 0 {
+			j++
+		}
+		if j < len(s.Rows) && s.Rows[j].Point.Compare(pt) == 0 {
+			idx[p] = j
+		}
+	}
+	return idx
+}
+
+// presetSelections returns the headline preset's selections in the order
+// of analysis.Aggregations.
+func (b *builder) presetSelections(preset string) []*analysis.Selection {
+	var out []*analysis.Selection
+	for _, agg := range analysis.Aggregations {
+		for _, s := range b.in.Selections {
+			if s.Preset == preset && s.Agg == agg {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// presets returns the preset names in the order of the selections.
+func (b *builder) presets() []string {
+	var out []string
+	for _, s := range b.in.Selections {
+		if !slices.Contains(out, s.Preset) {
+			out = append(out, s.Preset)
+		}
+	}
+	return out
+}
+
+var aggColors = map[string]string{"mean": "#5470c6", "median": "#3ba272", "p90": "#fc8452", "max": "#ee6666"}
+
+// aggregationSection: per metric, the ratios combined across repeats.
+func (b *builder) aggregationSection() *section {
+	s := &section{ID: "aggregation", Title: "4. Aggregation across repeats"}
+	sels := b.presetSelections(b.head.Preset)
+	s.text("At each %s the repeats' ratios are combined: mean (the old script's default), median (robust to one odd run), p90 and max (conservative: a point must not regress even in its bad runs). Aggregates use numpy's definitions (linear interpolation for percentiles).", b.in.Table.Param)
+	for _, m := range metrics {
+		var series []lineSeries
+		for _, sel := range sels {
+			idx := b.rowsByPoint(sel)
+			ys := make([]float64, len(b.labels))
+			for p := range ys {
+				ys[p] = math.NaN()
+				if i := idx[p]; i >= 0 {
+					ys[p] = m.ratio(sel.Rows[i].Ratios)
+				}
+			}
+			series = append(series, lineSeries{Name: sel.Agg, Y: ys, Color: aggColors[sel.Agg], Dashed: sel.Agg != b.head.Agg})
+		}
+		if len(series) > 0 {
+			series[0].HLines = []hline{{Label: "baseline", Y: 1}}
+		}
+		f := b.frame(m.file+" ratio, aggregated", "mean, median, p90 and max over the repeats", "ratio to baseline (1)", true)
+		s.add(block{Chart: lineChart("chart-agg-"+m.key, f, b.labels, series)})
+	}
+	return s
+}
+
+// scoresSection: the score curves of every preset × aggregation, minima
+// marked, and the table of choices.
+func (b *builder) scoresSection() *section {
+	s := &section{ID: "scores", Title: "5. Scores and the choice"}
+	s.text("score = w_request·request_ratio + w_prefill·prefill_ratio + w_prefill_exec_norm·prefill_exec_norm_ratio + w_request_exec_norm·request_exec_norm_ratio + w_decode·decode_ratio, with the ratios aggregated as named. The pin marks each curve's minimum: the point it chooses.")
+	for pi, preset := range b.presets() {
+		sels := b.presetSelections(preset)
+		var series []lineSeries
+		for _, sel := range sels {
+			idx := b.rowsByPoint(sel)
+			ys := make([]float64, len(b.labels))
+			for p := range ys {
+				ys[p] = math.NaN()
+				if i := idx[p]; i >= 0 {
+					ys[p] = sel.Rows[i].Score
+				}
+			}
+			best := sel.Rows[sel.Best]
+			series = append(series, lineSeries{
+				Name: sel.Agg, Y: ys, Color: aggColors[sel.Agg],
+				Marks: []mark{{Label: best.Point.String(), X: best.Point.String(), Y: best.Score}},
+			})
+		}
+		w := sels[0].Weights
+		sub := fmt.Sprintf("weights: request %s, prefill %s, prefill_exec_norm %s, request_exec_norm %s, decode %s",
+			num(w.Request), num(w.Prefill), num(w.PrefillExecNorm), num(w.RequestExecNorm), num(w.Decode))
+		f := b.frame("Score, preset "+preset, sub, "score (weighted ratio, 1)", true)
+		s.add(block{Chart: lineChart("chart-score-"+strconv.Itoa(pi), f, b.labels, series)})
+	}
+	tb := &table{
+		Caption: "The choice of every preset × aggregation (highlighted: the headline)",
+		Header:  []string{"preset", "aggregation", b.in.Table.Param, "score", "score at baseline", "change", "repeats"},
+		Num:     []bool{false, false, true, true, true, true, true},
+	}
+	for _, sel := range b.in.Selections {
+		best := sel.Rows[sel.Best]
+		base, change := "–", "–"
+		if bi := rowIndex(sel, sel.Baseline); bi >= 0 {
+			base = num(sel.Rows[bi].Score)
+			change = pct(best.Score/sel.Rows[bi].Score - 1)
+		}
+		tb.Rows = append(tb.Rows, []string{sel.Preset, sel.Agg, best.Point.String(), num(best.Score), base, change, strconv.Itoa(best.Runs)})
+		tb.Mark = append(tb.Mark, sel == b.head)
+	}
+	s.add(block{Table: tb})
+	s.text("%s", agreement(b.in.Selections))
+	return s
+}
+
+// warningsSection lists what the reader must know to trust the numbers.
+func (b *builder) warningsSection() *section {
+	s := &section{ID: "warnings", Title: "Warnings"}
+	var items []string
+	for _, f := range b.in.FailedCells {
+		items = append(items, "failed cell: "+f)
+	}
+	if c := b.in.Cells; c.Missing > 0 {
+		items = append(items, fmt.Sprintf("%d of %d cells have not run yet: run the experiment again to complete it", c.Missing, c.Total))
+	}
+	h := b.head
+	for _, r := range h.FellBack {
+		items = append(items, fmt.Sprintf("repeat %s has no result at the baseline %s = %s: its ratios are taken against its smallest point", r, h.Param, h.Baseline))
+	}
+	for _, row := range h.Rows {
+		if row.Runs < h.Runs {
+			items = append(items, fmt.Sprintf("%s = %s has results in %d of %d repeats", h.Param, row.Point, row.Runs, h.Runs))
+		}
+	}
+	if len(h.Rows) < len(b.in.Table.Points) {
+		items = append(items, fmt.Sprintf("%d of %d points have no result in any repeat", len(b.in.Table.Points)-len(h.Rows), len(b.in.Table.Points)))
+	}
+	items = append(items, b.in.Table.Warnings...)
+	if len(items) == 0 {
+		s.text("None: every cell ran, every repeat has the baseline and every point has every repeat.")
+		return s
+	}
+	s.add(block{Items: items})
+	return s
+}
+
+// num formats a number for text and tables: six significant digits.
+func num(v float64) string {
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// pct formats a relative change as a signed percentage.
+func pct(v float64) string {
+	return fmt.Sprintf("%+.2f%%", 100*v)
+}
+
+// statisticsSection: is the choice really better than the baseline?
+func (b *builder) statisticsSection() *section {
+	s := &section{ID: "statistics", Title: "6. Statistics: is the difference real?"}
+	sig := b.in.Significance
+	h := b.head
+	s.strong("%s", capitalize(sig.Conclusion))
+	if sig.PowerNote != "" {
+		s.text("%s", capitalize(sig.PowerNote))
+	}
+	o := sig.Options
+	s.text("Each %s is compared with %s = %s repeat by repeat: the score ratio is the geometric mean over the repeats that have both of score(point) ÷ score(baseline), with a %s BCa bootstrap interval; p is an exact sign-flip test of the log ratios, Holm-adjusted over the %d points compared. A point is better (worse) only when p ≤ %s and its whole interval lies below 1 − %s (above 1 + %s); otherwise it is the same: no significant difference worth acting on. The win probability is the share of %d bootstrap resamples of the repeats in which the point has the smallest %s score.",
+		h.Param, h.Param, sig.Baseline, pct0(o.Level), sig.Compared, num(o.Alpha), pct0(o.Margin), pct0(o.Margin), o.Resamples, h.Agg)
+	idx := b.rowsByPoint(h)
+	n := len(b.labels)
+	ratio := make([]float64, n)
+	ci := make([][2]float64, n)
+	verdicts := make([]string, n)
+	win := make([]float64, n)
+	for p := range b.labels {
+		ratio[p], ci[p], win[p] = math.NaN(), [2]float64{math.NaN(), math.NaN()}, math.NaN()
+		if i := idx[p]; i >= 0 {
+			ps := sig.Points[i]
+			ratio[p], ci[p], verdicts[p], win[p] = ps.ScoreRatio, ps.ScoreCI, string(ps.Verdict), 100*ps.WinProbability
+		}
+	}
+	refs := []hline{{Label: "baseline", Y: 1}}
+	f := b.frame("Score ratio to the baseline, with "+pct0(o.Level)+" intervals", "dots coloured by verdict: better, same, worse", "score ÷ baseline score (1)", true)
+	band := [2]float64{1 - o.Margin, 1 + o.Margin}
+	s.add(block{Chart: ciChart("chart-stats-ratio", f, b.labels, ratio, ci, verdicts, refs, band, "±"+pct0(o.Margin)+" margin")})
+	f = b.frame("Win probability", fmt.Sprintf("share of %d bootstrap resamples of the repeats in which the point has the smallest %s score", o.Resamples, h.Agg), "resamples won (%)", false)
+	f.YMin = 0
+	s.add(block{Chart: barChart("chart-stats-win", f, b.labels, "win probability", win, "#8250df")})
+	tb := &table{
+		Header: []string{h.Param, "pairs", "score ratio", pct0(o.Level) + " interval", "p (Holm)", "verdict", "win probability"},
+		Num:    []bool{true, true, true, false, true, false, true},
+	}
+	for i, ps := range sig.Points {
+		tb.Rows = append(tb.Rows, []string{ps.Point.String(), strconv.Itoa(ps.Pairs), num(ps.ScoreRatio),
+			"[" + num(ps.ScoreCI[0]) + ", " + num(ps.ScoreCI[1]) + "]", num(ps.P), string(ps.Verdict), pct(ps.WinProbability)[1:]})
+		tb.Mark = append(tb.Mark, i == h.Best)
+	}
+	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the choice)", len(tb.Rows))})
+	return s
+}
+
+// cdfQuantiles is the number of quantiles the prompt_weight CDF is drawn
+// with: 201 (every 0.5%) follow any curve closely whatever the number of
+// requests pooled, and keep the page small.
+const cdfQuantiles = 201
+
+// promptWeightSection: seconds per prefill token at the choice, and the
+// weights it gives.
+func (b *builder) promptWeightSection() *section {
+	s := &section{ID: "prompt-weight", Title: "7. prompt_weight"}
+	pw := b.in.PromptWeight
+	h := b.head
+	best := h.Rows[h.Best]
+	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s = %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
+		h.Param, best.Point, len(pw.Files), pw.N)
+	xs := cdf(pw.Sorted)
+	qs := make([]float64, cdfQuantiles)
+	for i := range qs {
+		qs[i] = float64(i) / float64(cdfQuantiles-1)
+	}
+	var vlines []vline
+	for _, st := range pw.Stats {
+		vlines = append(vlines, vline{Label: st.Stat + " " + num(st.Seconds), X: st.Seconds})
+	}
+	f := frame{Title: "Seconds per prefill token at " + h.Param + " = " + best.Point.String(),
+		Subtitle: fmt.Sprintf("distribution over %d requests (drawn with %d quantiles)", pw.N, cdfQuantiles),
+		XName:    "seconds per prefill token (s/token)", YName: "fraction of requests ≤ x (1)", YMin: 0}
+	s.add(block{Chart: xyLineChart("chart-pw-cdf", f, [][]float64{xs}, []lineSeries{{Name: "CDF", Y: qs, Symbol: "none", VLines: vlines}})})
+	tb := &table{
+		Caption: fmt.Sprintf("Weights from each statistic (95%% bootstrap intervals, %d resamples, seed %d)", pw.Resamples, pw.Seed),
+		Header:  []string{"statistic", "s (s/token)", "95% interval", "time_weight = 1: prompt_weight", "prompt_weight = −1: time_weight"},
+		Num:     []bool{false, true, false, true, true},
+	}
+	for _, st := range pw.Stats {
+		tb.Rows = append(tb.Rows, []string{st.Stat, num(st.Seconds), "[" + num(st.CI95[0]) + ", " + num(st.CI95[1]) + "]",
+			num(st.TimeWeightOne.PromptWeight), num(st.PromptWeightOne.TimeWeight)})
+	}
+	tb.Rows = append(tb.Rows, []string{"engine default", "–", "–", num(pw.Default.PromptWeight), "–"})
+	tb.Mark = make([]bool, len(tb.Rows))
+	s.add(block{Table: tb})
+	means := make([]string, len(pw.FileMeans))
+	for i, m := range pw.FileMeans {
+		means[i] = num(m)
+	}
+	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	if c := b.promptWeightCurve(); c != nil {
+		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the choice.")
+		s.add(block{Chart: c})
+	}
+	return s
+}
+
+// promptWeightCurve is the headline score against prompt_weight when the
+// experiment sweeps it (other parameters fixed at the choice); nil when it
+// does not.
+func (b *builder) promptWeightCurve() *chart {
+	t := b.in.Table
+	k := slices.Index(t.Params, "prompt_weight")
+	if k < 0 {
+		return nil
+	}
+	h := b.head
+	best := h.Rows[h.Best].Point
+	var labels []string
+	var ys []float64
+	for _, r := range h.Rows {
+		same := true
+		for j := range r.Point {
+			if j != k && r.Point[j] != best[j] {
+				same = false
+			}
+		}
+		if same {
+			labels = append(labels, strconv.FormatFloat(r.Point[k], 'g', -1, 64))
+			ys = append(ys, r.Score)
+		}
+	}
+	f := frame{Title: "Score against prompt_weight", Subtitle: "preset " + h.Preset + ", " + h.Agg, XName: "prompt_weight (s/token)", YName: "score (weighted ratio, 1)"}
+	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
+		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func pct0(v float64) string {
+	return strconv.FormatFloat(100*v, 'f', -1, 64) + "%"
+}

@@ -1,0 +1,195 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// Input is everything a report shows. The lab command fills it from a spec
+// and a store (lab/cmd/lab/report.go); tests and notebooks may fill it from
+// a legacy tree. Every number in it was computed by lab/analysis.
+type Input struct {
+	// Name is the experiment's name: the report's folder under reports/.
+	Name        string
+	Description string
+	// Spec is the experiment (nil for a table read from a legacy tree).
+	Spec *spec.Spec
+	// Hash is the experiment's hash (spec.Spec.Hash), "" when unknown.
+	Hash string
+	// Engine is the engine kind; EngineConfig its resolved configuration
+	// (engine.Engine.Identity, as indented JSON).
+	Engine       string
+	EngineConfig string
+
+	// Table holds the per-cell summaries; Selections the results of
+	// analysis.SelectAll over it (every preset × every aggregation, preset
+	// by preset). Headline picks the selection the report leads with.
+	Table      *analysis.Table
+	Selections []*analysis.Selection
+	Headline   Headline
+
+	// Significance is the headline selection's comparison with the
+	// baseline (analysis.Selection.Significance); nil leaves the
+	// statistics section out.
+	Significance *analysis.Significance
+
+	// PromptWeight is the prompt_weight derivation (analysis.
+	// SecondsPerPrefillToken) at the headline choice, pooled over its
+	// repeats; nil leaves the prompt_weight section out.
+	PromptWeight *analysis.PromptWeightResult
+
+	// Cells counts the experiment's cells by state; FailedCells describe
+	// the failed ones ("min_chunk_threshold=6 repeat 2: exit status 1").
+	Cells       CellCounts
+	FailedCells []string
+	// Hosts and GPUs seen in the cells' records, sorted, without repeats.
+	Hosts []string
+	GPUs  []string
+
+	LabVersion string
+	// Generated is the date printed in the page and summary.json; the zero
+	// time prints as "unknown" (tests fix it to keep outputs comparable).
+	Generated time.Time
+}
+
+// Headline names the selection the report leads with: the spec's first
+// preset under its configured aggregation.
+type Headline struct {
+	Preset      string
+	Aggregation string
+}
+
+// CellCounts counts an experiment's cells by state.
+type CellCounts struct {
+	Total   int `json:"total"`
+	OK      int `json:"ok"`
+	Failed  int `json:"failed"`
+	Missing int `json:"missing"`
+}
+
+// Files are the names Write creates in its folder.
+const (
+	HTMLFile    = "index.html"
+	JSONFile    = "summary.json"
+	CSVFile     = "summary.csv"
+	DefaultRoot = "reports"
+)
+
+// Dir is the report folder of experiment name under root (DefaultRoot when
+// root is "").
+func Dir(root, name string) string {
+	if root == "" {
+		root = DefaultRoot
+	}
+	return filepath.Join(root, name)
+}
+
+// Write writes index.html, summary.json and summary.csv into dir (created
+// if needed). Each file is written to a temporary name and renamed, so a
+// reader never sees half a report.
+func Write(dir string, in *Input) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	var html, js, csv bytes.Buffer
+	if err := RenderHTML(&html, in); err != nil {
+		return err
+	}
+	sum := buildSummary(in)
+	if err := sum.writeJSON(&js); err != nil {
+		return err
+	}
+	if err := sum.writeCSV(&csv); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{JSONFile, js.Bytes()}, {CSVFile, csv.Bytes()}, {HTMLFile, html.Bytes()}} {
+		if err := writeAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
+}
+
+func (in *Input) check() error {
+	switch {
+	case in == nil:
+		return errors.New("report: no input")
+	case in.Name == "":
+		return errors.New("report: the experiment has no name")
+	case in.Table == nil || len(in.Table.Points) == 0:
+		return fmt.Errorf("report %s: no results to report (no sweep point has a result)", in.Name)
+	case len(in.Selections) == 0:
+		return fmt.Errorf("report %s: no selection to report", in.Name)
+	}
+	if in.headline() == nil {
+		return fmt.Errorf("report %s: no selection for preset %q with aggregation %q", in.Name, in.Headline.Preset, in.Headline.Aggregation)
+	}
+	if in.Significance != nil && len(in.Significance.Points) != len(in.headline().Rows) {
+		return fmt.Errorf("report %s: the significance has %d points, the headline selection %d rows", in.Name, len(in.Significance.Points), len(in.headline().Rows))
+	}
+	if in.PromptWeight != nil && len(in.PromptWeight.Sorted) == 0 {
+		return fmt.Errorf("report %s: the prompt_weight result holds no values", in.Name)
+	}
+	for i, s := range in.Selections {
+		if len(s.Repeats) != len(in.Table.Repeats) {
+			return fmt.Errorf("report %s: selection %d (%s, %s) has %d repeats, the table %d", in.Name, i, s.Preset, s.Agg, len(s.Repeats), len(in.Table.Repeats))
+		}
+	}
+	return nil
+}
+
+// headline returns the headline selection: the one named by in.Headline,
+// or the first when Headline is empty.
+func (in *Input) headline() *analysis.Selection {
+	if in.Headline == (Headline{}) {
+		return in.Selections[0]
+	}
+	for _, s := range in.Selections {
+		if s.Preset == in.Headline.Preset && s.Agg == in.Headline.Aggregation {
+			return s
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func generatedString(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}

@@ -1,0 +1,212 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+)
+
+// SummarySchema names the layout of summary.json. Fields are only ever
+// added under the same name; a change that renames or removes one changes
+// the schema name.
+const SummarySchema = "schedlab.report.summary/v1"
+
+// Summary is the content of summary.json: the report's numbers for
+// machines, at full float64 precision (the page rounds them).
+type Summary struct {
+	Schema      string           `json:"schema"`
+	Experiment  string           `json:"experiment"`
+	Description string           `json:"description,omitempty"`
+	Hash        string           `json:"hash,omitempty"`
+	Engine      string           `json:"engine,omitempty"`
+	Param       string           `json:"param"`
+	Params      []string         `json:"params"`
+	Points      []analysis.Point `json:"points"`
+	// Baseline is the configured baseline point (null: each repeat's
+	// smallest point).
+	Baseline analysis.Point `json:"baseline"`
+	Repeats  []string       `json:"repeats"`
+	Cells    CellCounts     `json:"cells"`
+	Headline HeadlineJSON   `json:"headline"`
+	// Agree is true when every preset × aggregation chooses the same point.
+	Agree      bool               `json:"agree"`
+	Selections []SelectionSummary `json:"selections"`
+	// PromptWeight is the prompt_weight derivation at the headline choice.
+	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
+	// CellSummaries are the per-cell numbers the selection starts from, for
+	// every present cell, points in order, repeats inner.
+	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
+	FailedCells   []string          `json:"failed_cells"`
+	Warnings      []string          `json:"warnings"`
+	LabVersion    string            `json:"lab_version,omitempty"`
+	Generated     string            `json:"generated"`
+}
+
+// HeadlineJSON is the choice the report leads with.
+type HeadlineJSON struct {
+	Preset      string         `json:"preset"`
+	Aggregation string         `json:"aggregation"`
+	Point       analysis.Point `json:"point"`
+	Score       float64        `json:"score"`
+	// BaselineScore is the score at the configured baseline (absent when
+	// there is none or it has no result).
+	BaselineScore *float64 `json:"baseline_score,omitempty"`
+}
+
+// SelectionSummary is one preset × aggregation: analysis' stable
+// selection object (the one `lab select --json` prints) with, per point,
+// whether it is the choice and — for the headline selection when
+// statistics were computed — the comparison with the baseline.
+type SelectionSummary struct {
+	analysis.SelectionJSON
+	// FellBack names the repeats that lack the baseline.
+	FellBack []string `json:"fell_back"`
+	// Thresholds replaces the embedded rows with rows that carry more.
+	Thresholds []RowSummary `json:"thresholds"`
+	// The statistics' conclusion (headline selection only).
+	*analysis.SummaryJSON
+}
+
+// RowSummary is one point of a selection.
+type RowSummary struct {
+	analysis.ThresholdJSON
+	Chosen bool `json:"chosen"`
+	*analysis.RowJSON
+}
+
+// PromptWeightSummary is analysis' prompt_weight result with the point
+// it was measured at and the CDF the page draws.
+type PromptWeightSummary struct {
+	Point analysis.PointJSON `json:"point"`
+	*analysis.PromptWeightResult
+	// Quantiles are the pooled values at q = 0, 0.005, …, 1 (the CDF the
+	// page draws), so a plot can be redrawn without the raw files.
+	Quantiles []float64 `json:"quantiles"`
+}
+
+// CellSummaryJSON is one cell's summary.
+type CellSummaryJSON struct {
+	Point  analysis.Point `json:"point"`
+	Repeat string         `json:"repeat"`
+	analysis.Summary
+}
+
+func buildSummary(in *Input) *Summary {
+	t := in.Table
+	h := in.headline()
+	s := &Summary{
+		Schema:      SummarySchema,
+		Experiment:  in.Name,
+		Description: in.Description,
+		Hash:        in.Hash,
+		Engine:      in.Engine,
+		Param:       t.Param,
+		Params:      nonNil(t.Params),
+		Points:      t.Points,
+		Baseline:    h.Baseline,
+		Repeats:     nonNil(t.Repeats),
+		Cells:       in.Cells,
+		FailedCells: nonNil(in.FailedCells),
+		Warnings:    nonNil(t.Warnings),
+		LabVersion:  in.LabVersion,
+		Generated:   generatedString(in.Generated),
+	}
+	best := h.Rows[h.Best]
+	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
+	if bi := rowIndex(h, h.Baseline); bi >= 0 {
+		v := h.Rows[bi].Score
+		s.Headline.BaselineScore = &v
+	}
+	s.Agree = true
+	for _, sel := range in.Selections {
+		if sel.Recommended().Compare(h.Recommended()) != 0 {
+			s.Agree = false
+		}
+		js := SelectionSummary{SelectionJSON: sel.JSON(), FellBack: nonNil(sel.FellBack)}
+		js.Preset, js.Param = sel.Preset, sel.Param
+		var sig *analysis.Significance
+		if sel == h && in.Significance != nil {
+			sig = in.Significance
+			sj := sig.SummaryJSON()
+			js.SummaryJSON = &sj
+		}
+		for i, r := range js.SelectionJSON.Thresholds {
+			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
+			if sig != nil {
+				rj := sig.RowJSON(i)
+				row.RowJSON = &rj
+			}
+			js.Thresholds = append(js.Thresholds, row)
+		}
+		js.SelectionJSON.Thresholds = nil
+		s.Selections = append(s.Selections, js)
+	}
+	if pw := in.PromptWeight; pw != nil {
+		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(h.Recommended()), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
+	}
+	s.CellSummaries = []CellSummaryJSON{}
+	for p, pt := range t.Points {
+		for r, name := range t.Repeats {
+			if c := t.Cells[r][p]; c.Present {
+				s.CellSummaries = append(s.CellSummaries, CellSummaryJSON{Point: pt, Repeat: name, Summary: c.Summary})
+			}
+		}
+	}
+	return s
+}
+
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
+func (s *Summary) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// writeCSV writes one row per preset × aggregation × point: the aggregated
+// ratios, the score and whether the point is that selection's choice.
+// Numbers are in the shortest form that reads back to the same float64.
+func (s *Summary) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	header := []string{"preset", "aggregation"}
+	header = append(header, s.Params...)
+	header = append(header, "runs", "request_ratio", "request_exec_norm_ratio", "prefill_ratio",
+		"prefill_exec_norm_ratio", "decode_ratio", "score", "chosen")
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, sel := range s.Selections {
+		for _, r := range sel.Thresholds {
+			rec := []string{sel.Preset, sel.RunAgg}
+			for _, v := range r.Threshold {
+				rec = append(rec, f(v))
+			}
+			rec = append(rec, strconv.Itoa(r.Runs), f(r.Request), f(r.RequestExecNorm), f(r.Prefill),
+				f(r.PrefillExecNorm), f(r.Decode), f(r.Score), strconv.FormatBool(r.Chosen))
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cdf returns the values of sorted at cdfQuantiles evenly spaced
+// quantiles (numpy's linear interpolation).
+func cdf(sorted []float64) []float64 {
+	out := make([]float64, cdfQuantiles)
+	for i := range out {
+		out[i] = analysis.Percentile(sorted, float64(i)/float64(cdfQuantiles-1))
+	}
+	return out
+}
