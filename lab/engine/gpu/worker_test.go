@@ -1,10 +1,13 @@
 package gpu
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -43,10 +46,18 @@ func TestScriptDigestAndWrite(t *testing.T) {
 	}
 }
 
-// TestWorkerRoundTrip drives one worker through a schedule with chunked
+// TestWorker runs one worker (a torch import costs seconds) through a
+// round trip, the KV cache checks and, last, an error.
+func TestWorker(t *testing.T) {
+	w := startTiny(t, 64, 4)
+	t.Run("round trip", func(t *testing.T) { testRoundTrip(t, w) })
+	t.Run("kv cache", func(t *testing.T) { testKVCache(t, w) })
+	t.Run("error line", func(t *testing.T) { testErrorLine(t, w) })
+}
+
+// testRoundTrip drives one worker through a schedule with chunked
 // prefills, decodes, frees and a recompute, checking every answer.
-func TestWorkerRoundTrip(t *testing.T) {
-	w := startTiny(t, 16, 4)
+func testRoundTrip(t *testing.T, w *Worker) {
 	steps := []struct {
 		name           string
 		req            StepRequest
@@ -71,17 +82,13 @@ func TestWorkerRoundTrip(t *testing.T) {
 			t.Errorf("%s: ms = %v, want > 0", s.name, r.MS)
 		}
 	}
-	if err := w.Shutdown(); err != nil {
-		t.Fatal(err)
-	}
 }
 
-// TestWorkerKVCache checks that the KV cache holds what attention needs: the
+// testKVCache checks that the KV cache holds what attention needs: the
 // last-token logits of a sequence prefilled in chunks, in a batch with
 // others, equal those of the same sequence recomputed in one chunk after a
 // free (recompute preemption), and so do the decodes after either.
-func TestWorkerKVCache(t *testing.T) {
-	w := startTiny(t, 64, 4)
+func testKVCache(t *testing.T, w *Worker) {
 	step := func(req StepRequest) StepReply {
 		t.Helper()
 		req.WantLogits = true
@@ -123,75 +130,90 @@ func maxDiff(a, b []float64) float64 {
 	return d
 }
 
-// TestWorkerErrors: each violation is reported by the worker, named, and
-// surfaces as a Go error; the worker has exited.
-func TestWorkerErrors(t *testing.T) {
-	cases := []struct {
-		name  string
-		setup []StepRequest
-		bad   StepRequest
-		want  string
-	}{
-		{"cached mismatch", []StepRequest{{Prefills: [][3]int{{1, 5, 0}}}}, StepRequest{Prefills: [][3]int{{1, 5, 4}}},
-			"prefill chunk of seq 1 says 4 cached tokens, the worker holds 5"},
-		{"decode unknown", nil, StepRequest{Decodes: [][2]int{{3, 0}}}, "decode of seq 3, which holds no KV cache"},
-		{"decode cached mismatch", []StepRequest{{Prefills: [][3]int{{1, 5, 0}}}}, StepRequest{Decodes: [][2]int{{1, 6}}},
-			"decode of seq 1 says 6 cached tokens, the worker holds 5"},
-		{"free unknown", nil, StepRequest{Free: []int{8}}, "free of seq 8, which holds no KV cache"},
-		{"twice", nil, StepRequest{Prefills: [][3]int{{1, 5, 0}, {1, 2, 5}}}, "seq 1 appears twice in one step"},
-		{"decode after free", []StepRequest{{Prefills: [][3]int{{1, 5, 0}}}}, StepRequest{Free: []int{1}, Decodes: [][2]int{{1, 5}}},
-			"decode of seq 1, which holds no KV cache"},
-		{"capacity", nil, StepRequest{Prefills: [][3]int{{1, 16, 0}, {2, 17, 0}}}, "KV capacity exceeded: the step needs 9 more blocks of 4 tokens, 8 are free of 8"},
-		{"empty chunk", nil, StepRequest{Prefills: [][3]int{{1, 0, 0}}}, "expected new >= 1"},
+// testErrorLine: one violation travels the protocol: the worker answers
+// an error line and exits, the Go side returns a ReportedError naming it,
+// and a later request says the worker is gone.
+func testErrorLine(t *testing.T, w *Worker) {
+	if _, err := w.Step(&StepRequest{Prefills: [][3]int{{1, 5, 0}}}); err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			w := startTiny(t, 8, 4)
-			for _, s := range c.setup {
-				if _, err := w.Step(&s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := w.Step(&c.bad)
-			var rep *ReportedError
-			if err == nil || !errors.As(err, &rep) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want a ReportedError containing %q", err, c.want)
-			}
-			if !strings.HasPrefix(err.Error(), "gpu worker: step: ") {
-				t.Errorf("error %q does not say where it comes from", err)
-			}
-			if _, err := w.Step(&StepRequest{}); err == nil || !strings.Contains(err.Error(), "after the worker exited") {
-				t.Errorf("a step after the failure = %v, want 'after the worker exited'", err)
-			}
-		})
+	_, err := w.Step(&StepRequest{Prefills: [][3]int{{1, 5, 4}}})
+	var rep *ReportedError
+	want := "gpu worker: step: KV bookkeeping: prefill chunk of seq 1 says 4 cached tokens, the worker holds 5"
+	if err == nil || !errors.As(err, &rep) || err.Error() != want {
+		t.Fatalf("error = %v, want a ReportedError %q", err, want)
+	}
+	if _, err := w.Step(&StepRequest{}); err == nil || !strings.Contains(err.Error(), "after the worker exited") {
+		t.Errorf("a step after the failure = %v, want 'after the worker exited'", err)
 	}
 }
 
-func TestWorkerInitErrors(t *testing.T) {
-	py := testPython(t)
+// TestWorkerChecks runs the worker's checks on a table of bad requests, each
+// case a fresh worker (in one interpreter: testdata/cases.py), and wants
+// each refused with a message that names the problem.
+func TestWorkerChecks(t *testing.T) {
+	type req = map[string]any
+	init := req{"op": "init", "model": "tiny", "device": "cpu", "seed": 1, "kv_blocks": 8, "block_size": 4}
+	step := func(pre [][3]int, dec [][2]int, free []int) req {
+		return req{"op": "step", "prefills": pre, "decodes": dec, "free": free}
+	}
+	hold := step([][3]int{{1, 5, 0}}, nil, nil)
 	cases := []struct {
 		name string
-		req  InitRequest
+		reqs []req
 		want string
 	}{
-		{"model", InitRequest{Model: "gpt-9", Device: "cpu", BlockSize: 16}, "unknown model shape 'gpt-9': expected one of llama-2-7b, llama-3-8b, tiny"},
-		{"device", InitRequest{Model: "tiny", Device: "tpu", BlockSize: 16}, "unknown device 'tpu'"},
-		{"checkpoint", InitRequest{Model: "tiny", Device: "cpu", Checkpoint: "/nonexistent/ckpt.safetensors", BlockSize: 16}, "checkpoint /nonexistent/ckpt.safetensors"},
+		{"valid", []req{init, hold, step([][3]int{{1, 3, 5}}, nil, nil), step(nil, [][2]int{{1, 8}}, nil), step(nil, nil, []int{1})}, ""},
+		{"cached mismatch", []req{init, hold, step([][3]int{{1, 5, 4}}, nil, nil)}, "KV bookkeeping: prefill chunk of seq 1 says 4 cached tokens, the worker holds 5"},
+		{"first chunk not from 0", []req{init, step([][3]int{{2, 5, 3}}, nil, nil)}, "prefill chunk of seq 2 says 3 cached tokens, the worker holds 0"},
+		{"decode unknown", []req{init, step(nil, [][2]int{{3, 0}}, nil)}, "KV bookkeeping: decode of seq 3, which holds no KV cache"},
+		{"decode cached mismatch", []req{init, hold, step(nil, [][2]int{{1, 6}}, nil)}, "decode of seq 1 says 6 cached tokens, the worker holds 5"},
+		{"free unknown", []req{init, step(nil, nil, []int{8})}, "KV bookkeeping: free of seq 8, which holds no KV cache"},
+		{"freed twice", []req{init, hold, step(nil, nil, []int{1, 1})}, "seq 1 freed twice in one step"},
+		{"twice in a step", []req{init, step([][3]int{{1, 5, 0}, {1, 2, 5}}, nil, nil)}, "seq 1 appears twice in one step"},
+		{"decode after free", []req{init, hold, step(nil, [][2]int{{1, 5}}, []int{1})}, "decode of seq 1, which holds no KV cache"},
+		{"capacity", []req{init, step([][3]int{{1, 16, 0}, {2, 17, 0}}, nil, nil)}, "KV capacity exceeded: the step needs 9 more blocks of 4 tokens, 8 are free of 8"},
+		{"capacity by decode", []req{init, step([][3]int{{1, 16, 0}, {2, 16, 0}}, nil, nil), step(nil, [][2]int{{1, 16}}, nil)}, "KV capacity exceeded: the step needs 1 more blocks of 4 tokens, 0 are free of 8"},
+		{"empty chunk", []req{init, step([][3]int{{1, 0, 0}}, nil, nil)}, "prefills[0]: seq 1 with 0 new tokens over 0 cached: expected new >= 1"},
+		{"not an integer", []req{init, {"op": "step", "prefills": []any{[]any{1, 2.5, 0}}}}, "prefills[0]: expected an integer, got 2.5"},
+		{"unknown field", []req{init, {"op": "step", "prefill": []any{}}}, "step: unknown field 'prefill'"},
+		{"step before init", []req{step(nil, nil, nil)}, "step before init"},
+		{"unknown op", []req{{"op": "run"}}, "unknown op 'run'"},
+		{"model", []req{{"op": "init", "model": "gpt-9", "device": "cpu", "block_size": 16}}, "unknown model shape 'gpt-9': expected one of llama-2-7b, llama-3-8b, tiny"},
+		{"device", []req{{"op": "init", "model": "tiny", "device": "tpu", "block_size": 16}}, "unknown device 'tpu': expected auto, cuda or cpu"},
+		{"dtype", []req{{"op": "init", "model": "tiny", "device": "cpu", "dtype": "int8", "block_size": 16}}, "unknown dtype 'int8'"},
+		{"checkpoint", []req{{"op": "init", "model": "tiny", "device": "cpu", "block_size": 16, "checkpoint": "/nonexistent/ckpt.safetensors"}}, "checkpoint /nonexistent/ckpt.safetensors"},
+		{"init twice", []req{init, init}, "init sent twice"},
+		{"cuda without a GPU", []req{{"op": "probe", "device": "cuda"}}, "device cuda requested but torch.cuda.is_available() is False"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			w, err := StartWorker(t.Context(), WorkerOptions{Python: py, Script: testScript(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			_, err = w.Init(c.req)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Init error = %v, want it to contain %q", err, c.want)
-			}
-		})
+	if probeDevice(t).Device == "cuda" {
+		cases = cases[:len(cases)-1]
+	}
+	all := make([][]req, len(cases))
+	for i, c := range cases {
+		all[i] = c.reqs
+	}
+	in, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testPython(t), "-B", filepath.Join("testdata", "cases.py"), testScript(t))
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(cases) {
+		t.Fatalf("harness output %q: %v", out, err)
+	}
+	for i, c := range cases {
+		ok := c.want == "" && got[i] == "" || c.want != "" && strings.Contains(got[i], c.want)
+		if !ok {
+			t.Errorf("%s: error %q, want %q", c.name, got[i], c.want)
+		}
 	}
 }
 

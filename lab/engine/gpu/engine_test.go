@@ -1,0 +1,285 @@
+package gpu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/sched"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// fixedRequests is a hand-made workload: n requests, all at t = 0, with
+// prompts and outputs that vary by index.
+func fixedRequests(n int) RequestsFunc {
+	return func(_ spec.WorkloadConfig, seed int64) ([]sched.Request, error) {
+		reqs := make([]sched.Request, n)
+		for i := range reqs {
+			reqs[i] = sched.Request{ID: i, PromptTokens: 20 + 13*i%50, OutputTokens: 4 + (i*7+int(seed))%12}
+		}
+		return reqs, nil
+	}
+}
+
+func tinyConfig(kvBlocks int) *spec.GPUConfig {
+	return &spec.GPUConfig{
+		Model: "tiny", Device: "cpu", KVBlocks: kvBlocks,
+		Scheduler: spec.SchedulerConfig{ChunkSize: 32, MaxNumSeqs: 8, Policy: "aging", TimeWeight: 1, PromptWeight: -0.01},
+		Workload:  spec.WorkloadConfig{Requests: 12},
+	}
+}
+
+var (
+	probeOnce sync.Once
+	probed    DeviceInfo
+	probeErr  error
+)
+
+// probeDevice is New's probe of the default device, once per test binary
+// (a worker start costs seconds on a busy machine).
+func probeDevice(t *testing.T) DeviceInfo {
+	t.Helper()
+	py := testPython(t)
+	probeOnce.Do(func() {
+		c := tinyConfig(0)
+		c.Python = py
+		var e *Engine
+		if e, probeErr = New(context.Background(), c, WithScriptDir(filepath.Dir(testScript(t)))); probeErr == nil {
+			probed = e.Device()
+		}
+	})
+	if probeErr != nil {
+		t.Fatal(probeErr)
+	}
+	return probed
+}
+
+// newTiny builds an engine with the test interpreter. The device is probed
+// once per test binary (probeDevice, which goes through New).
+func newTiny(t *testing.T, cfg *spec.GPUConfig, opts ...Option) *Engine {
+	t.Helper()
+	cfg.Python = testPython(t)
+	opts = append([]Option{WithScriptDir(filepath.Dir(testScript(t)))}, opts...)
+	e, err := prepare(cfg, opts)
+	if err == nil {
+		e, err = e.withDevice(probeDevice(t))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestEngineRun runs one cell with a KV cache small enough to force
+// recompute preemptions, and checks the outputs against the scheduler's
+// own view: every request has a row in each of the five files, the
+// per-step log matches the iterations, and the worker held no more blocks
+// than the scheduler had.
+func TestEngineRun(t *testing.T) {
+	e := newTiny(t, tinyConfig(10), WithRequests(fixedRequests(12)))
+	dir := t.TempDir()
+	var out, errb strings.Builder
+	cell := spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}
+	if err := e.Run(t.Context(), cell, dir, &out, &errb); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "gpu-worker: init tiny on cpu") {
+		t.Errorf("the worker's log did not reach the cell's stderr: %q", errb.String())
+	}
+	for _, m := range sarathi.Required {
+		vals, err := sarathi.ReadValues(filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(m)), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vals) != 12 {
+			t.Errorf("%s: %d rows, want 12", m, len(vals))
+		}
+	}
+	var s Summary
+	b, err := os.ReadFile(filepath.Join(dir, "gpu.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Preemptions == 0 {
+		t.Errorf("no preemption with 10 KV blocks: the recompute path was not exercised")
+	}
+	if s.Scheduler.NumBlocks != 10 || s.Scheduler.MinChunkThreshold != 4 || s.Worker.Device != "cpu" {
+		t.Errorf("summary = %+v", s)
+	}
+	its := readCSV(t, filepath.Join(dir, "iterations.csv"))
+	steps := readCSV(t, filepath.Join(dir, "gpu_steps.csv"))
+	if len(its) != s.Iterations || len(steps) != s.Iterations || s.Iterations == 0 {
+		t.Fatalf("%d iterations, %d steps, summary says %d", len(its), len(steps), s.Iterations)
+	}
+	sumDur := 0.0
+	for i := range steps {
+		// tokens agree; duration = forward + scheduler time; blocks ≤ capacity
+		if its[i][6] != steps[i][4] {
+			t.Errorf("iteration %d: %s tokens, the worker ran %s", i, its[i][6], steps[i][4])
+		}
+		dur, fwd, sch := num(t, its[i][2]), num(t, steps[i][1]), num(t, steps[i][3])
+		if d := dur - (fwd+sch)/1e3; d > 1e-9 || d < -1e-9 || fwd <= 0 {
+			t.Errorf("iteration %d: duration %g s, forward %g ms + scheduler %g ms", i, dur, fwd, sch)
+		}
+		if num(t, steps[i][5]) > 10 {
+			t.Errorf("iteration %d: the worker holds %s blocks of 10", i, steps[i][5])
+		}
+		sumDur += dur
+	}
+	if d := sumDur - s.ClockSeconds; d > 1e-6 || d < -1e-6 {
+		t.Errorf("iterations sum to %g s, clock %g s (offline arrivals: no idle time)", sumDur, s.ClockSeconds)
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var rows [][]string
+	for _, l := range lines[1:] {
+		rows = append(rows, strings.Split(l, ","))
+	}
+	return rows
+}
+
+func num(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestEngineIdentity: the identity names the device, the versions and the
+// worker's digest, and changes with the configuration.
+func TestEngineIdentity(t *testing.T) {
+	e1 := newTiny(t, tinyConfig(0))
+	cfg := tinyConfig(0)
+	cfg.Scheduler.ChunkSize = 64
+	e2 := newTiny(t, cfg)
+	j1, _ := json.Marshal(e1.Identity())
+	j2, _ := json.Marshal(e2.Identity())
+	for _, want := range []string{`"device":"cpu"`, `"model":"tiny"`, `"worker_sha256":"` + ScriptDigest() + `"`, `"dtype":"float32"`, `"engine":"gpu/1"`, `"block_size":16`} {
+		if !strings.Contains(string(j1), want) {
+			t.Errorf("identity %s lacks %s", j1, want)
+		}
+	}
+	if string(j1) == string(j2) {
+		t.Error("chunk_size does not change the identity")
+	}
+	if strings.Contains(string(j1), pythonPath) {
+		t.Error("the interpreter's path is in the identity")
+	}
+}
+
+func TestEngineErrors(t *testing.T) {
+	t.Run("worker error", func(t *testing.T) {
+		cfg := tinyConfig(0)
+		cfg.Checkpoint = filepath.Join(t.TempDir(), "missing.safetensors")
+		e := newTiny(t, cfg, WithRequests(fixedRequests(2)))
+		err := e.Run(t.Context(), spec.Cell{}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
+		if err == nil || !strings.Contains(err.Error(), "gpu worker: init: checkpoint "+cfg.Checkpoint) {
+			t.Fatalf("error = %v", err)
+		}
+	})
+	t.Run("bad swept value", func(t *testing.T) {
+		e := newTiny(t, tinyConfig(0), WithRequests(fixedRequests(2)))
+		err := e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 2.5}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
+		if err == nil || !strings.Contains(err.Error(), "swept min_chunk_threshold = 2.5, expected an integer") {
+			t.Fatalf("error = %v", err)
+		}
+		err = e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 32}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
+		if err == nil || !strings.Contains(err.Error(), "min_chunk_threshold: 32, expected < chunk_size (32)") {
+			t.Fatalf("error = %v", err)
+		}
+	})
+	t.Run("large model without cuda", func(t *testing.T) {
+		cfg := tinyConfig(0)
+		cfg.Model, cfg.Device = "llama-3-8b", ""
+		e, err := prepare(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.withDevice(DeviceInfo{Device: "cpu", DeviceName: "cpu", Torch: "1.13"})
+		if err == nil || !strings.Contains(err.Error(), "model llama-3-8b needs a CUDA GPU") {
+			t.Fatalf("error = %v", err)
+		}
+		cfg.Device = "cpu" // asked for: allowed
+		if e, err = prepare(cfg, nil); err == nil {
+			_, err = e.withDevice(DeviceInfo{Device: "cpu", DeviceName: "cpu", Torch: "1.13"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestEngineCancel: cancelling the context stops the run promptly, and the
+// worker process is gone when Run returns.
+func TestEngineCancel(t *testing.T) {
+	slow := func(spec.WorkloadConfig, int64) ([]sched.Request, error) {
+		reqs := make([]sched.Request, 400)
+		for i := range reqs {
+			reqs[i] = sched.Request{ID: i, PromptTokens: 200, OutputTokens: 200}
+		}
+		return reqs, nil
+	}
+	e := newTiny(t, tinyConfig(0), WithRequests(slow))
+	ctx, cancel := context.WithCancel(t.Context())
+	var errb strings.Builder
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	start := time.Now()
+	err := e.Run(ctx, spec.Cell{}, t.TempDir(), &strings.Builder{}, &errb)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("Run returned %v after the start", d)
+	}
+	if kids := childWorkers(t); len(kids) > 0 {
+		t.Errorf("worker processes left: %v", kids)
+	}
+}
+
+// childWorkers lists this process's children running a gpu worker script.
+func childWorkers(t *testing.T) []string {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	me := strconv.Itoa(os.Getpid())
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 2 || f[1] != me {
+			continue
+		}
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.Contains(string(cmd), "gpu-worker") {
+			out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return out
+}
