@@ -29,7 +29,8 @@ const Param = "min_chunk_threshold"
 const ImportCommand = "legacy-import"
 
 // SpecName turns a folder name into a valid experiment name
-// ([a-z0-9][a-z0-9._-]*): "threshold_output" → "threshold-output".
+// ([a-z0-9][a-z0-9._-]*): lower case, every run of other characters
+// becomes "-": "threshold_output" stays, "Run 2025 (H100)" → "run-2025-h100-".
 func SpecName(folder string) string {
 	s := strings.ToLower(folder)
 	s = regexp.MustCompile(`[^a-z0-9._-]+`).ReplaceAllString(s, "-")
