@@ -435,4 +435,3 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
-
