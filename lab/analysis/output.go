@@ -24,6 +24,9 @@ type SelectionJSON struct {
 	Runs        int             `json:"runs"`
 	Weights     spec.Weights    `json:"weights"`
 	Thresholds  []ThresholdJSON `json:"thresholds"`
+	// SummaryJSON adds "conclusion", "significant" (and "power_note") when
+	// the significance was computed (AddSignificance; issue 7).
+	*SummaryJSON
 }
 
 // ThresholdJSON is one row of a selection.
@@ -32,6 +35,9 @@ type ThresholdJSON struct {
 	Runs      int       `json:"runs"`
 	Ratios
 	Score float64 `json:"score"`
+	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
+	// "win_probability", "ratio_ci" and "pairs" (AddSignificance; issue 7).
+	*RowJSON
 }
 
 // PointJSON marshals a one-parameter point as a plain number (an integral

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -729,4 +730,61 @@ func Robustness(sels []*Selection) string {
 		parts[i] = fmt.Sprintf("%s under %s", p, strings.Join(where[p], ", "))
 	}
 	return fmt.Sprintf("the choice of %s changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
+}
+
+// AddSignificance adds the issue 7 fields to a selection's JSON (sig must
+// come from the same selection: its points are the rows).
+func (j *SelectionJSON) AddSignificance(sig *Significance) {
+	sum := sig.SummaryJSON()
+	j.SummaryJSON = &sum
+	for i := range j.Thresholds {
+		r := sig.RowJSON(i)
+		j.Thresholds[i].RowJSON = &r
+	}
+}
+
+// WriteSignificance prints, after the selection table, each point against
+// the baseline (pairs, score ratio with its interval, Holm p, verdict, win
+// probability), then the conclusion and the power note.
+func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
+	o := sig.Options
+	if _, err := fmt.Fprintf(w, "vs %s = %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals, margin %s, %d resamples, seed %d\n",
+		s.Param, sig.Baseline, marginPct(o.Level), marginPct(o.Margin), o.Resamples, o.Seed); err != nil {
+		return err
+	}
+	cols := [][]string{{s.Param}, {"pairs"}, {"Δscore"}, {marginPct(o.Level) + " CI"}, {"p (Holm)"}, {"verdict"}, {"best in"}}
+	for i, ps := range sig.Points {
+		ci, p, ratio := "–", "–", "–"
+		if !math.IsNaN(ps.ScoreCI[0]) {
+			ci = "[" + pct(ps.ScoreCI[0]) + ", " + pct(ps.ScoreCI[1]) + "]"
+		}
+		if !math.IsNaN(ps.P) {
+			p = pValue(ps.P)
+		}
+		if !math.IsNaN(ps.ScoreRatio) {
+			ratio = pct(ps.ScoreRatio)
+		}
+		v := string(ps.Verdict)
+		if ps.Baseline {
+			v, p = "baseline", "–"
+		}
+		if i == s.Best {
+			v += " *"
+		}
+		for c, cell := range []string{ps.Point.String(), strconv.Itoa(ps.Pairs), ratio, ci, p, v, pct0(ps.WinProbability)} {
+			cols[c] = append(cols[c], cell)
+		}
+	}
+	if err := writeColumns(w, cols, "  "); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "conclusion: %s\n", sig.Conclusion); err != nil {
+		return err
+	}
+	if sig.PowerNote != "" {
+		if _, err := fmt.Fprintf(w, "power: %s\n", sig.PowerNote); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
@@ -60,7 +61,7 @@ type pwFlags struct {
 }
 
 func (f *pwFlags) register(fs *flag.FlagSet) {
-	fs.Int64Var(&f.seed, "seed", 0, "bootstrap seed for the prompt_weight intervals (default: the spec's seed, or 0 with --root)")
+	fs.Int64Var(&f.seed, "seed", 0, "bootstrap seed for the prompt_weight intervals and the significance resamples (default: the spec's seed, or 0 with --root)")
 	fs.IntVar(&f.resamples, "resamples", analysis.DefaultResamples, "bootstrap resamples for the prompt_weight intervals")
 }
 
@@ -73,6 +74,26 @@ func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightO
 	o := analysis.PromptWeightOptions{Seed: seed, Resamples: f.resamples}
 	if s != nil && len(s.PromptWeight.Stats) > 0 {
 		o.Stats = s.PromptWeight.Stats
+	}
+	return o
+}
+
+// sigFlags are the significance options (issue 7).
+type sigFlags struct {
+	margin, alpha float64
+}
+
+func (f *sigFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.margin, "margin", 0, "practical margin for verdicts, a fraction (default: the spec's select.margin, else 0.01)")
+	fs.Float64Var(&f.alpha, "alpha", analysis.DefaultAlpha, "family-wise significance level of the Holm-corrected paired tests")
+}
+
+// options resolves the margin (flag, else the spec's, else the default)
+// and takes the seed already resolved for prompt_weight.
+func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec, seed uint64) analysis.SignificanceOptions {
+	o := analysis.SignificanceOptions{Alpha: f.alpha, Margin: f.margin, Seed: seed}
+	if !flagSet(fs, "margin") && s != nil {
+		o.Margin = s.Select.Margin
 	}
 	return o
 }
@@ -101,10 +122,15 @@ type specSelectJSON struct {
 	Param      string `json:"param"`
 	// Preset and Aggregation name the headline selection (the spec's first
 	// preset under its select.aggregation), whose choice prompt_weight uses.
-	Preset       string                       `json:"preset"`
-	Aggregation  string                       `json:"aggregation"`
-	Recommended  analysis.PointJSON           `json:"recommended"`
-	Selections   []analysis.SelectionJSON     `json:"selections"`
+	Preset      string                   `json:"preset"`
+	Aggregation string                   `json:"aggregation"`
+	Recommended analysis.PointJSON       `json:"recommended"`
+	Selections  []analysis.SelectionJSON `json:"selections"`
+	// Conclusion and Significant are the headline selection's (issue 7);
+	// Robustness says whether the choice changes across the selections.
+	Conclusion   string                       `json:"conclusion"`
+	Significant  bool                         `json:"significant"`
+	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
 	Warnings     []string                     `json:"warnings"`
 }
@@ -115,6 +141,8 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 	lf.register(fs)
 	var pf pwFlags
 	pf.register(fs)
+	var sf sigFlags
+	sf.register(fs)
 	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
 	asJSON := fs.Bool("json", false, "print JSON (full float64 precision) instead of tables")
 	pos, err := parseInterleaved(fs, args)
@@ -128,7 +156,7 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 		if len(pos) > 0 {
 			return fmt.Errorf("unexpected arguments %q", pos)
 		}
-		return selectLegacy(env, fs, &lf, &pf, *asJSON)
+		return selectLegacy(env, fs, &lf, &pf, &sf, *asJSON)
 	case len(pos) == 1:
 		var bad []string
 		fs.Visit(func(f *flag.Flag) {
@@ -139,14 +167,14 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 		if len(bad) > 0 {
 			return fmt.Errorf("%v apply to --root; a spec sets its baseline, presets and aggregation in its select: section", bad)
 		}
-		return selectSpec(env, fs, pos[0], *storeDir, &pf, *asJSON)
+		return selectSpec(env, fs, pos[0], *storeDir, &pf, &sf, *asJSON)
 	default:
 		fs.Usage()
 		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR")}
 	}
 }
 
-func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, asJSON bool) error {
+func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, sf *sigFlags, asJSON bool) error {
 	t, err := analysis.LoadLegacy(lf.root)
 	if err != nil {
 		return err
@@ -163,17 +191,28 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, a
 	if err != nil {
 		return err
 	}
-	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, nil))
+	pwOpt := pf.options(fs, nil)
+	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
+	if err != nil {
+		return err
+	}
+	sig, err := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return writeJSON(env.stdout, legacyJSON{SelectionJSON: sel.JSON(), PromptWeight: pw})
+		j := sel.JSON()
+		j.AddSignificance(sig)
+		return writeJSON(env.stdout, legacyJSON{SelectionJSON: j, PromptWeight: pw})
 	}
 	if err := analysis.WriteTable(env.stdout, sel); err != nil {
 		return err
 	}
 	if err := analysis.WriteRecommendation(env.stdout, sel); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	if err := analysis.WriteSignificance(env.stdout, sel, sig); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout)
@@ -212,7 +251,7 @@ func headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
 	return sels[0]
 }
 
-func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, asJSON bool) error {
+func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, sf *sigFlags, asJSON bool) error {
 	s, t, err := loadSpecTable(specPath, storeDir)
 	if err != nil {
 		return err
@@ -230,20 +269,29 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err != nil {
 		return err
 	}
-	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, s))
+	pwOpt := pf.options(fs, s)
+	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
 	if err != nil {
 		return err
 	}
+	sigs, err := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
+	if err != nil {
+		return err
+	}
+	headSig := sigs[slices.Index(sels, head)]
+	robust := analysis.Robustness(sels)
 	if asJSON {
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
 			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw, Warnings: t.Warnings,
+			Conclusion: headSig.Conclusion, Significant: headSig.Significant, Robustness: robust,
 		}
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
-		for _, sel := range sels {
+		for i, sel := range sels {
 			j := sel.JSON()
+			j.AddSignificance(sigs[i])
 			j.Preset, j.Param = sel.Preset, sel.Param
 			out.Selections = append(out.Selections, j)
 		}
@@ -261,6 +309,13 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	}
 	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
 		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
+	if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
+		return err
+	}
+	if robust != "" {
+		fmt.Fprintf(env.stdout, "robustness: %s\n", robust)
+	}
+	fmt.Fprintln(env.stdout)
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
 }
 
