@@ -629,3 +629,18 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// The documented example spec must stay valid (it cannot run here: it
+// needs a Sarathi-Serve checkout).
+func TestExecExamplePlans(t *testing.T) {
+	x := newExperiment(t, "[0]", 1, nil, "")
+	abs, err := filepath.Abs("../../../experiments/exec-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := x.lab(t, "plan", abs, "--store", "s")
+	mustOK(t, r)
+	if !strings.Contains(r.stdout, "exec-example (exec engine") || !strings.Contains(r.stdout, "33 cells: 0 ok, 0 failed, 33 missing") {
+		t.Errorf("plan: %s", r.stdout)
+	}
+}
