@@ -1,0 +1,52 @@
+package legacy
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// The spec an import writes is part of the interface (users edit and keep
+// it): compare it with a golden file, and check that it parses as a spec.
+func TestSpecYAMLGolden(t *testing.T) {
+	root := t.TempDir()
+	for _, ts := range []string{"20250101_120000", "20250102_093000"} {
+		for _, th := range []string{"0", "2", "10"} {
+			mk(t, filepath.Join(root, "threshold_output", ts, th), nil)
+		}
+	}
+	tree, err := Scan(filepath.Join(root, "threshold_output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fixed root so the golden file does not depend on the temp folder.
+	got := SpecYAML(tree, "threshold_output", "/data/threshold_output")
+	golden := filepath.Join("testdata", "import-spec.golden.yaml")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("SpecYAML differs from %s:\n%s", golden, got)
+	}
+	s, err := spec.Parse("import.yaml", got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Repeats != 2 || s.Engine.Exec == nil || s.Engine.Exec.Command[0] != ImportCommand || len(s.Cells()) != 6 {
+		t.Errorf("parsed spec: %+v", s)
+	}
+}
