@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/engine"
+	"github.com/schedlab/schedlab/lab/engine/exec"
 	"github.com/schedlab/schedlab/lab/runner"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -26,7 +27,7 @@ const Param = "min_chunk_threshold"
 // ImportCommand is the exec command of an imported experiment: a marker
 // naming where the cells came from, not a program. The engine identity
 // (and so every cell hash) is thereby tied to the tree's absolute path.
-const ImportCommand = "legacy-import"
+const ImportCommand = exec.ImportMarker
 
 // SpecName turns a folder name into a valid experiment name
 // ([a-z0-9][a-z0-9._-]*): lower case, every run of other characters

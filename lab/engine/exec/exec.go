@@ -50,6 +50,11 @@ import (
 // Kind is the engine kind in specs and cell inputs.
 const Kind = "exec"
 
+// ImportMarker as the program of a command marks an experiment that `lab
+// import` made from a legacy tree: its cells come from the tree, and the
+// engine refuses to run the ones the tree lacked.
+const ImportMarker = "legacy-import"
+
 // DefaultGrace is how long a cancelled command's process group has between
 // SIGTERM and SIGKILL.
 const DefaultGrace = 10 * time.Second
@@ -246,6 +251,10 @@ func (e *Engine) render(c spec.Cell, outputDir string) (argv, env []string, err 
 // dir/replica_0/plots. See the package comment for how they are found.
 func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stderr io.Writer) error {
 	renv := engine.RunEnvFrom(ctx)
+	if e.command[0] == ImportMarker {
+		return &engine.ExitError{Code: 127, Reason: "imported experiment: this cell was not in the legacy tree and cannot be run (" +
+			strings.Join(e.command, " ") + ")"}
+	}
 	if e.outputs == "" {
 		out := filepath.Join(dir, "output")
 		if err := os.MkdirAll(out, 0o755); err != nil {

@@ -644,3 +644,28 @@ func TestExecExamplePlans(t *testing.T) {
 		t.Errorf("plan: %s", r.stdout)
 	}
 }
+
+// Running an imported experiment does not try to run the marker command:
+// the cells the tree lacked fail with a clear reason, the others stay.
+func TestRunImportedExperiment(t *testing.T) {
+	x := newExperiment(t, "[0]", 1, nil, "")
+	tree := filepath.Join(x.dir, "old")
+	for _, th := range []string{"0", "1"} {
+		out := t.TempDir()
+		if b, err := exec.Command(fakeBin, "--out", out, "--threshold", th).CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, b)
+		}
+		os.MkdirAll(filepath.Join(tree, "ts1"), 0o755)
+		if err := os.Rename(filepath.Join(out, sarathi.PlotsDir), filepath.Join(tree, "ts1", th)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(tree, "ts2", "1"), 0o755)
+	os.Rename(filepath.Join(tree, "ts1", "0"), filepath.Join(tree, "ts2", "0"))
+	mustOK(t, x.lab(t, "import", "old", "--spec-out", "old.yaml"))
+	r := x.lab(t, "run", "old.yaml")
+	if r.code != 1 || !strings.Contains(r.stdout, "2 cached, 2 ran (0 ok, 2 failed)") ||
+		!strings.Contains(r.stdout, "exit 127: imported experiment: this cell was not in the legacy tree") {
+		t.Errorf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}
