@@ -52,6 +52,8 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.IntVar(&f.jobs, "j", 0, "cells to run at once (default 1, or the number of --gpus)")
 	fs.StringVar(&f.gpus, "gpus", "", "comma-separated GPU ids; each running cell gets one as CUDA_VISIBLE_DEVICES")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "launch no further cell after the first failure (running cells finish)")
+	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")
+	reportsDir := fs.String("reports", "reports", "folder that receives the report folder <experiment>/")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +97,9 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if err != nil {
 		return &exitCodeError{code: 1, err: err}
+	}
+	if !*noReport {
+		runReportAfter(env, opts, *reportsDir)
 	}
 	if res.Failed > 0 {
 		return &exitCodeError{code: 1, err: fmt.Errorf("%d of %d cells failed", res.Failed, res.Total)}
