@@ -89,12 +89,9 @@ func inputFromRoot(t testing.TB, root string) *Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := tab.PointIndex(head.Recommended())
-	var files []string
-	for r := range tab.Repeats {
-		if c := tab.Cells[r][p]; c.Present {
-			files = append(files, filepath.Join(c.Dir, sarathi.FileName(sarathi.PrefillExecPlusPreemptNorm)))
-		}
+	files, err := tab.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		t.Fatal(err)
 	}
 	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: 1, Resamples: 200})
 	if err != nil {
