@@ -26,14 +26,18 @@ Behaviour (all flags optional, defaults as in the original):
     wins, ties to the smallest threshold.
 
 Additions for testing only (not in the original): --json prints every
-number at full precision in schedlab's `lab select --json` schema, and
+number at full precision in schedlab's `lab select --json` schema (plus
+"text": what the table mode prints), and
 --prompt_weight_threshold T adds the mean, median and p80 of
-prefill_time_execution_plus_preemption_normalized pooled over the runs at T.
+prefill_time_execution_plus_preemption_normalized pooled over the runs at T,
+and --batch reads one set of flags per line of stdin (one JSON document per
+line out), so that the tests pay the interpreter's start once.
 """
 import argparse
 import json
 import os
 import re
+import shlex
 import sys
 
 import numpy as np
@@ -119,8 +123,19 @@ def main():
     ap.add_argument("--run_agg", choices=["mean", "median", "p90", "max"], default="mean")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--prompt_weight_threshold", type=int, default=None)
+    ap.add_argument("--batch", action="store_true")
     args = ap.parse_args()
+    if not args.batch:
+        run(args)
+        return
+    # Test aid: one invocation per line of stdin (its own flags), each
+    # printing its JSON document; saves the interpreter start per case.
+    for line in sys.stdin:
+        if line.strip():
+            run(ap.parse_args(shlex.split(line)))
 
+
+def run(args):
     runs = scan(args.root)
     if not runs:
         raise SystemExit(f"{args.root}: no threshold folders")
@@ -155,6 +170,9 @@ def main():
         out.append(rec)
     table = pd.DataFrame(out, columns=["threshold", "runs"] + RATIOS + ["score"])
     best = table.loc[table["score"].idxmin()]  # first minimum: ties go to the smallest threshold
+    text = (table.to_string(index=False, float_format=lambda v: f"{v:.6f}") + "\n"
+            + f"Recommended threshold: {int(best['threshold'])} (score {best['score']:.6f}, "
+            + f"run_agg={args.run_agg}, baseline={args.baseline}, runs={len(runs)})\n")
 
     if args.json:
         doc = {
@@ -177,12 +195,11 @@ def main():
             pooled = np.concatenate([read_metric(os.path.join(c[t], m + ".csv"), m) for _, c in runs if t in c])
             doc["prompt_weight"] = {"threshold": t, "n": int(pooled.size), "mean": float(np.mean(pooled)),
                                     "median": float(np.median(pooled)), "p80": float(np.percentile(pooled, 80))}
-        json.dump(doc, sys.stdout, indent=2)
+        doc["text"] = text  # what the table mode prints, for comparing the Go output byte for byte
+        json.dump(doc, sys.stdout)
         print()
         return
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.6f}"))
-    print(f"Recommended threshold: {int(best['threshold'])} (score {best['score']:.6f}, "
-          f"run_agg={args.run_agg}, baseline={args.baseline}, runs={len(runs)})")
+    sys.stdout.write(text)
 
 
 if __name__ == "__main__":
