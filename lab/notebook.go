@@ -503,9 +503,10 @@ func SignificanceFrame(sel *analysis.Selection, sig *analysis.Significance) data
 
 // FrameHTML renders a DataFrame as an HTML table with every row (gota's
 // String() shows only the first ten), floats with six significant digits,
-// NaN as an empty cell.
+// NaN as an empty cell; a long table scrolls inside a box.
 func FrameHTML(df dataframe.DataFrame, caption string) string {
 	var b strings.Builder
+	b.WriteString(`<div style="max-height:480px;overflow:auto">`)
 	b.WriteString(`<table class="schedlab-frame" style="border-collapse:collapse;font-family:monospace;font-size:12px">`)
 	if caption != "" {
 		fmt.Fprintf(&b, `<caption style="text-align:left;font-weight:bold;padding:4px 0">%s</caption>`, html.EscapeString(caption))
@@ -539,7 +540,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 		}
 		b.WriteString("</tr>")
 	}
-	b.WriteString("</tbody></table>\n")
+	b.WriteString("</tbody></table></div>\n")
 	return b.String()
 }
 
