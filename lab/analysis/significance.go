@@ -550,9 +550,10 @@ func (sig *Significance) describe(ps *PointSignificance) string {
 		fmt.Fprintf(&b, " vs %s", sig.Baseline)
 		return b.String()
 	}
-	b.WriteString(pct(ps.ScoreRatio))
+	d := pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
+	b.WriteString(pctN(ps.ScoreRatio, d))
 	if !math.IsNaN(ps.ScoreCI[0]) {
-		fmt.Fprintf(&b, " [%s, %s]", pct(ps.ScoreCI[0]), pct(ps.ScoreCI[1]))
+		fmt.Fprintf(&b, " [%s, %s]", pctN(ps.ScoreCI[0], d), pctN(ps.ScoreCI[1], d))
 	}
 	fmt.Fprintf(&b, " vs %s, p = %s (Holm)", sig.Baseline, pValue(ps.P))
 	return b.String()
@@ -607,20 +608,36 @@ func (sig *Significance) powerNote(s *Selection) {
 		if pw.Capped {
 			need = fmt.Sprintf("more than %d", pw.Needed)
 		}
-		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %.1f%% per repeat) for %s = %s with %.0f%% power needs %s repeats",
-			pct(effect), 100*pw.SD, s.Param, focus.Point, 100*opt.Power, need))
+		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %s%% per repeat) for %s = %s with %.0f%% power needs %s repeats",
+			pct(effect), strconv.FormatFloat(100*pw.SD, 'g', 2, 64), s.Param, focus.Point, 100*opt.Power, need))
 	}
 	sig.PowerNote = strings.Join(notes, "; ")
 }
 
-// pct formats a ratio as a signed percent change with one decimal and a
-// true minus sign ("−3.1%").
-func pct(ratio float64) string {
+// pct formats a ratio as a signed percent change with a true minus sign:
+// one decimal ("−3.1%") from 1% on, two below ("−0.12%"), so that small
+// effects do not all print as 0.0%.
+func pct(ratio float64) string { return pctN(ratio, pctDigits(ratio)) }
+
+// pctDigits is the number of decimals for a group of ratios printed
+// together (an estimate and its interval): 2 when all are within 1% of 1,
+// else 1.
+func pctDigits(ratios ...float64) int {
+	for _, r := range ratios {
+		if math.Abs(r-1) >= 0.01 {
+			return 1
+		}
+	}
+	return 2
+}
+
+// pctN formats a ratio as a signed percent change with d decimals.
+func pctN(ratio float64, d int) string {
 	v := (ratio - 1) * 100
-	s := strconv.FormatFloat(math.Abs(v), 'f', 1, 64)
+	s := strconv.FormatFloat(math.Abs(v), 'f', d, 64)
 	switch {
-	case s == "0.0":
-		return "0.0%"
+	case strings.Trim(s, "0.") == "":
+		return s + "%"
 	case v < 0:
 		return "−" + s + "%"
 	}
@@ -756,13 +773,14 @@ func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	for i, ps := range sig.Points {
 		ci, p, ratio := "–", "–", "–"
 		if !math.IsNaN(ps.ScoreCI[0]) {
-			ci = "[" + pct(ps.ScoreCI[0]) + ", " + pct(ps.ScoreCI[1]) + "]"
+			d := pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
+			ci = "[" + pctN(ps.ScoreCI[0], d) + ", " + pctN(ps.ScoreCI[1], d) + "]"
 		}
 		if !math.IsNaN(ps.P) {
 			p = pValue(ps.P)
 		}
 		if !math.IsNaN(ps.ScoreRatio) {
-			ratio = pct(ps.ScoreRatio)
+			ratio = pctN(ps.ScoreRatio, pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1]))
 		}
 		v := string(ps.Verdict)
 		if ps.Baseline {

@@ -389,7 +389,8 @@ func TestSignificanceOptionsErrors(t *testing.T) {
 
 func TestFormatting(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{pct(0.969), "−3.1%"}, {pct(1.005), "+0.5%"}, {pct(0.99999), "0.0%"},
+		{pct(0.969), "−3.1%"}, {pct(1.005), "+0.50%"}, {pct(0.99999), "0.00%"}, {pct(0.9988), "−0.12%"}, {pct(1.01), "+1.0%"},
+		{pctN(0.99999, 1), "0.0%"}, {pctN(0.9988, 1), "−0.1%"},
 		{pValue(0.0039), "0.004"}, {pValue(0.25), "0.25"}, {pValue(0.0625), "0.062"}, {pValue(0.0004), "< 0.001"},
 		{pct0(0.873), "87%"}, {marginPct(0.01), "1%"}, {marginPct(0.005), "0.5%"},
 	} {
