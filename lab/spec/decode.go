@@ -44,6 +44,7 @@ type decoder struct {
 	// bad marks paths whose value could not be decoded: semantic checks
 	// of those paths (and below) would only repeat the problem.
 	bad     map[string]bool
+	depth   int // nesting of decode/merge calls: bounds recursive aliases
 	anchors map[string]ast.Node
 	// hooks decode a Go type by hand (the sweep, the baseline, the
 	// presets): the YAML shape and the Go shape differ there.
@@ -181,6 +182,10 @@ type entry struct {
 // (<<: *base; explicit keys win) and reporting duplicate keys. ok is false
 // (and a problem recorded) when n is not a mapping.
 func (d *decoder) entries(n ast.Node, path string) ([]entry, bool) {
+	if !d.enter(n, path) {
+		return nil, false
+	}
+	defer d.leave()
 	var values []*ast.MappingValueNode
 	switch t := n.(type) {
 	case *ast.MappingNode:
@@ -299,8 +304,28 @@ func hasUnmarshaler(t reflect.Type) bool {
 	return false
 }
 
+// maxDepth bounds nesting; only a recursive alias (a: &a [*a]) reaches it.
+const maxDepth = 64
+
+// enter counts one level of nesting and reports false (with a problem)
+// past maxDepth; the caller must call d.leave when enter returns true.
+func (d *decoder) enter(n ast.Node, path string) bool {
+	if d.depth >= maxDepth {
+		d.failf(path, d.posOf(n), "%s: nested too deeply (a recursive alias?)", fieldName(path))
+		return false
+	}
+	d.depth++
+	return true
+}
+
+func (d *decoder) leave() { d.depth-- }
+
 // decode stores node n (at path) into v, recording problems.
 func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
+	if !d.enter(n, path) {
+		return
+	}
+	defer d.leave()
 	n = d.resolve(n)
 	if hook, ok := d.hooks[v.Type()]; ok {
 		hook(d, n, path, v)

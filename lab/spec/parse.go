@@ -63,7 +63,11 @@ func Parse(path string, data []byte) (*Spec, error) {
 		return nil, sortErrors(d.errs)
 	}
 	if len(file.Docs) > 1 {
-		d.errorf(tokenPos(file.Docs[1].GetToken()), "a spec file holds one YAML document, found %d", len(file.Docs))
+		at := tokenPos(file.Docs[1].GetToken())
+		if file.Docs[1].Start != nil {
+			at = tokenPos(file.Docs[1].Start) // the "---"
+		}
+		d.errorf(at, "a spec file holds one YAML document, found %d", len(file.Docs))
 	}
 	var body ast.Node
 	if len(file.Docs) > 0 {

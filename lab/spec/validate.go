@@ -18,8 +18,12 @@ var (
 	reservedParams = []string{"Repeat", "Seed", "OutputDir"}
 )
 
-// MaxRepeats bounds repeats (a typo guard, like MaxSweepValues).
-const MaxRepeats = 100000
+// MaxRepeats bounds repeats and MaxCells the whole plan (typo guards, like
+// MaxSweepValues: a lab runs tens to thousands of cells, never millions).
+const (
+	MaxRepeats = 100000
+	MaxCells   = 100000
+)
 
 // Validate checks a spec built in Go (Parse validates already). Problems
 // carry no line numbers. Call SetDefaults first for the optional fields.
@@ -121,8 +125,8 @@ func validateSweep(s *Spec, d *decoder, report reportFunc, skip map[string]bool)
 		}
 		cells *= float64(len(prm.Values))
 	}
-	if cells*float64(max(s.Repeats, 1)) > 1e7 {
-		report("$.sweep", "the grid has %.0f points × %d repeats; that is more cells than a lab can run", cells, s.Repeats)
+	if total := cells * float64(max(s.Repeats, 1)); total > MaxCells {
+		report("$.sweep", "the grid has %.0f points × %d repeats = %.0f cells; at most %d are allowed (each cell is one engine run)", cells, max(s.Repeats, 1), total, MaxCells)
 	}
 }
 
@@ -147,7 +151,7 @@ func validateBaseline(s *Spec, report reportFunc) {
 		}
 		v, ok := s.Baseline[prm.Name]
 		if !ok {
-			report("$.baseline", "missing a value for %q; the baseline gives every swept parameter a value", prm.Name)
+			report("$.baseline."+prm.Name, "missing; the baseline gives every swept parameter a value")
 			continue
 		}
 		if !slices.Contains(prm.Values, v) {

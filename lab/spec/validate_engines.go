@@ -369,12 +369,18 @@ func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
 			add(fields[i], "the program to run is empty")
 		}
 	}
+	usesOut := c.UsesOutputDir()
 	if c.Outputs != "" {
-		if _, err := filepath.Match(c.Outputs, ""); err != nil {
+		switch _, err := filepath.Match(c.Outputs, ""); {
+		case err != nil:
 			add("outputs", fmt.Sprintf("invalid glob %q: %v", c.Outputs, err))
+		case usesOut:
+			add("outputs", "the command already takes {{.OutputDir}}; outputs is only for commands that write under a fixed root: use one of them")
+		case !strings.ContainsAny(c.Outputs, "*?["):
+			add("outputs", fmt.Sprintf("%q has no wildcard; expected a glob such as offline_inference_output/*/replica_0/plots whose * matches the folder each run creates", c.Outputs))
 		}
 	}
-	if len(c.Command) > 0 && c.Outputs == "" && !c.UsesOutputDir() {
+	if len(c.Command) > 0 && c.Outputs == "" && !usesOut {
 		add("", "the engine's plots cannot be found: pass {{.OutputDir}} to the command, or set outputs: to the glob of the folder it writes (e.g. offline_inference_output/*/replica_0/plots)")
 	}
 	return errs
