@@ -258,9 +258,18 @@ func fiveNumbers(vals []float64) [5]float64 {
 func repeatNames(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = "repeat " + n
+		out[i] = repeatLabel(n)
 	}
 	return out
+}
+
+// repeatLabel names a repeat in legends: "repeat 20250101_120000" for a
+// legacy timestamp folder; store repeats are named "repeat 3" already.
+func repeatLabel(name string) string {
+	if strings.HasPrefix(name, "repeat") {
+		return name
+	}
+	return "repeat " + name
 }
 
 // normalizationSection: each repeat's ratio curve per metric.
@@ -279,7 +288,7 @@ func (b *builder) normalizationSection() *section {
 					ys[p] = m.ratio(h.Rows[i].PerRepeat[r].Ratios)
 				}
 			}
-			series[r] = lineSeries{Name: "repeat " + h.Repeats[r], Y: ys, Width: 1.5, Symbol: "circle"}
+			series[r] = lineSeries{Name: repeatLabel(h.Repeats[r]), Y: ys, Width: 1.5, Symbol: "circle"}
 		}
 		if len(series) > 0 {
 			series[0].HLines = []hline{{Label: "baseline", Y: 1}}
@@ -421,7 +430,7 @@ func (b *builder) warningsSection() *section {
 	}
 	h := b.head
 	for _, r := range h.FellBack {
-		items = append(items, fmt.Sprintf("repeat %s has no result at the baseline %s = %s: its ratios are taken against its smallest point", r, h.Param, h.Baseline))
+		items = append(items, fmt.Sprintf("%s has no result at the baseline %s = %s: its ratios are taken against its smallest point", repeatLabel(r), h.Param, h.Baseline))
 	}
 	for _, row := range h.Rows {
 		if row.Runs < h.Runs {

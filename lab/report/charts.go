@@ -71,6 +71,13 @@ func optionOf(c rectChart) map[string]any {
 	if err := json.Unmarshal(b, &m); err != nil {
 		panic(fmt.Sprintf("report: chart option does not decode: %v", err))
 	}
+	if ys, ok := m["yAxis"].([]any); ok {
+		for _, y := range ys {
+			if y, ok := y.(map[string]any); ok && y["name"] != nil {
+				y["nameTextStyle"] = map[string]any{"align": "left"}
+			}
+		}
+	}
 	series, _ := m["series"].([]any)
 	for _, s := range series {
 		if ml, ok := s.(map[string]any)["markLine"].(map[string]any); ok {
@@ -118,7 +125,9 @@ func (f frame) globals() []charts.GlobalOpts {
 	} else {
 		x.Type = "category"
 	}
-	y := opts.YAxis{Name: f.YName, NameLocation: "middle", NameGap: 56, Type: "value", Scale: opts.Bool(f.YMin == nil)}
+	// The y axis's name sits above the axis, left-aligned (see optionOf):
+	// beside the axis it would collide with long tick labels (0.999998).
+	y := opts.YAxis{Name: f.YName, NameLocation: "end", NameGap: 14, Type: "value", Scale: opts.Bool(f.YMin == nil)}
 	if f.YMin != nil {
 		y.Min = f.YMin
 	}
@@ -135,11 +144,11 @@ func (f frame) globals() []charts.GlobalOpts {
 func gridTop(f frame) string {
 	switch {
 	case f.Legend && f.Subtitle != "":
-		return "96"
+		return "112"
 	case f.Legend || f.Subtitle != "":
-		return "74"
+		return "90"
 	}
-	return "50"
+	return "66"
 }
 
 func gridBottom(f frame) string {
@@ -151,7 +160,7 @@ func gridBottom(f frame) string {
 
 // heightFor is the container height of a chart with a frame f.
 func heightFor(f frame) int {
-	h := 380
+	h := 396
 	if f.Legend && f.Subtitle != "" {
 		h += 20
 	}
