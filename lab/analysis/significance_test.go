@@ -380,7 +380,7 @@ func TestRobustness(t *testing.T) {
 
 func TestSignificanceOptionsErrors(t *testing.T) {
 	s := selectSweep(t, sweep{points: []float64{0, 6}, repeats: 3, noise: 0.01}, 1, "mean")
-	for _, o := range []SignificanceOptions{{Alpha: 1.5}, {Margin: -0.1}, {Level: 1}, {Power: 2}, {Resamples: -1}} {
+	for _, o := range []SignificanceOptions{{Alpha: 1.5}, {Margin: -0.1}, {Level: 1}, {Power: 2}, {Resamples: -1}, {WinResamples: -3}} {
 		if _, err := s.Significance(o); err == nil {
 			t.Errorf("%+v: want an error", o)
 		}
@@ -510,4 +510,24 @@ func rowsJSON(sig *Significance) []RowJSON {
 		out[i] = sig.RowJSON(i)
 	}
 	return out
+}
+
+// BenchmarkSignificanceAll101x10: what `lab select SPEC` adds for a
+// 101-point, 10-repeat sweep with two presets × four aggregations.
+func BenchmarkSignificanceAll101x10(b *testing.B) {
+	pts := make([]float64, 101)
+	for i := range pts {
+		pts[i] = float64(i)
+	}
+	sw := sweep{points: pts, repeats: 10, effect: map[float64]float64{40: 0.97}, noise: 0.01, drift: 0.1}
+	presets := []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}, {Name: "ttft", Weights: spec.Weights{Prefill: 1}}}
+	sels, err := SelectAll(sw.table(1), presets, Point{0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := SignificanceAll(sels, SignificanceOptions{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
