@@ -5,6 +5,8 @@ import (
 
 	"github.com/schedlab/schedlab/lab/engine"
 	"github.com/schedlab/schedlab/lab/engine/exec"
+	"github.com/schedlab/schedlab/lab/engine/gpu"
+	"github.com/schedlab/schedlab/lab/engine/sim"
 	"github.com/schedlab/schedlab/lab/runner"
 	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/store"
@@ -22,9 +24,17 @@ func NewEngine(s *spec.Spec) (engine.Engine, error) {
 		}
 		return e, nil
 	case "sim":
-		return nil, fmt.Errorf("%s: sim engine not built yet", specName(s))
+		e, err := sim.New(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", specName(s), err)
+		}
+		return e, nil
 	case "gpu":
-		return nil, fmt.Errorf("%s: gpu engine not built yet", specName(s))
+		e, err := gpu.New(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", specName(s), err)
+		}
+		return e, nil
 	case "":
 		return nil, fmt.Errorf("%s: no engine: expected one of sim, exec, gpu", specName(s))
 	default:

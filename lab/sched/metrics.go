@@ -1,11 +1,15 @@
 package sched
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
@@ -15,6 +19,10 @@ type Metric struct {
 	Name string
 	Rows []sarathi.Row
 }
+
+// MaxTimeBetweenTokens is the metric of each request's longest gap between
+// consecutive tokens.
+const MaxTimeBetweenTokens = "request_max_time_between_tokens"
 
 // RequestID is how request id appears in the metric files: replica 0,
 // then the request's ID, as Sarathi-Serve names its sequences.
@@ -32,8 +40,16 @@ func RequestID(id int) string { return "0_" + strconv.Itoa(id) }
 //	decode_time_execution_plus_preemption_normalized    (c − f) / n_out
 //	request_e2e_time                                    c − a
 //	request_scheduling_delay                            s − a
-//	decode_token_execution_plus_preemption_time         one row per decode token:
-//	                                                    the time since the previous token (TBT)
+//	request_max_time_between_tokens                     the longest gap between two of
+//	                                                    the request's tokens (its worst
+//	                                                    decode stall; 0 for one token)
+//
+// The per-token time-between-tokens distribution (Sarathi's
+// decode_token_execution_plus_preemption_time) is not written: one row per
+// token is ~6 MB per 1,000-request cell, and it is recoverable from the
+// iteration log, since a decoding request produces one token in every
+// iteration until it finishes or is preempted (TBT = that iteration's
+// duration, weighted by its decodes).
 //
 // request_execution_time_normalized divides by OUTPUT tokens as
 // sarathi-serve's SequenceState.execution_time_normalized does (the seed's
@@ -54,15 +70,11 @@ func Metrics(tr *Trace) []Metric {
 		sarathi.RequestSchedulingDelay,
 		sarathi.PrefillExecPlusPreemptTime,
 	}
-	out := make([]Metric, len(names)+1)
+	names = append(names, MaxTimeBetweenTokens)
+	out := make([]Metric, len(names))
 	for k, name := range names {
 		out[k] = Metric{Name: name, Rows: make([]sarathi.Row, 0, n)}
 	}
-	tokens := 0
-	for i := range tr.Requests {
-		tokens += max(len(tr.Requests[i].TokenTimes)-1, 0)
-	}
-	tbt := make([]sarathi.Row, 0, tokens)
 	for i := range tr.Requests {
 		r := &tr.Requests[i]
 		if r.Ignored {
@@ -70,6 +82,10 @@ func Metrics(tr *Trace) []Metric {
 		}
 		id := RequestID(r.ID)
 		nout := float64(r.OutputTokens)
+		tbtMax := 0.0
+		for j := 1; j < len(r.TokenTimes); j++ {
+			tbtMax = max(tbtMax, r.TokenTimes[j]-r.TokenTimes[j-1])
+		}
 		vals := [...]float64{
 			r.ExecTime,
 			r.ExecTime / nout,
@@ -79,21 +95,22 @@ func Metrics(tr *Trace) []Metric {
 			r.Completed - r.Arrival,
 			r.Scheduled - r.Arrival,
 			r.PrefillDone - r.Scheduled,
+			tbtMax,
 		}
 		for k, v := range vals {
 			out[k].Rows = append(out[k].Rows, sarathi.Row{RequestID: id, Value: v})
 		}
-		for j := 1; j < len(r.TokenTimes); j++ {
-			tbt = append(tbt, sarathi.Row{RequestID: id, Value: r.TokenTimes[j] - r.TokenTimes[j-1]})
-		}
 	}
-	out[len(names)] = Metric{Name: sarathi.DecodeTokenExecPlusPreempt, Rows: tbt}
 	return out
 }
 
+// IterationsFile is the per-iteration log's name in a run's folder: gzip'd
+// CSV (a 1,000-request run has ~25,000 iterations, ~1 MB as text).
+const IterationsFile = "iterations.csv.gz"
+
 // WriteMetrics writes the metric files of tr under dir/replica_0/plots and
-// the per-iteration log to dir/iterations.csv. The sim and gpu engines both
-// call it, so their outputs have one format.
+// the per-iteration log to dir/iterations.csv.gz. The sim and gpu engines
+// both call it, so their outputs have one format.
 func WriteMetrics(dir string, tr *Trace) error {
 	plots := filepath.Join(dir, sarathi.PlotsDir)
 	for _, m := range Metrics(tr) {
@@ -101,25 +118,28 @@ func WriteMetrics(dir string, tr *Trace) error {
 			return fmt.Errorf("writing %s: %w", m.Name, err)
 		}
 	}
-	return WriteIterations(filepath.Join(dir, "iterations.csv"), tr.Iterations)
+	return WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations)
 }
 
-// IterationsHeader is the header of iterations.csv.
+// IterationsHeader is the header of the iteration log.
 const IterationsHeader = "iteration,start,duration,prefill_chunks,prefill_tokens,decodes,tokens,preempted,finished,running,waiting"
 
-// WriteIterations writes the per-iteration log as CSV (times in seconds).
+// WriteIterations writes the per-iteration log as CSV (times in seconds,
+// to the microsecond),
+// gzip-compressed when path ends in ".gz" (deterministically: no name or
+// time in the gzip header).
 func WriteIterations(path string, its []Iteration) error {
 	var buf bytes.Buffer
-	buf.Grow(64 * (len(its) + 1))
+	buf.Grow(48 * (len(its) + 1))
 	buf.WriteString(IterationsHeader)
 	buf.WriteByte('\n')
 	var num []byte
 	for k, it := range its {
 		num = strconv.AppendInt(num[:0], int64(k), 10)
 		num = append(num, ',')
-		num = strconv.AppendFloat(num, it.Start, 'g', -1, 64)
+		num = strconv.AppendFloat(num, it.Start, 'f', 6, 64)
 		num = append(num, ',')
-		num = strconv.AppendFloat(num, it.Duration, 'g', -1, 64)
+		num = strconv.AppendFloat(num, it.Duration, 'f', 6, 64)
 		for _, v := range [...]int{it.PrefillChunks, it.PrefillTokens, it.Decodes, it.Tokens, it.Preempted, it.Finished, it.Running, it.Waiting} {
 			num = append(num, ',')
 			num = strconv.AppendInt(num, int64(v), 10)
@@ -127,8 +147,78 @@ func WriteIterations(path string, its []Iteration) error {
 		num = append(num, '\n')
 		buf.Write(num)
 	}
+	data := buf.Bytes()
+	if strings.HasSuffix(path, ".gz") {
+		var z bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+		if err != nil {
+			return err
+		}
+		zw.Write(data)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		data = z.Bytes()
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, data, 0o644)
+}
+
+// ReadIterations reads a log written by WriteIterations (gzip'd or not),
+// checking the header and every field; errors name the file and line.
+func ReadIterations(path string) ([]Iteration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() || sc.Text() != IterationsHeader {
+		return nil, fmt.Errorf("%s:1: expected header %q", path, IterationsHeader)
+	}
+	var its []Iteration
+	for line := 2; sc.Scan(); line++ {
+		f := strings.Split(sc.Text(), ",")
+		if len(f) != 11 {
+			return nil, fmt.Errorf("%s:%d: %d fields, expected 11", path, line, len(f))
+		}
+		var it Iteration
+		var perr error
+		num := func(s string) float64 {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil && perr == nil {
+				perr = err
+			}
+			return v
+		}
+		it.Start, it.Duration = num(f[1]), num(f[2])
+		ints := [...]*int{&it.PrefillChunks, &it.PrefillTokens, &it.Decodes, &it.Tokens, &it.Preempted, &it.Finished, &it.Running, &it.Waiting}
+		for k, p := range ints {
+			v, err := strconv.Atoi(f[3+k])
+			if err != nil && perr == nil {
+				perr = err
+			}
+			*p = v
+		}
+		if perr != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, perr)
+		}
+		its = append(its, it)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return its, nil
 }
