@@ -575,8 +575,12 @@ func (sig *Significance) describe(ps *PointSignificance) string {
 // the observed effect would need.
 func (sig *Significance) powerNote(s *Selection) {
 	opt := sig.Options
-	if sig.Compared == 0 {
-		sig.PowerNote = fmt.Sprintf("no %s shares a repeat with %s: nothing to compare", s.Param, sig.Baseline)
+	switch {
+	case len(s.Rows) == 1:
+		sig.PowerNote = fmt.Sprintf("only %s = %s has results: nothing to compare", s.Param, sig.Baseline)
+		return
+	case sig.Compared == 0:
+		sig.PowerNote = fmt.Sprintf("no other %s shares a repeat with %s: nothing to compare", s.Param, sig.Baseline)
 		return
 	}
 	// The note is about the recommended point, or, when that is the

@@ -531,3 +531,15 @@ func BenchmarkSignificanceAll101x10(b *testing.B) {
 		}
 	}
 }
+
+func TestSignificanceOnePoint(t *testing.T) {
+	s := selectSweep(t, sweep{points: []float64{0}, repeats: 3, noise: 0.01}, 1, "mean")
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Significant || sig.Conclusion != "no other min_chunk_threshold beats 0 significantly; keep 0" ||
+		sig.PowerNote != "only min_chunk_threshold = 0 has results: nothing to compare" || sig.Points[0].WinProbability != 1 {
+		t.Errorf("conclusion %q, note %q, win %v", sig.Conclusion, sig.PowerNote, sig.Points[0].WinProbability)
+	}
+}
