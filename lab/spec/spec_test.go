@@ -285,8 +285,8 @@ func TestExecTemplates(t *testing.T) {
 	if c.UsesOutputDir() {
 		t.Error("UsesOutputDir: true for plain text")
 	}
-	data := TemplateData(Cell{Point: Point{"min_chunk_threshold": 6, "w": -0.01}, Repeat: 2, Seed: 99}, "/o")
-	tpl, err := ParseTemplate("x", "{{.min_chunk_threshold}} {{.w}} {{.Repeat}} {{.Seed}} {{.OutputDir}}")
+	data := TemplateData(Cell{Point: Point{"min_chunk_threshold": 6, "w": -0.01, "n": 1e6, "tiny": 1e-7}, Repeat: 2, Seed: 99}, "/o")
+	tpl, err := ParseTemplate("x", `{{.min_chunk_threshold}} {{.w}} {{.Repeat}} {{.Seed}} {{.OutputDir}} {{.n}} {{.tiny}} {{printf "%.1f" .n}} {{if gt .n 5.0}}big{{end}} {{if eq .min_chunk_threshold 6.0}}six{{end}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestExecTemplates(t *testing.T) {
 	if err := tpl.Execute(&b, data); err != nil {
 		t.Fatal(err)
 	}
-	if b.String() != "6 -0.01 2 99 /o" {
+	if b.String() != "6 -0.01 2 99 /o 1000000 0.0000001 1000000.0 big six" {
 		t.Errorf("rendered %q", b.String())
 	}
 	if err := tpl.Execute(&b, map[string]any{}); err == nil {

@@ -220,14 +220,24 @@ func validateDist(d Distribution, prefix string, add func(field, msg string)) {
 	}
 }
 
+// Number is a swept value as exec templates see it: a float64 that prints
+// the way it is written in YAML — 1000000 as "1000000", 0.1 as "0.1" — and
+// never in the exponent form fmt gives a float64 ("1e+06"), which a
+// command parsing an integer would reject. printf "%.0f", comparisons
+// (gt, eq) and arithmetic verbs still see the number.
+type Number float64
+
+// String prints the shortest decimal that reads back as the same value.
+func (n Number) String() string { return formatNum(float64(n)) }
+
 // TemplateData is what the exec engine's templates see for one cell: every
-// swept parameter by name (float64), .Repeat (int, 0-based), .Seed (int64,
+// swept parameter by name (a Number), .Repeat (int, 0-based), .Seed (int64,
 // the cell's seed) and .OutputDir (string). Validation renders the
 // templates with the same data, so a template that validates renders.
 func TemplateData(c Cell, outputDir string) map[string]any {
 	m := make(map[string]any, len(c.Point)+3)
 	for k, v := range c.Point {
-		m[k] = v
+		m[k] = Number(v)
 	}
 	m["Repeat"] = c.Repeat
 	m["Seed"] = c.Seed
