@@ -34,14 +34,21 @@ const nvidiaSMITimeout = 10 * time.Second
 // nvidia-smi is on PATH, the GPUs with their driver version. Failures leave
 // fields empty: host information is provenance, never a reason to fail.
 func CollectHost(ctx context.Context) HostInfo {
+	return collectHost(ctx, nvidiaSMITimeout)
+}
+
+func collectHost(ctx context.Context, timeout time.Duration) HostInfo {
 	h := HostInfo{CUDAVisibleDevices: os.Getenv("CUDA_VISIBLE_DEVICES")}
 	h.Hostname, _ = os.Hostname()
 	if path, err := exec.LookPath("nvidia-smi"); err == nil {
-		ctx, cancel := context.WithTimeout(ctx, nvidiaSMITimeout)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, path,
-			"--query-gpu=index,uuid,name,driver_version", "--format=csv,noheader").Output()
-		if err == nil {
+		cmd := exec.CommandContext(ctx, path,
+			"--query-gpu=index,uuid,name,driver_version", "--format=csv,noheader")
+		// Killed at the timeout; and do not wait for children that
+		// inherited its stdout.
+		cmd.WaitDelay = time.Second
+		if out, err := cmd.Output(); err == nil {
 			h.GPUs = parseNvidiaSMI(string(out))
 		}
 	}

@@ -448,6 +448,35 @@ func TestHostInfo(t *testing.T) {
 	t.Logf("this host: %+v", real)
 }
 
+// A fake nvidia-smi on PATH: CollectHost runs it with the documented
+// query, parses it, and gives up on one that hangs.
+func TestCollectHostNvidiaSMI(t *testing.T) {
+	bin := t.TempDir()
+	script := `#!/bin/sh
+if [ "$1" != "--query-gpu=index,uuid,name,driver_version" ] || [ "$2" != "--format=csv,noheader" ]; then
+  echo "unexpected arguments: $*" >&2; exit 2
+fi
+if [ -n "$FAKE_SMI_HANG" ]; then sleep 30; fi
+echo "0, GPU-1111, NVIDIA H200, 570.86.15"
+echo "1, GPU-2222, NVIDIA H200, 570.86.15"
+`
+	if err := os.WriteFile(filepath.Join(bin, "nvidia-smi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("CUDA_VISIBLE_DEVICES", "1")
+	h := CollectHost(t.Context())
+	if len(h.GPUs) != 2 || h.GPUName != "NVIDIA H200" || h.GPUDriver != "570.86.15" || h.CUDAVisibleDevices != "1" {
+		t.Fatalf("CollectHost = %+v", h)
+	}
+	t.Setenv("FAKE_SMI_HANG", "1")
+	// Without the timeout the script would print its GPUs after 30s.
+	h = collectHost(t.Context(), 200*time.Millisecond)
+	if len(h.GPUs) != 0 || h.Hostname == "" {
+		t.Errorf("hanging nvidia-smi: %+v", h)
+	}
+}
+
 func TestDefaultRoot(t *testing.T) {
 	t.Setenv("LAB_STORE", "")
 	if DefaultRoot() != ".lab" {
