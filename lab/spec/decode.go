@@ -331,6 +331,11 @@ func (d *decoder) decode(n ast.Node, path string, v reflect.Value) {
 		hook(d, n, path, v)
 		return
 	}
+	d.decodeValue(n, path, v)
+}
+
+// decodeValue decodes a resolved node without consulting the hooks.
+func (d *decoder) decodeValue(n ast.Node, path string, v reflect.Value) {
 	if v.Type() == astNodeType {
 		if n != nil {
 			v.Set(reflect.ValueOf(n))

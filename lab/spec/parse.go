@@ -87,6 +87,10 @@ func Parse(path string, data []byte) (*Spec, error) {
 	d.hooks[reflect.TypeOf(Duration{})] = decodeDuration
 	d.hooks[reflect.TypeOf(Sweep{})] = st.decodeSweep
 	d.hooks[reflect.TypeOf(Point{})] = func(d *decoder, n ast.Node, path string, v reflect.Value) {
+		if path != "$.baseline" {
+			d.decodeValue(n, path, v) // a Point elsewhere: a plain mapping
+			return
+		}
 		st.baseline, st.baselinePath = n, path // needs the sweep: resolved below
 	}
 	d.hooks[reflect.TypeOf(Select{})] = st.decodeSelect
