@@ -104,28 +104,46 @@ func Metrics(tr *Trace) []Metric {
 	return out
 }
 
-// IterationsFile is the per-iteration log's name in a run's folder: gzip'd
-// CSV (a 1,000-request run has ~25,000 iterations, ~1 MB as text).
-const IterationsFile = "iterations.csv.gz"
-
-// WriteMetrics writes the metric files of tr under dir/replica_0/plots and
-// the per-iteration log to dir/iterations.csv.gz. The sim and gpu engines
-// both call it, so their outputs have one format.
+// WriteMetrics writes the metric files of tr under dir/replica_0/plots
+// (WritePlots) and the per-iteration log to dir/iterations.csv. The gpu
+// engine calls it; the simulator writes its (much longer) log compressed,
+// as iterations.csv.gz. FindIterations finds either.
 func WriteMetrics(dir string, tr *Trace) error {
+	if err := WritePlots(dir, tr); err != nil {
+		return err
+	}
+	return WriteIterations(filepath.Join(dir, "iterations.csv"), tr.Iterations)
+}
+
+// WritePlots writes the metric files of tr under dir/replica_0/plots.
+func WritePlots(dir string, tr *Trace) error {
 	plots := filepath.Join(dir, sarathi.PlotsDir)
 	for _, m := range Metrics(tr) {
 		if err := sarathi.Write(plots, m.Name, m.Rows); err != nil {
 			return fmt.Errorf("writing %s: %w", m.Name, err)
 		}
 	}
-	return WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations)
+	return nil
+}
+
+// FindIterations returns the path of the iteration log in a run folder
+// (iterations.csv or iterations.csv.gz), or an error naming both.
+func FindIterations(dir string) (string, error) {
+	for _, name := range []string{"iterations.csv", "iterations.csv.gz"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: no iterations.csv or iterations.csv.gz", dir)
 }
 
 // IterationsHeader is the header of the iteration log.
 const IterationsHeader = "iteration,start,duration,prefill_chunks,prefill_tokens,decodes,tokens,preempted,finished,running,waiting"
 
 // WriteIterations writes the per-iteration log as CSV (times in seconds,
-// to the microsecond),
+// exact: the shortest text that reads back as the same float64, so metrics
+// can be recomputed from the log bit for bit),
 // gzip-compressed when path ends in ".gz" (deterministically: no name or
 // time in the gzip header).
 func WriteIterations(path string, its []Iteration) error {
@@ -137,9 +155,9 @@ func WriteIterations(path string, its []Iteration) error {
 	for k, it := range its {
 		num = strconv.AppendInt(num[:0], int64(k), 10)
 		num = append(num, ',')
-		num = strconv.AppendFloat(num, it.Start, 'f', 6, 64)
+		num = strconv.AppendFloat(num, it.Start, 'g', -1, 64)
 		num = append(num, ',')
-		num = strconv.AppendFloat(num, it.Duration, 'f', 6, 64)
+		num = strconv.AppendFloat(num, it.Duration, 'g', -1, 64)
 		for _, v := range [...]int{it.PrefillChunks, it.PrefillTokens, it.Decodes, it.Tokens, it.Preempted, it.Finished, it.Running, it.Waiting} {
 			num = append(num, ',')
 			num = strconv.AppendInt(num, int64(v), 10)
