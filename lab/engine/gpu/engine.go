@@ -3,17 +3,20 @@ package gpu
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab/engine"
+	"github.com/schedlab/schedlab/lab/engine/sim"
 	"github.com/schedlab/schedlab/lab/sched"
 	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/workload"
 )
 
 // DefaultPython is the interpreter used when neither the spec's python
@@ -24,58 +27,92 @@ const DefaultPython = "/usr/bin/python3"
 // change of the Go side changes results.
 const Version = "gpu/1"
 
-// DefaultBlockSize is the KV block size in tokens.
-const DefaultBlockSize = sched.DefaultBlockSize
-
-// DefaultGPUMemoryUtilization sizes the KV cache when kv_blocks is 0.
-const DefaultGPUMemoryUtilization = 0.9
-
 // maxModelLen is each shape's context length (its Hugging Face config's
 // max_position_embeddings; tiny: ours).
 var maxModelLen = map[string]int{"llama-3-8b": 8192, "llama-2-7b": 4096, "tiny": 4096}
 
-// RequestsFunc builds a cell's requests from the workload and the cell's
-// seed.
-type RequestsFunc func(w spec.WorkloadConfig, seed int64) ([]sched.Request, error)
+// Sweepable are the parameters a sweep may set: the simulator's, so that
+// one spec runs on both engines.
+var Sweepable = sim.Sweepable
+
+// Resolved is the configuration with every default filled in. The
+// scheduler and workload defaults are the simulator's (lab/engine/sim), so
+// the same spec means the same thing on both engines.
+type Resolved struct {
+	Model           string        `json:"model"`
+	Device          string        `json:"device"` // auto | cuda | cpu, as configured
+	DType           string        `json:"dtype,omitempty"`
+	Checkpoint      string        `json:"checkpoint,omitempty"`
+	KVBlocks        int           `json:"kv_blocks"` // 0: sized by the worker from gpu_memory_utilization
+	BlockSize       int           `json:"block_size"`
+	MaxModelLen     int           `json:"max_model_len"`
+	ChunkSize       int           `json:"chunk_size"`
+	MaxNumSeqs      int           `json:"max_num_seqs"`
+	Policy          string        `json:"policy"`
+	TimeWeight      float64       `json:"time_weight"`
+	PromptWeight    float64       `json:"prompt_weight"`
+	MinChunk        int           `json:"min_chunk_threshold"`
+	OrderWaiting    bool          `json:"order_waiting"`
+	GPUMemUtil      float64       `json:"gpu_memory_utilization"`
+	Trace           string        `json:"trace,omitempty"` // shipped name, "" for a user CSV (see TraceDigest)
+	TraceDigest     string        `json:"trace_sha256,omitempty"`
+	Lengths         *spec.Lengths `json:"lengths,omitempty"`
+	Requests        int           `json:"requests"`
+	MaxTokens       int           `json:"max_tokens"`
+	MaxPromptTokens int           `json:"max_prompt_tokens"`
+	Arrival         string        `json:"arrival"`
+	QPS             float64       `json:"qps,omitempty"`
+	Scale           float64       `json:"scale,omitempty"`
+	Jitter          float64       `json:"jitter"`
+	OutputVariation float64       `json:"output_variation"`
+}
+
+// RequestsFunc builds a cell's requests.
+type RequestsFunc func(cell spec.Cell) ([]sched.Request, error)
 
 // Option adjusts New.
 type Option func(*Engine)
 
-// WithRequests replaces the workload builder (tests use hand-made
-// workloads).
+// WithRequests replaces the workload (tests use hand-made ones).
 func WithRequests(f RequestsFunc) Option { return func(e *Engine) { e.requests = f } }
 
 // WithScriptDir writes the worker script into dir instead of the user's
 // cache folder.
 func WithScriptDir(dir string) Option { return func(e *Engine) { e.scriptDir = dir } }
 
-// Engine is the gpu engine. It is safe for concurrent Run calls (each
-// starts its own worker), though one GPU runs one cell at a time well.
+// WithContext bounds New's device probe by ctx.
+func WithContext(ctx context.Context) Option { return func(e *Engine) { e.ctx = ctx } }
+
+// Engine is the gpu engine. Concurrent Run calls each start their own
+// worker; the runner's GPU slots keep one cell per GPU.
 type Engine struct {
-	cfg       spec.GPUConfig // defaults resolved
+	res       Resolved
 	python    string
 	scriptDir string
 	script    string
 	dev       DeviceInfo
 	requests  RequestsFunc
+	ctx       context.Context
 }
 
-// New resolves cfg's defaults, writes the worker script, and probes the
+// New builds the engine of a spec whose engine is gpu: resolves defaults,
+// loads the workload (a CSV path relative to the spec file's folder),
+// checks every sweep point, writes the worker script, and probes the
 // device with the configured interpreter (a short worker start: torch
-// import, no model), because the device and library versions are part of
-// the engine's identity. A model other than tiny on an auto device without
-// CUDA is refused rather than silently run on the CPU.
-func New(ctx context.Context, cfg *spec.GPUConfig, opts ...Option) (*Engine, error) {
-	e, err := prepare(cfg, opts)
+// import, no model), because the device and the library versions are part
+// of the engine's identity. A model other than tiny on an auto device
+// without CUDA is refused rather than silently run on the CPU.
+func New(s *spec.Spec, opts ...Option) (*Engine, error) {
+	e, err := prepare(s, opts)
 	if err != nil {
 		return nil, err
 	}
-	w, err := StartWorker(ctx, WorkerOptions{Python: e.python, Script: e.script})
+	w, err := StartWorker(e.ctx, WorkerOptions{Python: e.python, Script: e.script})
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-	dev, err := w.Probe(e.cfg.Device, e.cfg.DType)
+	dev, err := w.Probe(e.res.Device, e.res.DType)
 	if err != nil {
 		return nil, fmt.Errorf("gpu engine: probing the device with %s: %w", e.python, err)
 	}
@@ -85,34 +122,110 @@ func New(ctx context.Context, cfg *spec.GPUConfig, opts ...Option) (*Engine, err
 	return e.withDevice(dev)
 }
 
-// prepare resolves the configuration's defaults and writes the script.
-func prepare(cfg *spec.GPUConfig, opts []Option) (*Engine, error) {
-	e := &Engine{cfg: *cfg, requests: defaultRequests}
+// prepare is New without the probe.
+func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
+	c := s.Engine.GPU
+	if c == nil {
+		return nil, fmt.Errorf("gpu engine: not a gpu spec")
+	}
+	e := &Engine{ctx: context.Background()}
 	for _, o := range opts {
 		o(e)
 	}
-	c := &e.cfg
 	if _, ok := maxModelLen[c.Model]; !ok {
-		return nil, fmt.Errorf("gpu engine: unknown model shape %q; expected one of: %v", c.Model, spec.GPUModels)
+		return nil, fmt.Errorf("gpu.model: unknown model shape %q; expected one of: %s", c.Model, strings.Join(spec.GPUModels, ", "))
 	}
-	if c.Device == "" {
-		c.Device = "auto"
+	r := Resolved{
+		Model: c.Model, Device: c.Device, DType: c.DType, Checkpoint: c.Checkpoint,
+		KVBlocks: c.KVBlocks, BlockSize: c.BlockSize, MaxModelLen: c.MaxModelLen,
+		ChunkSize: c.Scheduler.ChunkSize, MaxNumSeqs: c.Scheduler.MaxNumSeqs, Policy: c.Scheduler.Policy,
+		TimeWeight: c.Scheduler.TimeWeight, PromptWeight: c.Scheduler.PromptWeight, MinChunk: c.Scheduler.MinChunkThreshold,
+		OrderWaiting: c.Scheduler.OrderWaiting, GPUMemUtil: c.Scheduler.GPUMemoryUtilization,
+		Lengths: c.Workload.Lengths, Requests: c.Workload.Requests, MaxTokens: c.Workload.MaxTokens,
+		MaxPromptTokens: c.Workload.MaxPromptTokens, Arrival: c.Workload.Arrival.Process, QPS: c.Workload.Arrival.QPS,
+		Scale: c.Workload.Arrival.Scale, OutputVariation: workload.DefaultOutputVariation,
 	}
-	if c.BlockSize == 0 {
-		c.BlockSize = DefaultBlockSize
+	if r.Device == "" {
+		r.Device = "auto"
 	}
-	if c.MaxModelLen == 0 {
-		c.MaxModelLen = maxModelLen[c.Model]
+	if r.BlockSize == 0 {
+		r.BlockSize = sched.DefaultBlockSize
 	}
-	if c.KVBlocks == 0 && c.Scheduler.GPUMemoryUtilization == 0 {
-		c.Scheduler.GPUMemoryUtilization = DefaultGPUMemoryUtilization
+	if r.MaxModelLen == 0 {
+		r.MaxModelLen = maxModelLen[r.Model]
 	}
-	if c.Checkpoint != "" {
-		abs, err := filepath.Abs(c.Checkpoint)
-		if err != nil {
-			return nil, fmt.Errorf("gpu engine: checkpoint: %w", err)
+	if r.Checkpoint != "" && !filepath.IsAbs(r.Checkpoint) && s.Path != "" {
+		r.Checkpoint = filepath.Join(filepath.Dir(s.Path), r.Checkpoint)
+	}
+	// The simulator's defaults (see its README section).
+	if r.ChunkSize == 0 {
+		r.ChunkSize = sim.DefaultChunkSize
+	}
+	if r.MaxNumSeqs == 0 {
+		r.MaxNumSeqs = sim.DefaultMaxNumSeqs
+	}
+	if r.Policy == "" {
+		r.Policy = sim.DefaultPolicy
+	}
+	if r.TimeWeight == 0 {
+		r.TimeWeight = sim.DefaultTimeWeight
+	}
+	if r.PromptWeight == 0 {
+		r.PromptWeight = sim.DefaultPromptWeight
+	}
+	if r.GPUMemUtil == 0 {
+		r.GPUMemUtil = sim.DefaultGPUMemUtil
+	}
+	if r.Arrival == "" {
+		r.Arrival = "offline"
+	}
+	if r.Arrival == "trace" {
+		if r.Scale == 0 {
+			r.Scale = 1
 		}
-		c.Checkpoint = abs
+		r.Jitter = workload.DefaultJitter
+		if j := c.Workload.Arrival.Jitter; j != nil {
+			r.Jitter = *j
+		}
+	}
+	if v := c.Workload.OutputVariation; v != nil {
+		r.OutputVariation = *v
+	}
+	if r.Lengths != nil {
+		r.OutputVariation = 0 // synthetic outputs are re-drawn instead
+	}
+	e.res = r
+	if e.requests == nil {
+		baseDir := ""
+		if s.Path != "" {
+			baseDir = filepath.Dir(s.Path)
+		}
+		wl := c.Workload
+		wl.OutputVariation = &r.OutputVariation
+		if r.Arrival == "trace" {
+			wl.Arrival.Jitter = &r.Jitter
+			wl.Arrival.Scale = r.Scale
+		}
+		src, err := workload.Open(wl, baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("gpu.%w", err)
+		}
+		if _, shipped := workload.Traces[c.Workload.Trace]; shipped {
+			e.res.Trace = c.Workload.Trace
+		}
+		e.res.TraceDigest = src.Digest()
+		specSeed := s.Seed
+		e.requests = func(cell spec.Cell) ([]sched.Request, error) { return src.Requests(specSeed, cell.Seed) }
+	}
+	for _, p := range s.Sweep {
+		if !slices.Contains(Sweepable, p.Name) {
+			return nil, fmt.Errorf("sweep: the gpu engine cannot sweep %q; sweepable: %s", p.Name, strings.Join(Sweepable, ", "))
+		}
+	}
+	for _, pt := range s.Points() {
+		if _, _, err := e.SchedConfig(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
 	}
 	e.python = c.Python
 	if e.python == "" {
@@ -133,9 +246,9 @@ func prepare(cfg *spec.GPUConfig, opts []Option) (*Engine, error) {
 
 // withDevice completes e with what the probe found.
 func (e *Engine) withDevice(dev DeviceInfo) (*Engine, error) {
-	c := &e.cfg
-	if c.Device == "auto" && dev.Device != "cuda" && c.Model != "tiny" {
-		return nil, fmt.Errorf("gpu engine: model %s needs a CUDA GPU and %s's torch %s sees none (torch.cuda.is_available() is false); use model: tiny, or device: cpu to run it on the CPU anyway", c.Model, e.python, dev.Torch)
+	r := &e.res
+	if r.Device == "auto" && dev.Device != "cuda" && r.Model != "tiny" {
+		return nil, fmt.Errorf("gpu engine: model %s needs a CUDA GPU and %s's torch %s sees none (torch.cuda.is_available() is false); use model: tiny, or device: cpu to run it on the CPU anyway", r.Model, e.python, dev.Torch)
 	}
 	e.dev = dev
 	return e, nil
@@ -147,36 +260,29 @@ func (e *Engine) Kind() string { return "gpu" }
 // Device is what the probe found.
 func (e *Engine) Device() DeviceInfo { return e.dev }
 
-// identity is what determines a cell's result besides the cell itself.
-// The interpreter's path and the script's location do not; the device,
-// the library versions and the worker's digest do.
-type identity struct {
-	Engine       string               `json:"engine"`
-	Model        string               `json:"model"`
-	Device       string               `json:"device"`
-	DeviceName   string               `json:"device_name"`
-	DType        string               `json:"dtype"`
-	Torch        string               `json:"torch"`
-	CUDA         string               `json:"cuda"`
-	Checkpoint   string               `json:"checkpoint,omitempty"`
-	KVBlocks     int                  `json:"kv_blocks"`
-	BlockSize    int                  `json:"block_size"`
-	MaxModelLen  int                  `json:"max_model_len"`
-	Scheduler    spec.SchedulerConfig `json:"scheduler"`
-	Workload     spec.WorkloadConfig  `json:"workload"`
-	WorkerDigest string               `json:"worker_sha256"`
+// Identity is what determines a cell's result besides its parameters,
+// repeat and seed. The interpreter's path and the script's location do not
+// belong; the device, the library versions and the worker's digest do.
+type Identity struct {
+	Kind         string   `json:"kind"`
+	Version      string   `json:"version"`
+	Config       Resolved `json:"config"`
+	DeviceName   string   `json:"device_name"`
+	Device       string   `json:"device_kind"`
+	DType        string   `json:"dtype"`
+	Torch        string   `json:"torch"`
+	CUDA         string   `json:"cuda"`
+	WorkerDigest string   `json:"worker_sha256"`
 }
 
 // Identity implements engine.Engine.
 func (e *Engine) Identity() any {
-	c := e.cfg
-	return identity{
-		Engine: Version, Model: c.Model, Device: e.dev.Device, DeviceName: e.dev.DeviceName,
-		DType: e.dev.DType, Torch: e.dev.Torch, CUDA: e.dev.CUDA, Checkpoint: c.Checkpoint,
-		KVBlocks: c.KVBlocks, BlockSize: c.BlockSize, MaxModelLen: c.MaxModelLen,
-		Scheduler: c.Scheduler, Workload: c.Workload, WorkerDigest: ScriptDigest(),
-	}
+	return Identity{Kind: "gpu", Version: Version, Config: e.res, DeviceName: e.dev.DeviceName,
+		Device: e.dev.Device, DType: e.dev.DType, Torch: e.dev.Torch, CUDA: e.dev.CUDA, WorkerDigest: ScriptDigest()}
 }
+
+// Config is the resolved configuration.
+func (e *Engine) Config() Resolved { return e.res }
 
 // Summary is written to dir/gpu.json after a run.
 type Summary struct {
@@ -196,11 +302,11 @@ type Summary struct {
 
 // Run implements engine.Engine: one cell, one worker process.
 func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, stderr io.Writer) error {
-	sc, util, err := schedConfig(e.cfg, cell.Point)
+	sc, util, err := e.SchedConfig(cell.Point)
 	if err != nil {
-		return err
+		return fmt.Errorf("gpu engine: %w", err)
 	}
-	reqs, err := e.requests(e.cfg.Workload, cell.Seed)
+	reqs, err := e.requests(cell)
 	if err != nil {
 		return fmt.Errorf("gpu engine: workload: %w", err)
 	}
@@ -214,8 +320,8 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	}
 	defer w.Close()
 	init, err := w.Init(InitRequest{
-		Model: e.cfg.Model, Device: e.cfg.Device, DType: e.cfg.DType, Seed: cell.Seed,
-		KVBlocks: e.cfg.KVBlocks, BlockSize: e.cfg.BlockSize, GPUMemUtil: util, Checkpoint: e.cfg.Checkpoint,
+		Model: e.res.Model, Device: e.res.Device, DType: e.res.DType, Seed: cell.Seed,
+		KVBlocks: e.res.KVBlocks, BlockSize: e.res.BlockSize, GPUMemUtil: util, Checkpoint: e.res.Checkpoint,
 	})
 	if err != nil {
 		return err
@@ -225,7 +331,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	}
 	sc.NumBlocks = init.KVBlocks
 	fmt.Fprintf(stdout, "gpu engine: %s on %s (%s, torch %s), %d KV blocks of %d tokens, %d requests\n",
-		e.cfg.Model, init.DeviceName, init.DType, init.Torch, init.KVBlocks, init.BlockSize, len(reqs))
+		e.res.Model, init.DeviceName, init.DType, init.Torch, init.KVBlocks, init.BlockSize, len(reqs))
 	x := NewExecutor(w)
 	tr, err := sched.Simulate(sc, reqs, x, sched.WithContext(ctx))
 	if err != nil {
@@ -261,57 +367,56 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	return nil
 }
 
-// schedConfig is the scheduler configuration of one cell: the engine's,
-// with the cell's swept parameters applied by name. It also returns the
-// gpu_memory_utilization to size the KV cache with.
-func schedConfig(c spec.GPUConfig, p spec.Point) (sched.Config, float64, error) {
-	s := c.Scheduler
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
+// SchedConfig is the scheduler configuration of one sweep point: the
+// resolved configuration with the point's values (integer fields must get
+// whole numbers), and the gpu_memory_utilization that sizes the KV cache.
+// NumBlocks is the configured kv_blocks, or 1 until the worker has sized
+// the cache.
+func (e *Engine) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
+	r := e.res
+	cfg := sched.Config{
+		ChunkSize: r.ChunkSize, MaxNumSeqs: r.MaxNumSeqs, MinChunkThreshold: r.MinChunk, BlockSize: r.BlockSize,
+		NumBlocks: max(r.KVBlocks, 1), MaxModelLen: r.MaxModelLen, Policy: r.Policy, TimeWeight: r.TimeWeight,
+		PromptWeight: r.PromptWeight, OrderWaiting: r.OrderWaiting,
+	}
+	util := r.GPUMemUtil
+	names := make([]string, 0, len(pt))
+	for n := range pt {
+		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, k := range names {
-		v := p[k]
+	for _, n := range names {
+		v := pt[n]
 		asInt := func(dst *int) error {
-			if v != math.Trunc(v) || math.Abs(v) > 1<<31 {
-				return fmt.Errorf("gpu engine: swept %s = %v, expected an integer", k, v)
+			if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+				return fmt.Errorf("%s = %v: expected a whole number", n, v)
 			}
 			*dst = int(v)
 			return nil
 		}
 		var err error
-		switch k {
+		switch n {
 		case "chunk_size":
-			err = asInt(&s.ChunkSize)
+			err = asInt(&cfg.ChunkSize)
 		case "max_num_seqs":
-			err = asInt(&s.MaxNumSeqs)
+			err = asInt(&cfg.MaxNumSeqs)
 		case "min_chunk_threshold":
-			err = asInt(&s.MinChunkThreshold)
-		case "time_weight":
-			s.TimeWeight = v
+			err = asInt(&cfg.MinChunkThreshold)
 		case "prompt_weight":
-			s.PromptWeight = v
+			cfg.PromptWeight = v
+		case "time_weight":
+			cfg.TimeWeight = v
 		case "gpu_memory_utilization":
-			s.GPUMemoryUtilization = v
+			if !(v > 0 && v <= 1) {
+				err = fmt.Errorf("gpu_memory_utilization = %v: expected a fraction in (0, 1]", v)
+			}
+			util = v
 		default:
-			err = fmt.Errorf("gpu engine: cannot sweep %q: the gpu engine does not read it", k)
+			err = fmt.Errorf("cannot set %q; sweepable: %s", n, strings.Join(Sweepable, ", "))
 		}
 		if err != nil {
-			return sched.Config{}, 0, err
+			return cfg, 0, err
 		}
 	}
-	sc := sched.Config{
-		ChunkSize: s.ChunkSize, MaxNumSeqs: s.MaxNumSeqs, MinChunkThreshold: s.MinChunkThreshold,
-		BlockSize: c.BlockSize, NumBlocks: 1, MaxModelLen: c.MaxModelLen,
-		Policy: s.Policy, TimeWeight: s.TimeWeight, PromptWeight: s.PromptWeight, OrderWaiting: s.OrderWaiting,
-	}
-	if err := sc.Validate(); err != nil {
-		return sched.Config{}, 0, fmt.Errorf("gpu engine: scheduler: %w", err)
-	}
-	return sc, s.GPUMemoryUtilization, nil
-}
-
-var defaultRequests RequestsFunc = func(spec.WorkloadConfig, int64) ([]sched.Request, error) {
-	return nil, errors.New("lab/workload is not wired yet")
+	return cfg, util, cfg.Validate()
 }

@@ -1,9 +1,12 @@
 package gpu
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +23,8 @@ import (
 // fixedRequests is a hand-made workload: n requests, all at t = 0, with
 // prompts and outputs that vary by index.
 func fixedRequests(n int) RequestsFunc {
-	return func(_ spec.WorkloadConfig, seed int64) ([]sched.Request, error) {
+	return func(cell spec.Cell) ([]sched.Request, error) {
+		seed := cell.Seed
 		reqs := make([]sched.Request, n)
 		for i := range reqs {
 			reqs[i] = sched.Request{ID: i, PromptTokens: 20 + 13*i%50, OutputTokens: 4 + (i*7+int(seed))%12}
@@ -29,12 +33,14 @@ func fixedRequests(n int) RequestsFunc {
 	}
 }
 
-func tinyConfig(kvBlocks int) *spec.GPUConfig {
-	return &spec.GPUConfig{
+// tinySpec is a spec for the tiny shape on the CPU (its workload is
+// replaced by WithRequests in the tests that use it).
+func tinySpec(kvBlocks int) *spec.Spec {
+	return &spec.Spec{Name: "t", Seed: 1, Engine: spec.Engine{GPU: &spec.GPUConfig{
 		Model: "tiny", Device: "cpu", KVBlocks: kvBlocks,
 		Scheduler: spec.SchedulerConfig{ChunkSize: 32, MaxNumSeqs: 8, Policy: "aging", TimeWeight: 1, PromptWeight: -0.01},
-		Workload:  spec.WorkloadConfig{Requests: 12},
-	}
+		Workload:  spec.WorkloadConfig{Requests: 12, Lengths: &spec.Lengths{Prompt: spec.Distribution{Kind: "fixed", Value: 40}, Output: spec.Distribution{Kind: "fixed", Value: 5}}},
+	}}}
 }
 
 var (
@@ -49,10 +55,10 @@ func probeDevice(t *testing.T) DeviceInfo {
 	t.Helper()
 	py := testPython(t)
 	probeOnce.Do(func() {
-		c := tinyConfig(0)
-		c.Python = py
+		s := tinySpec(0)
+		s.Engine.GPU.Python = py
 		var e *Engine
-		if e, probeErr = New(context.Background(), c, WithScriptDir(filepath.Dir(testScript(t)))); probeErr == nil {
+		if e, probeErr = New(s, WithScriptDir(filepath.Dir(testScript(t)))); probeErr == nil {
 			probed = e.Device()
 		}
 	})
@@ -64,11 +70,11 @@ func probeDevice(t *testing.T) DeviceInfo {
 
 // newTiny builds an engine with the test interpreter. The device is probed
 // once per test binary (probeDevice, which goes through New).
-func newTiny(t *testing.T, cfg *spec.GPUConfig, opts ...Option) *Engine {
+func newTiny(t *testing.T, s *spec.Spec, opts ...Option) *Engine {
 	t.Helper()
-	cfg.Python = testPython(t)
+	s.Engine.GPU.Python = testPython(t)
 	opts = append([]Option{WithScriptDir(filepath.Dir(testScript(t)))}, opts...)
-	e, err := prepare(cfg, opts)
+	e, err := prepare(s, opts)
 	if err == nil {
 		e, err = e.withDevice(probeDevice(t))
 	}
@@ -84,7 +90,7 @@ func newTiny(t *testing.T, cfg *spec.GPUConfig, opts ...Option) *Engine {
 // per-step log matches the iterations, and the worker held no more blocks
 // than the scheduler had.
 func TestEngineRun(t *testing.T) {
-	e := newTiny(t, tinyConfig(10), WithRequests(fixedRequests(12)))
+	e := newTiny(t, tinySpec(10), WithRequests(fixedRequests(12)))
 	dir := t.TempDir()
 	var out, errb strings.Builder
 	cell := spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}
@@ -117,7 +123,7 @@ func TestEngineRun(t *testing.T) {
 	if s.Scheduler.NumBlocks != 10 || s.Scheduler.MinChunkThreshold != 4 || s.Worker.Device != "cpu" {
 		t.Errorf("summary = %+v", s)
 	}
-	its := readCSV(t, filepath.Join(dir, "iterations.csv"))
+	its := readCSV(t, iterationsPath(t, dir))
 	steps := readCSV(t, filepath.Join(dir, "gpu_steps.csv"))
 	if len(its) != s.Iterations || len(steps) != s.Iterations || s.Iterations == 0 {
 		t.Fatalf("%d iterations, %d steps, summary says %d", len(its), len(steps), s.Iterations)
@@ -142,11 +148,33 @@ func TestEngineRun(t *testing.T) {
 	}
 }
 
+// iterationsPath finds the iteration log sched.WriteMetrics wrote.
+func iterationsPath(t *testing.T, dir string) string {
+	for _, name := range []string{"iterations.csv", "iterations.csv.gz"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return filepath.Join(dir, name)
+		}
+	}
+	t.Fatalf("no iteration log in %s", dir)
+	return ""
+}
+
+// readCSV reads a CSV file (gzip'd when its name ends in .gz) without its
+// header.
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	var rows [][]string
@@ -168,13 +196,13 @@ func num(t *testing.T, s string) float64 {
 // TestEngineIdentity: the identity names the device, the versions and the
 // worker's digest, and changes with the configuration.
 func TestEngineIdentity(t *testing.T) {
-	e1 := newTiny(t, tinyConfig(0))
-	cfg := tinyConfig(0)
-	cfg.Scheduler.ChunkSize = 64
-	e2 := newTiny(t, cfg)
+	e1 := newTiny(t, tinySpec(0))
+	s := tinySpec(0)
+	s.Engine.GPU.Scheduler.ChunkSize = 64
+	e2 := newTiny(t, s)
 	j1, _ := json.Marshal(e1.Identity())
 	j2, _ := json.Marshal(e2.Identity())
-	for _, want := range []string{`"device":"cpu"`, `"model":"tiny"`, `"worker_sha256":"` + ScriptDigest() + `"`, `"dtype":"float32"`, `"engine":"gpu/1"`, `"block_size":16`} {
+	for _, want := range []string{`"device_kind":"cpu"`, `"model":"tiny"`, `"worker_sha256":"` + ScriptDigest() + `"`, `"dtype":"float32"`, `"version":"gpu/1"`, `"block_size":16`, `"torch":"`} {
 		if !strings.Contains(string(j1), want) {
 			t.Errorf("identity %s lacks %s", j1, want)
 		}
@@ -189,18 +217,18 @@ func TestEngineIdentity(t *testing.T) {
 
 func TestEngineErrors(t *testing.T) {
 	t.Run("worker error", func(t *testing.T) {
-		cfg := tinyConfig(0)
-		cfg.Checkpoint = filepath.Join(t.TempDir(), "missing.safetensors")
-		e := newTiny(t, cfg, WithRequests(fixedRequests(2)))
+		s := tinySpec(0)
+		s.Engine.GPU.Checkpoint = filepath.Join(t.TempDir(), "missing.safetensors")
+		e := newTiny(t, s, WithRequests(fixedRequests(2)))
 		err := e.Run(t.Context(), spec.Cell{}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
-		if err == nil || !strings.Contains(err.Error(), "gpu worker: init: checkpoint "+cfg.Checkpoint) {
+		if err == nil || !strings.Contains(err.Error(), "gpu worker: init: checkpoint "+s.Engine.GPU.Checkpoint) {
 			t.Fatalf("error = %v", err)
 		}
 	})
 	t.Run("bad swept value", func(t *testing.T) {
-		e := newTiny(t, tinyConfig(0), WithRequests(fixedRequests(2)))
+		e := newTiny(t, tinySpec(0), WithRequests(fixedRequests(2)))
 		err := e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 2.5}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
-		if err == nil || !strings.Contains(err.Error(), "swept min_chunk_threshold = 2.5, expected an integer") {
+		if err == nil || !strings.Contains(err.Error(), "gpu engine: min_chunk_threshold = 2.5: expected a whole number") {
 			t.Fatalf("error = %v", err)
 		}
 		err = e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 32}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
@@ -209,9 +237,9 @@ func TestEngineErrors(t *testing.T) {
 		}
 	})
 	t.Run("large model without cuda", func(t *testing.T) {
-		cfg := tinyConfig(0)
-		cfg.Model, cfg.Device = "llama-3-8b", ""
-		e, err := prepare(cfg, nil)
+		s := tinySpec(0)
+		s.Engine.GPU.Model, s.Engine.GPU.Device = "llama-3-8b", ""
+		e, err := prepare(s, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,8 +247,8 @@ func TestEngineErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "model llama-3-8b needs a CUDA GPU") {
 			t.Fatalf("error = %v", err)
 		}
-		cfg.Device = "cpu" // asked for: allowed
-		if e, err = prepare(cfg, nil); err == nil {
+		s.Engine.GPU.Device = "cpu" // asked for: allowed
+		if e, err = prepare(s, nil); err == nil {
 			_, err = e.withDevice(DeviceInfo{Device: "cpu", DeviceName: "cpu", Torch: "1.13"})
 		}
 		if err != nil {
@@ -232,14 +260,14 @@ func TestEngineErrors(t *testing.T) {
 // TestEngineCancel: cancelling the context stops the run promptly, and the
 // worker process is gone when Run returns.
 func TestEngineCancel(t *testing.T) {
-	slow := func(spec.WorkloadConfig, int64) ([]sched.Request, error) {
+	slow := func(spec.Cell) ([]sched.Request, error) {
 		reqs := make([]sched.Request, 400)
 		for i := range reqs {
 			reqs[i] = sched.Request{ID: i, PromptTokens: 200, OutputTokens: 200}
 		}
 		return reqs, nil
 	}
-	e := newTiny(t, tinyConfig(0), WithRequests(slow))
+	e := newTiny(t, tinySpec(0), WithRequests(slow))
 	ctx, cancel := context.WithCancel(t.Context())
 	var errb strings.Builder
 	time.AfterFunc(1500*time.Millisecond, cancel)

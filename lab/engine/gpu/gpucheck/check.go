@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/engine"
+	"github.com/schedlab/schedlab/lab/engine/gpu"
+	"github.com/schedlab/schedlab/lab/engine/sim"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+type options struct {
+	spec, out        string
+	simGPU, simModel string
+	allowCPU         bool
+	// gpuOpts are passed to gpu.New (tests).
+	gpuOpts []gpu.Option
+}
+
+// metricNames are the five summary numbers, in analysis.Summary's order of
+// fields, with how each is taken from its file.
+var metricNames = []string{
+	"request_execution_time p95",
+	"prefill_e2e_time p95",
+	"request_execution_time_normalized mean",
+	"prefill_time_execution_plus_preemption_normalized mean",
+	"decode_time_execution_plus_preemption_normalized mean",
+}
+
+func values(s analysis.Summary) []float64 {
+	return []float64{s.RequestP95, s.PrefillP95, s.RequestExecNorm, s.PrefillExecNorm, s.DecodeNorm}
+}
+
+// PointResult is one sweep point: each metric's mean over the repeats on
+// each engine and their ratio.
+type PointResult struct {
+	Point string    `json:"point"`
+	Sim   []float64 `json:"sim"`
+	GPU   []float64 `json:"gpu"`
+	Ratio []float64 `json:"sim_over_gpu"`
+}
+
+// Result is gpu-check.json.
+type Result struct {
+	Spec       string        `json:"spec"`
+	Date       string        `json:"date"`
+	Device     string        `json:"device"`
+	Torch      string        `json:"torch"`
+	CUDA       string        `json:"cuda"`
+	SimProfile string        `json:"sim_profile"`
+	KVBlocks   int           `json:"kv_blocks"`
+	Metrics    []string      `json:"metrics"`
+	Points     []PointResult `json:"points"`
+	// MeanRatio is each metric's ratio averaged over the points.
+	MeanRatio []float64 `json:"mean_sim_over_gpu"`
+	// GPUSeconds is the wall time of the gpu cells.
+	GPUSeconds float64 `json:"gpu_wall_seconds"`
+}
+
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	s, err := spec.ParseFile(o.spec)
+	if err != nil {
+		return err
+	}
+	if s.Engine.GPU == nil {
+		return fmt.Errorf("%s: engine is %q, expected gpu", o.spec, s.Engine.Kind())
+	}
+	ge, err := gpu.New(s, append([]gpu.Option{gpu.WithContext(ctx)}, o.gpuOpts...)...)
+	if err != nil {
+		return err
+	}
+	dev := ge.Device()
+	if dev.Device != "cuda" && !o.allowCPU {
+		return fmt.Errorf("the worker runs on %s, not a CUDA GPU: gpu-check compares the simulator with a GPU", dev.DeviceName)
+	}
+	simGPU := o.simGPU
+	if simGPU == "" {
+		name := strings.ToUpper(dev.DeviceName)
+		switch {
+		case strings.Contains(name, "H200"):
+			simGPU = "h200"
+		case strings.Contains(name, "H100"):
+			simGPU = "h100"
+		default:
+			return fmt.Errorf("no measured simulator profile for %q (there are h200 and h100): pass -sim-gpu", dev.DeviceName)
+		}
+	}
+	model := s.Engine.GPU.Model
+	if o.simModel != "" {
+		model = o.simModel
+	}
+	fmt.Fprintf(stdout, "gpu-check: %s on %s (torch %s, CUDA %s); simulator profile %s/%s/graph\n",
+		s.Name, dev.DeviceName, dev.Torch, dev.CUDA, simGPU, model)
+
+	cells := s.Cells()
+	res := Result{Spec: o.spec, Date: time.Now().UTC().Format("2006-01-02"), Device: dev.DeviceName, Torch: dev.Torch,
+		CUDA: dev.CUDA, Metrics: metricNames}
+	gpuSum := make([]analysis.Summary, len(cells))
+	start := time.Now()
+	for i, c := range cells {
+		dir := filepath.Join(o.out, "gpu", cellName(s, c))
+		if err := runCell(ctx, ge, c, dir); err != nil {
+			return fmt.Errorf("gpu cell %s: %w", cellName(s, c), err)
+		}
+		if gpuSum[i], err = analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+			return err
+		}
+		var gs gpu.Summary
+		if err := readJSON(filepath.Join(dir, "gpu.json"), &gs); err != nil {
+			return err
+		}
+		res.KVBlocks = gs.Scheduler.NumBlocks
+		fmt.Fprintf(stdout, "  gpu %-28s %5d iterations, %4d preemptions, clock %8.3fs (wall so far %.0fs)\n",
+			cellName(s, c), gs.Iterations, gs.Preemptions, gs.ClockSeconds, time.Since(start).Seconds())
+	}
+	res.GPUSeconds = time.Since(start).Seconds()
+
+	// The same spec on the simulator, with the KV capacity the worker had.
+	ss := *s
+	g := s.Engine.GPU
+	ss.Engine = spec.Engine{Sim: &spec.SimConfig{Model: model, GPU: simGPU, Mode: "graph", KVBlocks: res.KVBlocks,
+		BlockSize: ge.Config().BlockSize, MaxModelLen: ge.Config().MaxModelLen, Scheduler: g.Scheduler, Workload: g.Workload}}
+	res.SimProfile = simGPU + "/" + model + "/graph"
+	se, err := sim.New(&ss)
+	if err != nil {
+		return fmt.Errorf("the same spec on the simulator: %w", err)
+	}
+	simSum := make([]analysis.Summary, len(cells))
+	for i, c := range cells {
+		dir := filepath.Join(o.out, "sim", cellName(s, c))
+		if err := runCell(ctx, se, c, dir); err != nil {
+			return fmt.Errorf("sim cell %s: %w", cellName(s, c), err)
+		}
+		if simSum[i], err = analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+			return err
+		}
+	}
+
+	// Per point: means over repeats, then sim/GPU.
+	names := s.ParamNames()
+	var order []string
+	byPoint := map[string][]int{}
+	for i, c := range cells {
+		k := c.Point.Key(names)
+		if _, ok := byPoint[k]; !ok {
+			order = append(order, k)
+		}
+		byPoint[k] = append(byPoint[k], i)
+	}
+	res.MeanRatio = make([]float64, len(metricNames))
+	for _, k := range order {
+		pr := PointResult{Point: k, Sim: make([]float64, len(metricNames)), GPU: make([]float64, len(metricNames)), Ratio: make([]float64, len(metricNames))}
+		for m := range metricNames {
+			for _, i := range byPoint[k] {
+				pr.Sim[m] += values(simSum[i])[m] / float64(len(byPoint[k]))
+				pr.GPU[m] += values(gpuSum[i])[m] / float64(len(byPoint[k]))
+			}
+			pr.Ratio[m] = pr.Sim[m] / pr.GPU[m]
+			res.MeanRatio[m] += pr.Ratio[m] / float64(len(order))
+		}
+		res.Points = append(res.Points, pr)
+	}
+	table := Markdown(&res)
+	fmt.Fprint(stdout, table)
+	if err := os.WriteFile(filepath.Join(o.out, "gpu-check.md"), []byte(table), 0o644); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(o.out, "gpu-check.json"), append(b, '\n'), 0o644)
+}
+
+// Markdown is the result as the table README carries.
+func Markdown(r *Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nsim/GPU per metric (%s, %s vs simulator %s, KV %d blocks; %s)\n\n", r.Spec, r.Device, r.SimProfile, r.KVBlocks, r.Date)
+	b.WriteString("| metric |")
+	for _, p := range r.Points {
+		fmt.Fprintf(&b, " %s |", p.Point)
+	}
+	b.WriteString(" mean |\n|---|")
+	for range r.Points {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for m, name := range r.Metrics {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, p := range r.Points {
+			fmt.Fprintf(&b, " %s (%s / %s) |", ratio(p.Ratio[m]), num(p.Sim[m]), num(p.GPU[m]))
+		}
+		fmt.Fprintf(&b, " %s |\n", ratio(r.MeanRatio[m]))
+	}
+	b.WriteString("\nEach cell: sim/GPU (sim value / GPU value, seconds or seconds per token), means over repeats.\n")
+	return b.String()
+}
+
+func ratio(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", x)
+}
+
+func num(x float64) string { return fmt.Sprintf("%.4g", x) }
+
+func cellName(s *spec.Spec, c spec.Cell) string {
+	return strings.NewReplacer("=", "-", " ", "_").Replace(c.Point.Key(s.ParamNames())) + fmt.Sprintf("_r%d", c.Repeat)
+}
+
+func runCell(ctx context.Context, e engine.Engine, c spec.Cell, dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(dir, "stderr.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	outf, err := os.Create(filepath.Join(dir, "stdout.log"))
+	if err != nil {
+		return err
+	}
+	defer outf.Close()
+	return e.Run(ctx, c, dir, outf, logf)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
