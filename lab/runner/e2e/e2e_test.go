@@ -31,7 +31,11 @@ func TestMain(m *testing.M) {
 	}
 	labBin, fakeBin = filepath.Join(dir, "lab"), filepath.Join(dir, "fakeengine")
 	for bin, pkg := range map[string]string{labBin: "./lab/cmd/lab", fakeBin: "./lab/internal/fakeengine"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		args := []string{"build", "-o", bin}
+		if os.Getenv("LAB_E2E_RACE") != "" && bin == labBin {
+			args = append(args, "-race") // LAB_E2E_RACE=1: a race-checked lab binary
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Dir = "../../.." // the module root
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
