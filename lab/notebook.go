@@ -695,7 +695,7 @@ func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*chart
 // CDFChart draws the empirical distribution of sorted (ascending) values,
 // downsampled to at most 200 quantiles (analysis.Percentile) so that the
 // notebook stays small, with marks as vertical lines (e.g. mean, median,
-// p80).
+// p80). Positive values spanning more than two decades get a log axis.
 func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Line, error) {
 	if len(sorted) == 0 {
 		return nil, errors.New("CDFChart: no values")
@@ -711,6 +711,11 @@ func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Lin
 	}
 	c := charts.NewLine()
 	chartFrame(c, title, fmt.Sprintf("%d values", len(sorted)), xName, "fraction of requests ≤ x", true)
+	if lo, hi := sorted[0], sorted[len(sorted)-1]; lo > 0 && hi/lo > 100 {
+		// A long right tail squeezes the body of the distribution against
+		// the axis; a log axis shows both.
+		c.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Name: xName + ", log scale", NameLocation: "middle", NameGap: 30, Type: "log"}))
+	}
 	o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)})}
 	if len(marks) > 0 {
 		items := make([]opts.MarkLineNameXAxisItem, len(marks))
@@ -722,4 +727,37 @@ func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Lin
 	}
 	c.AddSeries("CDF", data, o...)
 	return c, nil
+}
+
+// PromptWeightFrame lays out a prompt_weight derivation: per statistic the
+// seconds per prefill token with its bootstrap interval and the AGING
+// weights in both conventions (time_weight = 1, prompt_weight = −s; and
+// time_weight = 1/s, prompt_weight = −1), then the engine default.
+func PromptWeightFrame(r *analysis.PromptWeightResult) dataframe.DataFrame {
+	n := len(r.Stats) + 1
+	stat := make([]string, n)
+	sec, lo, hi := make([]float64, n), make([]float64, n), make([]float64, n)
+	tw1pw, tw1tw, pw1tw, pw1pw := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, s := range r.Stats {
+		stat[i], sec[i], lo[i], hi[i] = s.Stat, s.Seconds, s.CI95[0], s.CI95[1]
+		tw1tw[i], tw1pw[i] = s.TimeWeightOne.TimeWeight, s.TimeWeightOne.PromptWeight
+		pw1tw[i], pw1pw[i] = s.PromptWeightOne.TimeWeight, s.PromptWeightOne.PromptWeight
+	}
+	d := r.Default
+	i := n - 1
+	stat[i] = "engine default"
+	// The default is s = −prompt_weight seconds per token in the same units.
+	sec[i], lo[i], hi[i] = -d.PromptWeight/d.TimeWeight, math.NaN(), math.NaN()
+	tw1tw[i], tw1pw[i] = 1, d.PromptWeight/d.TimeWeight
+	pw1tw[i], pw1pw[i] = -d.TimeWeight/d.PromptWeight, -1
+	return dataframe.New(
+		series.New(stat, series.String, "statistic"),
+		series.New(sec, series.Float, "seconds_per_token"),
+		series.New(lo, series.Float, "ci95_low"),
+		series.New(hi, series.Float, "ci95_high"),
+		series.New(tw1tw, series.Float, "time_weight (A)"),
+		series.New(tw1pw, series.Float, "prompt_weight (A)"),
+		series.New(pw1tw, series.Float, "time_weight (B)"),
+		series.New(pw1pw, series.Float, "prompt_weight (B)"),
+	)
 }

@@ -19,12 +19,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +224,200 @@ func labJSON(t *testing.T, bin string, env []string, v any, args ...string) {
 	if err := json.Unmarshal(out, v); err != nil {
 		t.Fatalf("lab %s: decoding JSON: %v\n%s", strings.Join(args, " "), err, out)
 	}
+}
+
+// The experiments and the legacy tree the notebooks read (the tests compare
+// the notebooks with `lab select` on the same data).
+const (
+	thresholdSpec = "experiments/min-chunk-threshold.yaml"
+	promptSpec    = "experiments/prompt-weight.yaml"
+	legacyTree    = "testdata/legacy/trees/unsorted_extra"
+)
+
+// selectJSON is the part of `lab select SPEC --json` the tests compare.
+type selectJSON struct {
+	Param        string          `json:"param"`
+	Preset       string          `json:"preset"`
+	Aggregation  string          `json:"aggregation"`
+	Recommended  json.RawMessage `json:"recommended"`
+	Selections   []selectionJSON `json:"selections"`
+	PromptWeight *struct {
+		Stats []struct {
+			Stat          string  `json:"stat"`
+			Seconds       float64 `json:"seconds_per_token"`
+			TimeWeightOne struct {
+				PromptWeight float64 `json:"prompt_weight"`
+			} `json:"time_weight_one"`
+			PromptWeightOne struct {
+				TimeWeight float64 `json:"time_weight"`
+			} `json:"prompt_weight_minus_one"`
+		} `json:"stats"`
+	} `json:"prompt_weight"`
+}
+
+type selectionJSON struct {
+	Preset      string          `json:"preset"`
+	Param       string          `json:"param"`
+	RunAgg      string          `json:"run_agg"`
+	Recommended json.RawMessage `json:"recommended"`
+	Thresholds  []struct {
+		Threshold       json.RawMessage `json:"threshold"`
+		Runs            int             `json:"runs"`
+		Request         float64         `json:"request_ratio"`
+		RequestExecNorm float64         `json:"request_exec_norm_ratio"`
+		Prefill         float64         `json:"prefill_ratio"`
+		PrefillExecNorm float64         `json:"prefill_exec_norm_ratio"`
+		Decode          float64         `json:"decode_ratio"`
+		Score           float64         `json:"score"`
+	} `json:"thresholds"`
+}
+
+// g formats a float as the notebooks print it (shortest exact form).
+func g(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// point formats a JSON point (a number for one parameter) as the
+// notebooks print it.
+func point(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("point %s: want a number: %v", raw, err)
+	}
+	return g(v)
+}
+
+// TestNotebooks executes every notebook (as `just notebooks` does) with a
+// fresh store, so notebook 01 runs the default experiment itself, and
+// compares what they print with the lab command on the same store and tree.
+func TestNotebooks(t *testing.T) {
+	needJupyter(t)
+	if testing.Short() {
+		t.Skip("executes every notebook and runs the default experiment: skipped with -short")
+	}
+	root := repoRoot(t)
+	out := t.TempDir()
+	storeDir := t.TempDir()
+	env := []string{"LAB_STORE=" + storeDir}
+	log, err := runNotebooks(t, out, env)
+	if err != nil {
+		t.Fatalf(".ci/notebooks: %v\n%s", err, log)
+	}
+	lab := buildLab(t)
+	nbs, err := filepath.Glob(filepath.Join(root, "notebooks", "*.ipynb"))
+	if err != nil || len(nbs) == 0 {
+		t.Fatalf("no notebooks: %v", err)
+	}
+	for _, nb := range nbs {
+		name := strings.TrimSuffix(filepath.Base(nb), ".ipynb")
+		html := filepath.Join(out, name+".html")
+		t.Run(name+"/charts", func(t *testing.T) {
+			data, err := os.ReadFile(html)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := bytes.Count(data, []byte(`<div id="schedlab-chart-`))
+			if want == 0 {
+				t.Fatalf("%s shows no chart", name)
+			}
+			if got := canvases(t, html); got >= 0 && got != want {
+				t.Errorf("%s: %d charts drawn in chromium, want %d", name, got, want)
+			}
+		})
+	}
+
+	t.Run("01-choices", func(t *testing.T) {
+		lines := stdoutLines(t, filepath.Join(out, "01-min-chunk-threshold.ipynb"))
+		var j selectJSON
+		labJSON(t, lab, env, &j, "select", thresholdSpec, "--json", "--store", storeDir)
+		var want []string
+		for _, s := range j.Selections {
+			want = append(want, fmt.Sprintf("%s %s %s=%s", s.Preset, s.RunAgg, s.Param, point(t, s.Recommended)))
+		}
+		if got := withPrefix(lines, "CHOICE"); !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("notebook 01 CHOICE lines:\n%s\nlab select --json:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		head := fmt.Sprintf("%s %s %s=%s", j.Preset, j.Aggregation, j.Param, point(t, j.Recommended))
+		if got := withPrefix(lines, "HEADLINE"); len(got) != 1 || got[0] != head {
+			t.Errorf("notebook 01 HEADLINE %q, lab select: %q", got, head)
+		}
+	})
+
+	t.Run("02-prompt-weight", func(t *testing.T) {
+		lines := stdoutLines(t, filepath.Join(out, "02-prompt-weight.ipynb"))
+		var j selectJSON
+		labJSON(t, lab, env, &j, "select", thresholdSpec, "--json", "--store", storeDir)
+		if j.PromptWeight == nil || len(j.PromptWeight.Stats) == 0 {
+			t.Fatalf("lab select --json has no prompt_weight block")
+		}
+		var want []string
+		for _, s := range j.PromptWeight.Stats {
+			want = append(want, fmt.Sprintf("%s %s=%s seconds_per_token=%s prompt_weight=%s time_weight=%s",
+				s.Stat, j.Param, point(t, j.Recommended), g(s.Seconds), g(s.TimeWeightOne.PromptWeight), g(s.PromptWeightOne.TimeWeight)))
+		}
+		if got := withPrefix(lines, "PROMPT_WEIGHT"); !slices.Equal(got, want) {
+			t.Errorf("notebook 02 PROMPT_WEIGHT lines:\n%s\nlab select --json:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		var pj selectJSON
+		labJSON(t, lab, env, &pj, "select", promptSpec, "--json", "--store", storeDir)
+		var choices []string
+		for _, s := range pj.Selections {
+			choices = append(choices, fmt.Sprintf("%s %s %s=%s", s.Preset, s.RunAgg, s.Param, point(t, s.Recommended)))
+		}
+		if got := withPrefix(lines, "CHOICE"); !slices.Equal(got, choices) || len(choices) == 0 {
+			t.Errorf("notebook 02 CHOICE lines:\n%s\nlab select %s --json:\n%s", strings.Join(got, "\n"), promptSpec, strings.Join(choices, "\n"))
+		}
+	})
+
+	t.Run("03-legacy-table", func(t *testing.T) {
+		lines := stdoutLines(t, filepath.Join(out, "03-legacy-import.ipynb"))
+		// The printed table, character for character.
+		cmd := exec.Command(lab, "select", "--root", legacyTree)
+		cmd.Dir = root
+		text, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("lab select --root: %v", err)
+		}
+		if got, want := tableBlock(lines), tableBlock(strings.Split(string(text), "\n")); len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("notebook 03 table:\n%s\nlab select --root:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Every number at full precision.
+		var j selectionJSON
+		labJSON(t, lab, nil, &j, "select", "--root", legacyTree, "--json")
+		var want []string
+		for _, r := range j.Thresholds {
+			want = append(want, fmt.Sprintf("threshold=%s runs=%d request_ratio=%s request_exec_norm_ratio=%s prefill_ratio=%s prefill_exec_norm_ratio=%s decode_ratio=%s score=%s",
+				point(t, r.Threshold), r.Runs, g(r.Request), g(r.RequestExecNorm), g(r.Prefill), g(r.PrefillExecNorm), g(r.Decode), g(r.Score)))
+		}
+		if got := withPrefix(lines, "ROW"); !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("notebook 03 ROW lines:\n%s\nlab select --root --json:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if got, want := withPrefix(lines, "RECOMMENDED"), "threshold="+point(t, j.Recommended); len(got) != 1 || got[0] != want {
+			t.Errorf("notebook 03 RECOMMENDED %q, lab select: %q", got, want)
+		}
+		// The choice under each aggregation.
+		var choices []string
+		for _, agg := range []string{"mean", "median", "p90", "max"} {
+			var a selectionJSON
+			labJSON(t, lab, nil, &a, "select", "--root", legacyTree, "--run_agg", agg, "--json")
+			choices = append(choices, fmt.Sprintf("default %s threshold=%s", agg, point(t, a.Recommended)))
+		}
+		if got := withPrefix(lines, "CHOICE"); !slices.Equal(got, choices) {
+			t.Errorf("notebook 03 CHOICE lines:\n%s\nlab select --root --run_agg:\n%s", strings.Join(got, "\n"), strings.Join(choices, "\n"))
+		}
+	})
+}
+
+// tableBlock returns the old script's table in lines: from its header (the
+// line starting " threshold") through the "Recommended threshold:" line.
+func tableBlock(lines []string) []string {
+	start := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, " threshold ") })
+	if start < 0 {
+		return nil
+	}
+	for i := start; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "Recommended threshold:") {
+			return lines[start : i+1]
+		}
+	}
+	return nil
 }
