@@ -38,3 +38,8 @@ report spec="experiments/min-chunk-threshold.yaml": build
 # Execute every notebook headless into reports/notebooks/.
 notebooks: setup build
     .ci/notebooks
+
+# Compare the simulator with a real GPU (needs CUDA and PyTorch; fails clearly without): the spec on the gpu and sim engines, sim/GPU per metric.
+gpu-check spec="experiments/gpu-check.yaml" *args="":
+    go build -o bin/gpucheck ./lab/engine/gpu/gpucheck
+    bin/gpucheck {{args}} {{spec}}

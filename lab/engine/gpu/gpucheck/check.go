@@ -77,7 +77,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	ge, err := gpu.New(s, append([]gpu.Option{gpu.WithContext(ctx)}, o.gpuOpts...)...)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n(gpu-check needs a CUDA GPU and a python whose torch sees it: set LAB_PYTHON, or python: in the spec)", err)
 	}
 	dev := ge.Device()
 	if dev.Device != "cuda" && !o.allowCPU {
