@@ -37,10 +37,13 @@ type gcCell struct {
 }
 
 type gcReport struct {
-	Store        string   `json:"store"`
-	Specs        []string `json:"specs"`
-	Cells        int      `json:"cells"`
-	Referenced   int      `json:"referenced"`
+	Store      string   `json:"store"`
+	Specs      []string `json:"specs"`
+	Cells      int      `json:"cells"`
+	Referenced int      `json:"referenced"`
+	// Kept counts unreferenced-looking cells kept because a spec of their
+	// engine kind could not be expanded on this machine.
+	Kept         int      `json:"kept_unknown"`
 	Unreferenced []gcCell `json:"unreferenced"`
 	Deleted      bool     `json:"deleted"`
 }
@@ -63,8 +66,11 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 	sort.Strings(specs)
 
 	// Every spec must parse: deleting on partial knowledge would delete
-	// cells that a broken spec still references.
+	// cells that a broken spec still references. A spec whose engine
+	// cannot be built on this machine (a gpu engine without a GPU) has
+	// unknown cell addresses: every cell of that engine kind is kept.
 	referenced := map[string]bool{}
+	protected := map[string]bool{}
 	for _, p := range specs {
 		s, err := spec.ParseFile(p)
 		if err != nil {
@@ -72,7 +78,9 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		hashes, err := lab.CellHashes(s)
 		if err != nil {
-			return err
+			protected[s.Engine.Kind()] = true
+			fmt.Fprintf(env.stderr, "lab gc: cannot compute the cells of %s here (%v); keeping every %s cell\n", p, err, s.Engine.Kind())
+			continue
 		}
 		for _, h := range hashes {
 			referenced[h] = true
@@ -95,6 +103,10 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 		c := gcCell{Hash: h, Status: "unreadable", Bytes: dirSize(st.CellDir(h))}
 		if rec, err := st.Get(h); err == nil && rec != nil {
 			c.Status, c.Engine, c.Params, c.Repeat = rec.Status, rec.Inputs.Engine, rec.Inputs.Params, rec.Inputs.Repeat
+		}
+		if protected[c.Engine] {
+			rep.Kept++
+			continue
 		}
 		if *del {
 			if err := st.Remove(h); err != nil {
@@ -133,6 +145,9 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		fmt.Fprintf(env.stderr, "lab gc: %d of %d cells referenced by %d specs; %d unreferenced (%s)",
 			rep.Referenced, rep.Cells, len(specs), len(rep.Unreferenced), humanBytes(total))
+		if rep.Kept > 0 {
+			fmt.Fprintf(env.stderr, "; %d kept (engine not available here)", rep.Kept)
+		}
 		if *del {
 			fmt.Fprintf(env.stderr, ", %d removed\n", removed)
 		} else if len(rep.Unreferenced) > 0 {

@@ -184,3 +184,45 @@ func sortedCopy(s []string) []string {
 	}
 	return c
 }
+
+// A spec whose engine cannot be built here (its interpreter is missing)
+// still protects every cell of its engine kind from gc.
+func TestGCKeepsCellsOfUnavailableEngines(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "store")
+	st, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "gc.yaml")
+	os.WriteFile(specPath, []byte(gcSpecText), 0o666)
+	commitSpecCells(t, st, specPath)
+	gpuPath := filepath.Join(dir, "gpu.yaml")
+	os.WriteFile(gpuPath, []byte(`name: gpu-elsewhere
+engine:
+  gpu:
+    model: tiny
+    python: /nonexistent/python3
+    scheduler: {chunk_size: 256, max_num_seqs: 8, policy: fcfs}
+    workload: {trace: splitwise_conv, requests: 10}
+sweep:
+  min_chunk_threshold: [0, 16]
+`), 0o666)
+	gpuCell := store.Inputs{Engine: "gpu", Config: map[string]any{"model": "tiny"}, Params: map[string]float64{"min_chunk_threshold": 16}}
+	gh, _ := store.HashInputs(gpuCell)
+	commitInputs(t, st, gpuCell, gh)
+	orphan := store.Inputs{Engine: "exec", Config: map[string]any{"old": true}, Params: map[string]float64{"min_chunk_threshold": 9}}
+	oh, _ := store.HashInputs(orphan)
+	commitInputs(t, st, orphan, oh)
+
+	code, stdout, stderr := runLab(t, "gc", "--delete", "--store", root, specPath, gpuPath)
+	if code != 0 || !strings.Contains(stderr, "keeping every gpu cell") || !strings.HasPrefix(stdout, oh) || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("code %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	if rec, _ := st.Get(gh); rec == nil {
+		t.Error("gc removed a cell of an engine it could not expand")
+	}
+	if rec, _ := st.Get(oh); rec != nil {
+		t.Error("gc kept the orphan exec cell")
+	}
+}
