@@ -26,6 +26,15 @@
 //
 // The budget is chunk_size tokens per iteration; each decode uses one.
 //
+// A consequence worth knowing: at most one running sequence is ever
+// mid-prefill at the end of an iteration (an admission needs budget left
+// after every running prefill's chunk, so those all completed), and the
+// decodes of the next iteration use no more budget than the tokens spent
+// before that sequence's admission. So the running-prefill half of the
+// threshold rule (step 4) never fires on its own: min_chunk_threshold acts
+// through admissions (step 5). It is kept because it is the rule of
+// DESIGN §8, and is cheap.
+//
 // Policies, as keys where the higher key runs first (ties: earlier arrival,
 // then lower index):
 //
