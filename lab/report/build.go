@@ -147,7 +147,7 @@ func baselineText(s *analysis.Selection) string {
 	if s.Baseline == nil {
 		return "each repeat's smallest point"
 	}
-	txt := s.Param + " = " + s.Baseline.String()
+	txt := pointText(s.Params, s.Baseline)
 	if n := len(s.FellBack); n > 0 {
 		txt += fmt.Sprintf(" (%d repeats lack it and use their smallest point)", n)
 	}
@@ -159,12 +159,12 @@ func (b *builder) choiceSection() *section {
 	s := &section{ID: "choice", Title: "1. The choice"}
 	h := b.head
 	best := h.Rows[h.Best]
-	s.strong("Recommended %s = %s (preset %s, %s of %d repeats): score %s.",
-		h.Param, best.Point, h.Preset, h.Agg, best.Runs, num(best.Score))
+	s.strong("Recommended %s (preset %s, %s of %d repeats): score %s.",
+		pointText(h.Params, best.Point), h.Preset, h.Agg, best.Runs, num(best.Score))
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
 		base := h.Rows[bi]
-		s.text("At the baseline %s = %s the score is %s, so the choice changes the score by %s.",
-			h.Param, base.Point, num(base.Score), pct(best.Score/base.Score-1))
+		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
+			pointText(h.Params, base.Point), num(base.Score), pct(best.Score/base.Score-1))
 	}
 	s.text("%s", agreement(b.in.Selections))
 	s.text("How to read this page: section 2 shows the measured numbers, section 3 divides each repeat by its own baseline, section 4 combines the repeats, section 5 weighs the five ratios into a score; the point with the smallest score is the choice (ties go to the smaller point).")
@@ -430,11 +430,11 @@ func (b *builder) warningsSection() *section {
 	}
 	h := b.head
 	for _, r := range h.FellBack {
-		items = append(items, fmt.Sprintf("%s has no result at the baseline %s = %s: its ratios are taken against its smallest point", repeatLabel(r), h.Param, h.Baseline))
+		items = append(items, fmt.Sprintf("%s has no result at the baseline %s: its ratios are taken against its smallest point", repeatLabel(r), pointText(h.Params, h.Baseline)))
 	}
 	for _, row := range h.Rows {
 		if row.Runs < h.Runs {
-			items = append(items, fmt.Sprintf("%s = %s has results in %d of %d repeats", h.Param, row.Point, row.Runs, h.Runs))
+			items = append(items, fmt.Sprintf("%s has results in %d of %d repeats", pointText(h.Params, row.Point), row.Runs, h.Runs))
 		}
 	}
 	if len(h.Rows) < len(b.in.Table.Points) {
@@ -469,8 +469,8 @@ func (b *builder) statisticsSection() *section {
 		s.text("%s", capitalize(sig.PowerNote))
 	}
 	o := sig.Options
-	s.text("Each %s is compared with %s = %s repeat by repeat: the score ratio is the geometric mean over the repeats that have both of score(point) ÷ score(baseline), with a %s BCa bootstrap interval; p is an exact sign-flip test of the log ratios, Holm-adjusted over the %d points compared. A point is better (worse) only when p ≤ %s and its whole interval lies below 1 − %s (above 1 + %s); otherwise it is the same: no significant difference worth acting on. The win probability is the share of %d bootstrap resamples of the repeats in which the point has the smallest %s score.",
-		h.Param, h.Param, sig.Baseline, pct0(o.Level), sig.Compared, num(o.Alpha), pct0(o.Margin), pct0(o.Margin), o.Resamples, h.Agg)
+	s.text("Each %s is compared with %s repeat by repeat: the score ratio is the geometric mean over the repeats that have both of score(point) ÷ score(baseline), with a %s BCa bootstrap interval; p is an exact sign-flip test of the log ratios, Holm-adjusted over the %d points compared. A point is better (worse) only when p ≤ %s and its whole interval lies below 1 − %s (above 1 + %s); otherwise it is the same: no significant difference worth acting on. The win probability is the share of %d bootstrap resamples of the repeats in which the point has the smallest %s score.",
+		h.Param, pointText(h.Params, sig.Baseline), pct0(o.Level), sig.Compared, num(o.Alpha), pct0(o.Margin), pct0(o.Margin), o.WinResamples, h.Agg)
 	idx := b.rowsByPoint(h)
 	n := len(b.labels)
 	ratio := make([]float64, n)
@@ -488,7 +488,7 @@ func (b *builder) statisticsSection() *section {
 	f := b.frame("Score ratio to the baseline, with "+pct0(o.Level)+" intervals", "dots coloured by verdict: better, same, worse", "score ÷ baseline score (1)", true)
 	band := [2]float64{1 - o.Margin, 1 + o.Margin}
 	s.add(block{Chart: ciChart("chart-stats-ratio", f, b.labels, ratio, ci, verdicts, refs, band, "±"+pct0(o.Margin)+" margin")})
-	f = b.frame("Win probability", fmt.Sprintf("share of %d bootstrap resamples of the repeats in which the point has the smallest %s score", o.Resamples, h.Agg), "resamples won (%)", false)
+	f = b.frame("Win probability", fmt.Sprintf("share of %d bootstrap resamples of the repeats in which the point has the smallest %s score", o.WinResamples, h.Agg), "resamples won (%)", false)
 	f.YMin = 0
 	s.add(block{Chart: barChart("chart-stats-win", f, b.labels, "win probability", win, "#8250df")})
 	tb := &table{
@@ -516,8 +516,8 @@ func (b *builder) promptWeightSection() *section {
 	pw := b.in.PromptWeight
 	h := b.head
 	best := h.Rows[h.Best]
-	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s = %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
-		h.Param, best.Point, len(pw.Files), pw.N)
+	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
+		pointText(h.Params, best.Point), len(pw.Files), pw.N)
 	xs := cdf(pw.Sorted)
 	qs := make([]float64, cdfQuantiles)
 	for i := range qs {
@@ -527,7 +527,7 @@ func (b *builder) promptWeightSection() *section {
 	for _, st := range pw.Stats {
 		vlines = append(vlines, vline{Label: st.Stat + " " + num(st.Seconds), X: st.Seconds})
 	}
-	f := frame{Title: "Seconds per prefill token at " + h.Param + " = " + best.Point.String(),
+	f := frame{Title: "Seconds per prefill token at " + pointText(h.Params, best.Point),
 		Subtitle: fmt.Sprintf("distribution over %d requests (drawn with %d quantiles)", pw.N, cdfQuantiles),
 		XName:    "seconds per prefill token (s/token)", YName: "fraction of requests ≤ x (1)", YMin: 0}
 	s.add(block{Chart: xyLineChart("chart-pw-cdf", f, [][]float64{xs}, []lineSeries{{Name: "CDF", Y: qs, Symbol: "none", VLines: vlines}})})
@@ -594,4 +594,17 @@ func capitalize(s string) string {
 
 func pct0(v float64) string {
 	return strconv.FormatFloat(100*v, 'f', -1, 64) + "%"
+}
+
+// pointText names a point in sentences: "min_chunk_threshold = 6", or for
+// a grid "min_chunk_threshold = 4, prompt_weight = -0.01".
+func pointText(params []string, p analysis.Point) string {
+	if len(params) != len(p) {
+		return strings.Join(params, ",") + " = " + p.String()
+	}
+	parts := make([]string, len(p))
+	for i, v := range p {
+		parts[i] = params[i] + " = " + strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(parts, ", ")
 }
