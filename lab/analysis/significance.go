@@ -512,22 +512,25 @@ func (r Ratios) values() [5]float64 {
 // conclude writes Significant, Conclusion and PowerNote.
 func (sig *Significance) conclude(s *Selection) {
 	opt := sig.Options
-	param, base := s.Param, sig.Baseline.String()
 	best := &sig.Points[s.Best]
 	sig.Significant = best.Verdict == Better
-	var others []string // significantly better points that are not the choice
+	var others []Point // significantly better points that are not the choice
 	for i := range sig.Points {
 		if i != s.Best && sig.Points[i].Verdict == Better {
-			others = append(others, sig.Points[i].Point.String())
+			others = append(others, sig.Points[i].Point)
 		}
 	}
 	var b strings.Builder
 	if sig.Significant {
-		fmt.Fprintf(&b, "%s = %s: %s, best in %s of resamples", param, best.Point, sig.describe(best), pct0(best.WinProbability))
+		fmt.Fprintf(&b, "%s: %s, best in %s of resamples", s.pointName(best.Point), sig.describe(best), pct0(best.WinProbability))
 	} else {
-		fmt.Fprintf(&b, "no other %s beats %s significantly; keep %s", param, base, base)
+		if len(s.Params) > 1 {
+			fmt.Fprintf(&b, "no other point beats %s significantly; keep it", s.pointName(sig.Baseline))
+		} else {
+			fmt.Fprintf(&b, "no other %s beats %s significantly; keep %s", s.Param, sig.Baseline, sig.Baseline)
+		}
 		if !best.Baseline {
-			fmt.Fprintf(&b, " (lowest score: %s = %s, %s", param, best.Point, sig.describe(best))
+			fmt.Fprintf(&b, " (lowest score: %s, %s", s.pointName(best.Point), sig.describe(best))
 			if best.P <= opt.Alpha && best.Verdict == Same {
 				fmt.Fprintf(&b, ", within the %s margin", marginPct(opt.Margin))
 			}
@@ -535,12 +538,12 @@ func (sig *Significance) conclude(s *Selection) {
 		}
 	}
 	if len(others) > 0 {
-		fmt.Fprintf(&b, "; also significantly better: %s = %s", param, strings.Join(others, ", "))
+		fmt.Fprintf(&b, "; also significantly better: %s", s.pointList(others))
 	}
 	var contenders []string
 	for i := range sig.Points {
 		if i != s.Best && sig.Points[i].WinProbability >= WinShown {
-			contenders = append(contenders, fmt.Sprintf("%s (%s)", sig.Points[i].Point, pct0(sig.Points[i].WinProbability)))
+			contenders = append(contenders, fmt.Sprintf("%s (%s)", s.pointValue(sig.Points[i].Point), pct0(sig.Points[i].WinProbability)))
 		}
 	}
 	if len(contenders) > 0 {
@@ -550,6 +553,41 @@ func (sig *Significance) conclude(s *Selection) {
 	if !sig.Significant {
 		sig.powerNote(s)
 	}
+}
+
+// pointName names a point in sentences: "min_chunk_threshold = 6", or
+// for a grid "min_chunk_threshold = 4, prompt_weight = -0.01".
+func (s *Selection) pointName(p Point) string {
+	if len(s.Params) != len(p) || len(p) <= 1 {
+		return s.Param + " = " + p.String()
+	}
+	parts := make([]string, len(p))
+	for i := range p {
+		parts[i] = s.Params[i] + " = " + p[i:i+1].String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pointValue is a point in lists after the parameter was named: "6", or
+// for a grid "(4, -0.01)".
+func (s *Selection) pointValue(p Point) string {
+	if len(p) <= 1 {
+		return p.String()
+	}
+	return "(" + strings.ReplaceAll(p.String(), ",", ", ") + ")"
+}
+
+// pointList is "min_chunk_threshold = 4, 8" (a grid: "a, b = (1, 2), (3, 4)").
+func (s *Selection) pointList(ps []Point) string {
+	vals := make([]string, len(ps))
+	for i, p := range ps {
+		vals[i] = s.pointValue(p)
+	}
+	name := s.Param
+	if len(s.Params) > 1 {
+		name = strings.Join(s.Params, ", ")
+	}
+	return name + " = " + strings.Join(vals, ", ")
 }
 
 // describe is "score −3.1% [−4.0%, −2.2%] vs 0, p = 0.004 (Holm)".
@@ -577,7 +615,7 @@ func (sig *Significance) powerNote(s *Selection) {
 	opt := sig.Options
 	switch {
 	case len(s.Rows) == 1:
-		sig.PowerNote = fmt.Sprintf("only %s = %s has results: nothing to compare", s.Param, sig.Baseline)
+		sig.PowerNote = fmt.Sprintf("only %s has results: nothing to compare", s.pointName(sig.Baseline))
 		return
 	case sig.Compared == 0:
 		sig.PowerNote = fmt.Sprintf("no other %s shares a repeat with %s: nothing to compare", s.Param, sig.Baseline)
@@ -616,15 +654,15 @@ func (sig *Significance) powerNote(s *Selection) {
 	switch {
 	case !pw.Estimable:
 	case math.Abs(effect-1) < opt.Margin:
-		notes = append(notes, fmt.Sprintf("the observed %s for %s = %s is within the %s margin: more repeats would not make it a practical difference",
-			pct(effect), s.Param, focus.Point, marginPct(opt.Margin)))
+		notes = append(notes, fmt.Sprintf("the observed %s for %s is within the %s margin: more repeats would not make it a practical difference",
+			pct(effect), s.pointName(focus.Point), marginPct(opt.Margin)))
 	case pw.Needed > focus.Pairs:
 		need := fmt.Sprintf("about %d", pw.Needed)
 		if pw.Capped {
 			need = fmt.Sprintf("more than %d", pw.Needed)
 		}
-		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %s%% per repeat) for %s = %s with %.0f%% power needs %s repeats",
-			pct(effect), strconv.FormatFloat(100*pw.SD, 'g', 2, 64), s.Param, focus.Point, 100*opt.Power, need))
+		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %s%% per repeat) for %s with %.0f%% power needs %s repeats",
+			pct(effect), strconv.FormatFloat(100*pw.SD, 'g', 2, 64), s.pointName(focus.Point), 100*opt.Power, need))
 	}
 	sig.PowerNote = strings.Join(notes, "; ")
 }
@@ -744,22 +782,25 @@ func Robustness(sels []*Selection) string {
 	if len(sels) < 2 {
 		return ""
 	}
-	var order []string
+	var order []Point
 	where := map[string][]string{}
 	for _, s := range sels {
-		p := s.Recommended().String()
-		if _, ok := where[p]; !ok {
+		p := s.Recommended()
+		if _, ok := where[p.String()]; !ok {
 			order = append(order, p)
 		}
-		where[p] = append(where[p], s.Preset+"/"+s.Agg)
+		where[p.String()] = append(where[p.String()], s.Preset+"/"+s.Agg)
 	}
 	param := sels[0].Param
+	if len(sels[0].Params) > 1 {
+		param = "(" + strings.Join(sels[0].Params, ", ") + ")"
+	}
 	if len(order) == 1 {
-		return fmt.Sprintf("the choice %s = %s is the same under all %d preset × aggregation combinations", param, order[0], len(sels))
+		return fmt.Sprintf("the choice %s is the same under all %d preset × aggregation combinations", sels[0].pointName(order[0]), len(sels))
 	}
 	parts := make([]string, len(order))
 	for i, p := range order {
-		parts[i] = fmt.Sprintf("%s under %s", p, strings.Join(where[p], ", "))
+		parts[i] = fmt.Sprintf("%s under %s", sels[0].pointValue(p), strings.Join(where[p.String()], ", "))
 	}
 	return fmt.Sprintf("the choice of %s changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
 }
@@ -780,8 +821,8 @@ func (j *SelectionJSON) AddSignificance(sig *Significance) {
 // probability), then the conclusion and the power note.
 func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	o := sig.Options
-	if _, err := fmt.Fprintf(w, "vs %s = %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d\n",
-		s.Param, sig.Baseline, marginPct(o.Level), o.Resamples, marginPct(o.Margin), o.WinResamples, o.Seed); err != nil {
+	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d\n",
+		s.pointName(sig.Baseline), marginPct(o.Level), o.Resamples, marginPct(o.Margin), o.WinResamples, o.Seed); err != nil {
 		return err
 	}
 	cols := [][]string{{s.Param}, {"pairs"}, {"Δscore"}, {marginPct(o.Level) + " CI"}, {"p (Holm)"}, {"verdict"}, {"best in"}}

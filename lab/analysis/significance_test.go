@@ -543,3 +543,36 @@ func TestSignificanceOnePoint(t *testing.T) {
 		t.Errorf("conclusion %q, note %q, win %v", sig.Conclusion, sig.PowerNote, sig.Points[0].WinProbability)
 	}
 }
+
+// TestSignificanceGrid: a two-parameter sweep names its points by both
+// parameters in sentences.
+func TestSignificanceGrid(t *testing.T) {
+	pts := []Point{{0, -0.01}, {0, -0.001}, {6, -0.01}, {6, -0.001}}
+	tab := NewTable([]string{"min_chunk_threshold", "prompt_weight"}, pts, []string{"a", "b", "c"})
+	rng := stats.NewRand(1, 2)
+	for r := range tab.Cells {
+		for p := range tab.Cells[r] {
+			e := 1.0
+			if p == 3 {
+				e = 0.95
+			}
+			v := func() float64 { return e * math.Exp(0.01*rng.NormFloat64()) }
+			tab.Cells[r][p] = Cell{Present: true, Summary: Summary{RequestP95: v(), RequestExecNorm: v(), PrefillP95: v(), PrefillExecNorm: v(), DecodeNorm: v()}}
+		}
+	}
+	s, err := Select(tab, Options{Baseline: Point{0, -0.01}, Weights: spec.DefaultWeights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "no other point beats min_chunk_threshold = 0, prompt_weight = -0.01 significantly; keep it (lowest score: min_chunk_threshold = 6, prompt_weight = -0.001, score −"
+	if !strings.HasPrefix(sig.Conclusion, want) {
+		t.Errorf("conclusion %q\nwant prefix %q", sig.Conclusion, want)
+	}
+	if !strings.Contains(sig.PowerNote, "for min_chunk_threshold = 6, prompt_weight = -0.001 with 80% power") {
+		t.Errorf("power note %q", sig.PowerNote)
+	}
+}
