@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/gofrs/flock"
 )
@@ -175,12 +176,13 @@ func (t *Txn) Abort() error {
 
 // hashTree returns the SHA-256 of every file under dir (relative,
 // slash-separated paths), excluding the top-level cell.json. With sync it
-// also fsyncs every file and folder, so that a committed cell survives a
-// power loss. Symbolic links are recorded as "symlink:<target>"; other
-// special files are an error.
-func hashTree(dir string, sync bool) (map[string]string, error) {
+// (durable) also fsyncs every file and folder, so that a committed cell survives a
+// power loss; files are hashed and fsynced concurrently, which lets the
+// filesystem batch their journal commits. Symbolic links are recorded as
+// "symlink:<target>"; other special files are an error.
+func hashTree(dir string, durable bool) (map[string]string, error) {
 	files := map[string]string{}
-	var dirs []string
+	var dirs, paths, rels []string
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -195,7 +197,7 @@ func hashTree(dir string, sync bool) (map[string]string, error) {
 			dirs = append(dirs, path)
 			return nil
 		case rel == RecordFile:
-			if sync {
+			if durable {
 				return fmt.Errorf("store: the engine wrote %s, a name the store reserves", RecordFile)
 			}
 			return nil
@@ -209,17 +211,31 @@ func hashTree(dir string, sync bool) (map[string]string, error) {
 		case !e.Type().IsRegular():
 			return fmt.Errorf("store: %s is not a regular file (%s); a cell holds only files, folders and symlinks", rel, e.Type())
 		}
-		sum, err := hashFile(path, sync)
-		if err != nil {
-			return err
-		}
-		files[rel] = sum
+		paths, rels = append(paths, path), append(rels, rel)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if sync {
+	sums := make([]string, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range paths {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			sums[i], errs[i] = hashFile(paths[i], durable)
+		})
+	}
+	wg.Wait()
+	for i, rel := range rels {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		files[rel] = sums[i]
+	}
+	if durable {
 		sort.Sort(sort.Reverse(sort.StringSlice(dirs))) // children first
 		for _, d := range dirs {
 			if err := syncDir(d); err != nil {
@@ -230,7 +246,7 @@ func hashTree(dir string, sync bool) (map[string]string, error) {
 	return files, nil
 }
 
-func hashFile(path string, sync bool) (string, error) {
+func hashFile(path string, durable bool) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -240,7 +256,7 @@ func hashFile(path string, sync bool) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}
-	if sync {
+	if durable {
 		if err := f.Sync(); err != nil {
 			return "", fmt.Errorf("store: fsync %s: %w", path, err)
 		}
