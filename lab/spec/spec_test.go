@@ -34,6 +34,10 @@ func TestGoldenSpecs(t *testing.T) {
 					if err != nil {
 						t.Fatalf("unexpected error:\n%v", err)
 					}
+					// The Go-side check agrees with the parser's.
+					if err := s.Validate(); err != nil {
+						t.Errorf("Validate of a parsed spec: %v", err)
+					}
 					got = dump(t, s)
 				case "bad":
 					if err == nil {
@@ -332,5 +336,21 @@ func TestErrorsFormat(t *testing.T) {
 	var one *Error
 	if !errors.As(error(es), &one) || one.Line != 1 {
 		t.Errorf("errors.As *Error = %v", one)
+	}
+}
+
+// Every experiment shipped in the repository parses and validates.
+func TestShippedExperimentsParse(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "experiments", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no experiments/*.yaml yet")
+	}
+	for _, f := range files {
+		if _, err := ParseFile(f); err != nil {
+			t.Errorf("%v", err)
+		}
 	}
 }
