@@ -166,32 +166,21 @@ func (b *builder) choiceSection() *section {
 		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
 			pointText(h.Params, base.Point), num(base.Score), pct(best.Score/base.Score-1))
 	}
-	s.text("%s", agreement(b.in.Selections))
+	if a := agreement(b.in.Selections); a != "" {
+		s.text("%s", a)
+	}
 	s.text("How to read this page: section 2 shows the measured numbers, section 3 divides each repeat by its own baseline, section 4 combines the repeats, section 5 weighs the five ratios into a score; the point with the smallest score is the choice (ties go to the smaller point).")
 	return s
 }
 
-// agreement is one sentence on whether every preset × aggregation picks
-// the same point.
+// agreement is analysis.Robustness as a sentence of the page ("" for a
+// single selection).
 func agreement(sels []*analysis.Selection) string {
-	byPoint := map[string][]string{}
-	var order []string
-	for _, s := range sels {
-		k := s.Recommended().String()
-		if _, ok := byPoint[k]; !ok {
-			order = append(order, k)
-		}
-		byPoint[k] = append(byPoint[k], s.Preset+"/"+s.Agg)
+	r := analysis.Robustness(sels)
+	if r == "" {
+		return ""
 	}
-	param := sels[0].Param
-	if len(order) == 1 {
-		return fmt.Sprintf("All %d preset × aggregation combinations choose %s = %s.", len(sels), param, order[0])
-	}
-	parts := make([]string, len(order))
-	for i, k := range order {
-		parts[i] = fmt.Sprintf("%s = %s by %s", param, k, strings.Join(byPoint[k], ", "))
-	}
-	return "The presets and aggregations disagree: " + strings.Join(parts, "; ") + "."
+	return capitalize(r) + "."
 }
 
 func rowIndex(s *analysis.Selection, p analysis.Point) int {
@@ -414,7 +403,9 @@ func (b *builder) scoresSection() *section {
 		tb.Mark = append(tb.Mark, sel == b.head)
 	}
 	s.add(block{Table: tb})
-	s.text("%s", agreement(b.in.Selections))
+	if a := agreement(b.in.Selections); a != "" {
+		s.text("%s", a)
+	}
 	return s
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -228,4 +230,85 @@ func TestEChartsAsset(t *testing.T) {
 	if !strings.Contains(echartsNotice, "Apache ECharts") {
 		t.Error("assets/NOTICE is not the echarts notice")
 	}
+}
+
+// gridInput is a two-parameter sweep (min_chunk_threshold × prompt_weight,
+// 3 × 3 points, 3 repeats) loaded with analysis.NewTable/Load, as the store
+// loader does for a grid spec.
+func gridInput(t *testing.T) *Input {
+	t.Helper()
+	root := t.TempDir()
+	params := []string{"min_chunk_threshold", "prompt_weight"}
+	var points []analysis.Point
+	for _, th := range []float64{0, 4, 8} {
+		for _, pw := range []float64{-0.02, -0.01, -0.001} {
+			points = append(points, analysis.Point{th, pw})
+		}
+	}
+	repeats := []string{"repeat 0", "repeat 1", "repeat 2"}
+	var cells []analysis.CellFiles
+	rows := make([]sarathi.Row, 30)
+	for r := range repeats {
+		for i, p := range points {
+			dir := filepath.Join(root, strconv.Itoa(r), strconv.Itoa(i))
+			for mi, m := range sarathi.Required {
+				for k := range rows {
+					v := (1 + 0.01*float64(mi) + 0.02*math.Abs(p[0]-4) + 3*math.Abs(p[1]+0.01)) * (1 + 0.001*float64(k+r))
+					rows[k] = sarathi.Row{RequestID: "0_" + strconv.Itoa(k), Value: v / 1000}
+				}
+				if err := sarathi.Write(dir, m, rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cells = append(cells, analysis.CellFiles{Repeat: r, Point: p, Dir: dir})
+		}
+	}
+	tab := analysis.NewTable(params, points, repeats)
+	if err := tab.Load(cells); err != nil {
+		t.Fatal(err)
+	}
+	sels, err := analysis.SelectAll(tab, testPresets[:1], analysis.Point{0, -0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := tab.Files(sels[0].Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: 1, Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Input{Name: "grid", Table: tab, Selections: sels, PromptWeight: pw, Generated: fixedTime}
+}
+
+// TestGridReport: a grid sweep that includes prompt_weight gets point
+// labels with both values and the score curve against prompt_weight.
+func TestGridReport(t *testing.T) {
+	in := gridInput(t)
+	if got := in.Selections[0].Recommended(); got.Compare(analysis.Point{4, -0.01}) != 0 {
+		t.Fatalf("the grid's optimum is %v, want [4 -0.01]", got)
+	}
+	dir := writeReport(t, in)
+	html, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"4,-0.01"`, "chart-pw-score", "Score against prompt_weight", "min_chunk_threshold = 4, prompt_weight = -0.01"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, CSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(csv, []byte("preset,aggregation,min_chunk_threshold,prompt_weight,runs,")) {
+		t.Errorf("summary.csv header: %q", bytes.SplitN(csv, []byte("\n"), 2)[0])
+	}
+	// No statistics here (Significance nil): raw, normalized, aggregated,
+	// one preset's scores, the prompt_weight CDF and its score curve.
+	res := openInBrowser(t, filepath.Join(dir, HTMLFile))
+	checkClean(t, res)
+	checkCharts(t, res, 3*len(metrics)+1+2)
 }
