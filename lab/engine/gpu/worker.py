@@ -99,7 +99,6 @@ def device_info(dev):
     if dev == "cuda":
         info["device_name"] = torch.cuda.get_device_name(0)
         info["device_memory"] = torch.cuda.get_device_properties(0).total_memory
-        info["driver"] = ""
     else:
         info["device_name"] = "cpu"
     return info
@@ -155,17 +154,31 @@ class Model:
         self.params = sum(t.numel() for t in self.tensors())
         inv = 1.0 / (s["rope_theta"] ** (torch.arange(0, s["head_dim"], 2, device=dev, dtype=torch.float32) / s["head_dim"]))
         self.inv_freq = inv
+        # On a GPU, PyTorch's fused attention (torch >= 2.0), with what this
+        # torch supports found by trying: GQA without copying K and V
+        # (enable_gqa, torch >= 2.5) and a bottom-right causal mask for a
+        # chunk over a cache (causal_lower_right, torch >= 2.3). Otherwise
+        # matmul attention (CPU, torch 1.x).
         self.use_sdpa = hasattr(F, "scaled_dot_product_attention") and dev == "cuda"
-        self.lower_right = self.use_sdpa and causal_lower_right_available()
-        self.gqa_kw = False
-        if self.use_sdpa and self.group > 1:
-            try:
-                q = torch.zeros(1, 2, 1, 4, device=dev, dtype=dtype)
-                k = torch.zeros(1, 1, 1, 4, device=dev, dtype=dtype)
-                F.scaled_dot_product_attention(q, k, k, enable_gqa=True)
-                self.gqa_kw = True
-            except Exception:
-                self.gqa_kw = False
+        self.gqa_kw = self.use_sdpa and self.group > 1 and self.sdpa_works(gqa=True)
+        self.lower_right = self.use_sdpa and causal_lower_right_available() and self.sdpa_works(gqa=self.gqa_kw, lower_right=True)
+
+    def sdpa_works(self, gqa=False, lower_right=False):
+        """Whether this torch runs scaled_dot_product_attention with these
+        options (a chunk of 2 queries over 3 keys, 2 query heads per KV head)."""
+        try:
+            q = torch.zeros(1, 2, 2, 8, device=self.dev, dtype=self.dtype)
+            k = torch.zeros(1, 1 if gqa else 2, 3, 8, device=self.dev, dtype=self.dtype)
+            kw = {"enable_gqa": True} if gqa else {}
+            if lower_right:
+                from torch.nn.attention.bias import causal_lower_right
+                kw["attn_mask"] = causal_lower_right(2, 3)
+            F.scaled_dot_product_attention(q, k, k, **kw)
+            return True
+        except Exception as e:
+            log("scaled_dot_product_attention(enable_gqa=%s, causal_lower_right=%s) unsupported, using a fallback: %s"
+                % (gqa, lower_right, e))
+            return False
 
     def tensors(self):
         yield self.embed
@@ -408,9 +421,12 @@ class Worker:
 
     def warmup(self):
         """A prefill, a chunk over a cache and a decode on a throwaway
-        sequence (one block), so that library initialisation (cuBLAS
-        handles, kernel loading) is not timed in the first step."""
+        sequence (one block on the CPU, up to 512 tokens on a GPU), so that
+        library initialisation (cuBLAS handles, kernel loading, allocator
+        growth) is not timed in the first step."""
         a = max(1, self.block_size - 2)
+        if self.dev == "cuda":  # shapes like a real step's, so the allocator and cuBLAS are warm
+            a = max(1, min(512, self.kv_blocks * self.block_size - 2))
         self.run_step([(-1, a, 0)], [], [])
         self.run_step([(-1, 1, a)], [], [])
         self.run_step([], [(-1, a + 1)], [])

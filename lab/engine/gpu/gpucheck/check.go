@@ -50,19 +50,27 @@ type PointResult struct {
 	Ratio []float64 `json:"sim_over_gpu"`
 }
 
-// Result is gpu-check.json.
-type Result struct {
-	Spec       string        `json:"spec"`
-	Date       string        `json:"date"`
-	Device     string        `json:"device"`
-	Torch      string        `json:"torch"`
-	CUDA       string        `json:"cuda"`
+// Comparison is the GPU against one simulator profile.
+type Comparison struct {
 	SimProfile string        `json:"sim_profile"`
-	KVBlocks   int           `json:"kv_blocks"`
-	Metrics    []string      `json:"metrics"`
 	Points     []PointResult `json:"points"`
 	// MeanRatio is each metric's ratio averaged over the points.
 	MeanRatio []float64 `json:"mean_sim_over_gpu"`
+}
+
+// Result is gpu-check.json.
+type Result struct {
+	Spec     string   `json:"spec"`
+	Date     string   `json:"date"`
+	Device   string   `json:"device"`
+	Torch    string   `json:"torch"`
+	CUDA     string   `json:"cuda"`
+	KVBlocks int      `json:"kv_blocks"`
+	Metrics  []string `json:"metrics"`
+	// Comparisons: the simulator's CUDA-graph profile (how it is normally
+	// used) and, where measured, its eager profile (how the worker runs:
+	// plain PyTorch launches, no CUDA graph).
+	Comparisons []Comparison `json:"comparisons"`
 	// GPUSeconds is the wall time of the gpu cells.
 	GPUSeconds float64 `json:"gpu_wall_seconds"`
 }
@@ -125,28 +133,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	res.GPUSeconds = time.Since(start).Seconds()
 
-	// The same spec on the simulator, with the KV capacity the worker had.
-	ss := *s
-	g := s.Engine.GPU
-	ss.Engine = spec.Engine{Sim: &spec.SimConfig{Model: model, GPU: simGPU, Mode: "graph", KVBlocks: res.KVBlocks,
-		BlockSize: ge.Config().BlockSize, MaxModelLen: ge.Config().MaxModelLen, Scheduler: g.Scheduler, Workload: g.Workload}}
-	res.SimProfile = simGPU + "/" + model + "/graph"
-	se, err := sim.New(&ss)
-	if err != nil {
-		return fmt.Errorf("the same spec on the simulator: %w", err)
-	}
-	simSum := make([]analysis.Summary, len(cells))
-	for i, c := range cells {
-		dir := filepath.Join(o.out, "sim", cellName(s, c))
-		if err := runCell(ctx, se, c, dir); err != nil {
-			return fmt.Errorf("sim cell %s: %w", cellName(s, c), err)
-		}
-		if simSum[i], err = analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
-			return err
-		}
-	}
-
-	// Per point: means over repeats, then sim/GPU.
+	// Per point, in sweep order: the cells of its repeats.
 	names := s.ParamNames()
 	var order []string
 	byPoint := map[string][]int{}
@@ -157,18 +144,46 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		byPoint[k] = append(byPoint[k], i)
 	}
-	res.MeanRatio = make([]float64, len(metricNames))
-	for _, k := range order {
-		pr := PointResult{Point: k, Sim: make([]float64, len(metricNames)), GPU: make([]float64, len(metricNames)), Ratio: make([]float64, len(metricNames))}
-		for m := range metricNames {
-			for _, i := range byPoint[k] {
-				pr.Sim[m] += values(simSum[i])[m] / float64(len(byPoint[k]))
-				pr.GPU[m] += values(gpuSum[i])[m] / float64(len(byPoint[k]))
+
+	// The same spec on the simulator, with the KV capacity the worker had.
+	g := s.Engine.GPU
+	for _, mode := range []string{"graph", "eager"} {
+		ss := *s
+		ss.Engine = spec.Engine{Sim: &spec.SimConfig{Model: model, GPU: simGPU, Mode: mode, KVBlocks: res.KVBlocks,
+			BlockSize: ge.Config().BlockSize, MaxModelLen: ge.Config().MaxModelLen, Scheduler: g.Scheduler, Workload: g.Workload}}
+		profile := simGPU + "/" + model + "/" + mode
+		se, err := sim.New(&ss)
+		if err != nil {
+			if mode == "graph" {
+				return fmt.Errorf("the same spec on the simulator: %w", err)
 			}
-			pr.Ratio[m] = pr.Sim[m] / pr.GPU[m]
-			res.MeanRatio[m] += pr.Ratio[m] / float64(len(order))
+			fmt.Fprintf(stdout, "  no comparison with %s: %v\n", profile, err)
+			continue
 		}
-		res.Points = append(res.Points, pr)
+		simSum := make([]analysis.Summary, len(cells))
+		for i, c := range cells {
+			dir := filepath.Join(o.out, "sim-"+mode, cellName(s, c))
+			if err := runCell(ctx, se, c, dir); err != nil {
+				return fmt.Errorf("sim cell %s: %w", cellName(s, c), err)
+			}
+			if simSum[i], err = analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+				return err
+			}
+		}
+		cmp := Comparison{SimProfile: profile, MeanRatio: make([]float64, len(metricNames))}
+		for _, k := range order {
+			pr := PointResult{Point: k, Sim: make([]float64, len(metricNames)), GPU: make([]float64, len(metricNames)), Ratio: make([]float64, len(metricNames))}
+			for m := range metricNames {
+				for _, i := range byPoint[k] {
+					pr.Sim[m] += values(simSum[i])[m] / float64(len(byPoint[k]))
+					pr.GPU[m] += values(gpuSum[i])[m] / float64(len(byPoint[k]))
+				}
+				pr.Ratio[m] = pr.Sim[m] / pr.GPU[m]
+				cmp.MeanRatio[m] += pr.Ratio[m] / float64(len(order))
+			}
+			cmp.Points = append(cmp.Points, pr)
+		}
+		res.Comparisons = append(res.Comparisons, cmp)
 	}
 	table := Markdown(&res)
 	fmt.Fprint(stdout, table)
@@ -182,27 +197,30 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return os.WriteFile(filepath.Join(o.out, "gpu-check.json"), append(b, '\n'), 0o644)
 }
 
-// Markdown is the result as the table README carries.
+// Markdown is the result as the tables README carries.
 func Markdown(r *Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nsim/GPU per metric (%s, %s vs simulator %s, KV %d blocks; %s)\n\n", r.Spec, r.Device, r.SimProfile, r.KVBlocks, r.Date)
-	b.WriteString("| metric |")
-	for _, p := range r.Points {
-		fmt.Fprintf(&b, " %s |", p.Point)
-	}
-	b.WriteString(" mean |\n|---|")
-	for range r.Points {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|\n")
-	for m, name := range r.Metrics {
-		fmt.Fprintf(&b, "| %s |", name)
-		for _, p := range r.Points {
-			fmt.Fprintf(&b, " %s (%s / %s) |", ratio(p.Ratio[m]), num(p.Sim[m]), num(p.GPU[m]))
+	for _, c := range r.Comparisons {
+		fmt.Fprintf(&b, "\nsim/GPU per metric: %s, %s (torch %s) vs simulator %s, KV cache %d blocks, %s\n\n",
+			r.Spec, r.Device, r.Torch, c.SimProfile, r.KVBlocks, r.Date)
+		b.WriteString("| metric |")
+		for _, p := range c.Points {
+			fmt.Fprintf(&b, " %s |", p.Point)
 		}
-		fmt.Fprintf(&b, " %s |\n", ratio(r.MeanRatio[m]))
+		b.WriteString(" mean |\n|---|")
+		for range c.Points {
+			b.WriteString("---|")
+		}
+		b.WriteString("---|\n")
+		for m, name := range r.Metrics {
+			fmt.Fprintf(&b, "| %s |", name)
+			for _, p := range c.Points {
+				fmt.Fprintf(&b, " %s (%s / %s) |", ratio(p.Ratio[m]), num(p.Sim[m]), num(p.GPU[m]))
+			}
+			fmt.Fprintf(&b, " %s |\n", ratio(c.MeanRatio[m]))
+		}
 	}
-	b.WriteString("\nEach cell: sim/GPU (sim value / GPU value, seconds or seconds per token), means over repeats.\n")
+	b.WriteString("\nEach cell: sim/GPU (sim value / GPU value; seconds, or seconds per token for the normalized metrics), means over repeats.\n")
 	return b.String()
 }
 

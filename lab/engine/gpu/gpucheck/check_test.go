@@ -66,17 +66,22 @@ func TestCheckCPU(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Points) != 2 || r.Points[0].Point != "min_chunk_threshold=0" || r.SimProfile != "h200/llama-3-8b/graph" || r.KVBlocks != 4096 {
+	if len(r.Comparisons) != 2 || r.Comparisons[0].SimProfile != "h200/llama-3-8b/graph" || r.Comparisons[1].SimProfile != "h200/llama-3-8b/eager" || r.KVBlocks != 4096 {
 		t.Fatalf("result = %+v", r)
 	}
-	for _, p := range r.Points {
-		for m := range r.Metrics {
-			if !(p.Ratio[m] > 0) || p.Ratio[m] != p.Sim[m]/p.GPU[m] {
-				t.Errorf("%s %s: ratio %v of %v / %v", p.Point, r.Metrics[m], p.Ratio[m], p.Sim[m], p.GPU[m])
+	for _, c := range r.Comparisons {
+		if len(c.Points) != 2 || c.Points[0].Point != "min_chunk_threshold=0" {
+			t.Fatalf("%s: points %+v", c.SimProfile, c.Points)
+		}
+		for _, p := range c.Points {
+			for m := range r.Metrics {
+				if !(p.Ratio[m] > 0) || p.Ratio[m] != p.Sim[m]/p.GPU[m] {
+					t.Errorf("%s %s %s: ratio %v of %v / %v", c.SimProfile, p.Point, r.Metrics[m], p.Ratio[m], p.Sim[m], p.GPU[m])
+				}
 			}
 		}
 	}
-	for _, engine := range []string{"gpu", "sim"} {
+	for _, engine := range []string{"gpu", "sim-graph", "sim-eager"} {
 		for _, cell := range []string{"min_chunk_threshold-0_r0", "min_chunk_threshold-32_r0"} {
 			if _, err := os.Stat(filepath.Join(out, engine, cell, "replica_0", "plots", "prefill_e2e_time.csv")); err != nil {
 				t.Error(err)
