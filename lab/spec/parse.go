@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -49,7 +50,10 @@ func ParseFile(path string) (*Spec, error) {
 // listing every problem found, sorted by position.
 func Parse(path string, data []byte) (*Spec, error) {
 	d := newDecoder(path)
-	file, err := parser.ParseBytes(data, 0)
+	// A UTF-8 byte order mark (some Windows editors write one) is not
+	// YAML content; positions are unaffected.
+	text := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	file, err := parser.ParseBytes(text, 0)
 	if err != nil {
 		p := pos{1, 1}
 		msg := err.Error()

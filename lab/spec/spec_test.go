@@ -354,3 +354,11 @@ func TestShippedExperimentsParse(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBOMAndCRLF(t *testing.T) {
+	src := "\xef\xbb\xbfname: bom\r\nengine:\r\n  exec: {command: [b, \"{{.OutputDir}}\"]}\r\nsweep:\r\n  x: [1, 2]\r\nrepeats: 0\r\n"
+	_, err := Parse("bom.yaml", []byte(src))
+	if err == nil || err.Error() != "bom.yaml:6:10: repeats: expected an integer from 1 to 100000, got 0" {
+		t.Errorf("error = %v", err)
+	}
+}
