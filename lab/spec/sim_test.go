@@ -1,0 +1,52 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSimValidation: the simulator's hook reports its problems with the
+// position of the offending field.
+func TestSimValidation(t *testing.T) {
+	const head = "name: s\nengine:\n  sim:\n"
+	for _, tc := range []struct {
+		body string
+		want []string
+	}{
+		{
+			"    model: llama-3-8b\n    gpu: h200\n    mode: eager\n    scheduler: {chunk_size: 64, min_chunk_threshold: 64}\n    workload: {trace: splitwise_conv, requests: 10}\nsweep: {prompt_weight: [-0.01, 0]}\n",
+			[]string{"s.yaml:7:", "min_chunk_threshold: 64 ≥ chunk_size 64"},
+		},
+		{
+			"    model: llama-2-7b\n    gpu: h100\n    mode: eager\n    workload: {trace: splitwise_conv, requests: 10}\nsweep: {min_chunk_threshold: [0]}\n",
+			[]string{"s.yaml:4:", "no measured profile h100/llama-2-7b/eager"},
+		},
+		{
+			"    model: llama-3-8b\n    gpu: h200\n    noise: -1\n    workload: {requests: 0, output_variation: 3}\nsweep: {min_chunk_threshold: [0]}\n",
+			[]string{"noise: expected a scale ≥ 0", "requests: required", "output_variation: expected a lognormal σ in [0, 2]", "a trace (splitwise_conv"},
+		},
+		{
+			"    model: llama-3-8b\n    gpu: h200\n    workload: {trace: splitwise_conv, requests: 10}\nsweep: {block_size: [8, 16]}\n",
+			[]string{`sweep.block_size: this engine does not read "block_size"`},
+		},
+		{
+			"    model: llama-3-8b\n    gpu: h200\n    workload:\n      requests: 10\n      lengths: {prompt: {kind: fixed, value: 10}, output: {kind: fixed, value: 2}}\n      arrival: {process: trace}\nsweep: {min_chunk_threshold: [0]}\n",
+			[]string{"trace arrivals need a trace"},
+		},
+	} {
+		_, err := Parse("s.yaml", []byte(head+tc.body))
+		if err == nil {
+			t.Errorf("accepted:\n%s", tc.body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q\nwant it to contain %q", err, w)
+			}
+		}
+	}
+	good := head + "    model: llama-3-8b\n    gpu: h200\n    scheduler: {chunk_size: 256, policy: aging}\n    workload: {trace: splitwise_conv, requests: 10, arrival: {process: trace, jitter: 0}}\nsweep: {min_chunk_threshold: {from: 0, to: 16, step: 1}}\n"
+	if _, err := Parse("s.yaml", []byte(good)); err != nil {
+		t.Errorf("good spec rejected: %v", err)
+	}
+}
