@@ -549,6 +549,11 @@ func (d *decoder) decodeStruct(n ast.Node, path string, v reflect.Value, extra .
 	if !ok {
 		return
 	}
+	d.decodeEntries(es, path, v, extra...)
+}
+
+// decodeEntries decodes mapping entries into struct v (see decodeStruct).
+func (d *decoder) decodeEntries(es []entry, path string, v reflect.Value, extra ...string) {
 	byName, names := structFields(v.Type())
 	if len(extra) > 0 {
 		names = append(append([]string(nil), names...), extra...)

@@ -298,7 +298,7 @@ func (st *parseState) decodeSelect(d *decoder, n ast.Node, path string, v reflec
 	if !ok {
 		return
 	}
-	var rest []*ast.MappingValueNode
+	var rest []entry
 	sel := v.Addr().Interface().(*Select)
 	for _, e := range es {
 		if e.key != "presets" {
@@ -333,29 +333,14 @@ func (st *parseState) decodeSelect(d *decoder, n ast.Node, path string, v reflec
 		}
 	}
 	// Every other key is decoded generically (and unknown ones rejected).
-	for _, mv := range mappingValues(n) {
-		if mv.Key != nil && !mv.Key.IsMergeKey() {
-			if k, _, ok := d.keyOf(mv, path); ok && k == "presets" {
-				continue
-			}
+	for _, e := range es {
+		if e.key != "presets" {
+			rest = append(rest, e)
 		}
-		rest = append(rest, mv)
 	}
 	presets := sel.Presets
-	if len(rest) > 0 {
-		d.decodeStruct(&ast.MappingNode{BaseNode: &ast.BaseNode{}, Values: rest}, path, v, "presets")
-	}
+	d.decodeEntries(rest, path, v, "presets")
 	sel.Presets = presets
-}
-
-func mappingValues(n ast.Node) []*ast.MappingValueNode {
-	switch t := n.(type) {
-	case *ast.MappingNode:
-		return t.Values
-	case *ast.MappingValueNode:
-		return []*ast.MappingValueNode{t}
-	}
-	return nil
 }
 
 // applyDefaults fills fields that were absent from the file.

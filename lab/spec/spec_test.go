@@ -362,3 +362,40 @@ func TestParseBOMAndCRLF(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// select: may be built from an anchor with a merge key, presets included.
+func TestSelectMergeKey(t *testing.T) {
+	src := `name: m
+base: &sel
+  aggregation: median
+  presets: {a: {request: 1}}
+`
+	// "base" is not a spec field: the anchor must live somewhere legal.
+	if _, err := Parse("m.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), `unknown field "base"`) {
+		t.Fatalf("error = %v", err)
+	}
+	src = `name: m
+engine:
+  exec: {command: [b, "{{.OutputDir}}"]}
+sweep: {x: [1, 2]}
+select: &sel
+  aggregation: median
+  presets: {a: {request: 1}}
+`
+	s, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2 := src + "prompt_weight: {stats: [mean]}\n"
+	src2 = strings.Replace(src2, "select: &sel\n  aggregation: median\n  presets: {a: {request: 1}}\n", "select:\n  <<: {aggregation: median, presets: {a: {request: 1}}}\n  margin: 0.05\n", 1)
+	s2, err := Parse("m2.yaml", []byte(src2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Select.Aggregation != "median" || len(s2.Select.Presets) != 1 || s2.Select.Presets[0].Name != "a" || s2.Select.Margin != 0.05 {
+		t.Errorf("merged select = %+v", s2.Select)
+	}
+	if s.Select.Aggregation != "median" {
+		t.Errorf("select = %+v", s.Select)
+	}
+}
