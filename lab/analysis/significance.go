@@ -642,7 +642,11 @@ func (sig *Significance) powerNote(s *Selection) {
 	sig.Power = &pw
 	var notes []string
 	if focus.Pairs < pw.ExactFloor {
-		n := fmt.Sprintf("with %d pairs the exact sign-flip test cannot go below p = %s (two-sided)", focus.Pairs, pValue(stats.MinP(focus.Pairs)))
+		pairs := "pairs"
+		if focus.Pairs == 1 {
+			pairs = "pair"
+		}
+		n := fmt.Sprintf("with %d %s the exact sign-flip test cannot go below p = %s (two-sided)", focus.Pairs, pairs, pValue(stats.MinP(focus.Pairs)))
 		if sig.Compared > 1 {
 			n += fmt.Sprintf("; Holm over %d comparisons needs ≥ %d repeats to reach p ≤ %s", sig.Compared, pw.ExactFloor, strconv.FormatFloat(opt.Alpha, 'g', -1, 64))
 		} else {
