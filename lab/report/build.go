@@ -159,12 +159,17 @@ func (b *builder) choiceSection() *section {
 	s := &section{ID: "choice", Title: "1. The choice"}
 	h := b.head
 	best := h.Rows[h.Best]
-	s.strong("Recommended %s (preset %s, %s of %d repeats): score %s.",
+	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
 		pointText(h.Params, best.Point), h.Preset, h.Agg, best.Runs, num(best.Score))
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
 		base := h.Rows[bi]
 		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
 			pointText(h.Params, base.Point), num(base.Score), pct(best.Score/base.Score-1))
+	}
+	// The lowest score is not a finding by itself: say at once whether the
+	// statistics back it, so a reader who stops here is not misled.
+	if sig := b.in.Significance; sig != nil {
+		s.strong("Is it real? %s (section 6).", capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
 	}
 	if a := agreement(b.in.Selections); a != "" {
 		s.text("%s", a)

@@ -19,12 +19,14 @@ import (
 
 const plotDigits = 6
 
-// palette is echarts' default palette (also go-echarts'), listed so that
+// palette starts with echarts' default palette (also go-echarts'), listed so that
 // series colours are stable and the same repeat has the same colour in
 // every chart.
 var palette = []string{
 	"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de",
 	"#3ba272", "#fc8452", "#9a60b4", "#ea7ccc",
+	// Beyond echarts' nine, so that ten or more repeats stay distinct.
+	"#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#1f3a93", "#c49c94",
 }
 
 // round rounds v to plotDigits significant digits; NaN and ±Inf become

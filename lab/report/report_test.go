@@ -312,3 +312,20 @@ func TestGridReport(t *testing.T) {
 	checkClean(t, res)
 	checkCharts(t, res, 3*len(metrics)+1+2)
 }
+
+// TestChoiceStatesStatistics: the first section says whether the
+// statistics back the lowest score, so a reader who stops there is not
+// misled.
+func TestChoiceStatesStatistics(t *testing.T) {
+	in := inputFromTree(t, goldenTree)
+	var buf bytes.Buffer
+	if err := RenderHTML(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	want := "Is it real? " + capitalize(in.Significance.Conclusion)[:20]
+	i, raw := strings.Index(html, want), strings.Index(html, `<section id="raw">`)
+	if i < 0 || raw < 0 || i > raw {
+		t.Errorf("section 1 does not state the statistics' conclusion %q before section 2 (at %d, raw at %d)", want, i, raw)
+	}
+}
