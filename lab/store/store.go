@@ -34,6 +34,9 @@ type Store struct {
 	// cell is complete in its temporary folder and before it is renamed
 	// into place: the last instant before the commit point.
 	hookBeforeRename func()
+	// noExchange (tests only) makes replace use its two-rename fallback,
+	// as on systems without renameat2.
+	noExchange bool
 }
 
 // DefaultRoot is $LAB_STORE, or ".lab" in the working directory.

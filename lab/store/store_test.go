@@ -262,7 +262,16 @@ func TestBeginLockedAndAbort(t *testing.T) {
 }
 
 func TestFailedIsReplaced(t *testing.T) {
-	s := openStore(t)
+	for _, portable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "exchange", true: "two-renames"}[portable], func(t *testing.T) {
+			s := openStore(t)
+			s.noExchange = portable
+			testFailedIsReplaced(t, s)
+		})
+	}
+}
+
+func testFailedIsReplaced(t *testing.T, s *Store) {
 	in := sampleInputs(2, 1)
 	h := commitCell(t, s, in, StatusFailed, map[string]string{"stderr.log": "boom\n", "partial.txt": "x"})
 	rec, _ := s.Get(h)

@@ -119,45 +119,54 @@ func (t *Txn) Commit(rec *Record) (err error) {
 		t.s.hookBeforeRename()
 	}
 	final := t.s.CellDir(t.hash)
+	var leftover string // the replaced record, now under tmp/
 	if _, err := os.Lstat(final); err == nil {
-		if err := t.replace(final); err != nil {
+		if leftover, err = t.replace(final); err != nil {
 			return err
 		}
 	} else if err := os.Rename(t.dir, final); err != nil {
 		return fmt.Errorf("store: committing %s: %w", t.hash, err)
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return err
-	}
+	// The cell is committed: what follows cannot undo that, so its
+	// failures are not errors. A leftover that cannot be removed now is
+	// a temporary folder for CleanTemp.
 	t.done = true
+	syncDir(filepath.Dir(final))
+	if leftover != "" {
+		os.RemoveAll(leftover)
+	}
 	t.lock.Unlock()
 	return nil
 }
 
 // replace puts the new cell in place of an earlier record of the same
-// cell. On Linux this is one renameat2(RENAME_EXCHANGE), so the cell is
-// never absent; elsewhere (or on a filesystem without it) the old folder
-// is renamed aside first, and a crash in between leaves the cell absent
-// with the old record in tmp/ — the runner then simply runs it again.
-func (t *Txn) replace(final string) error {
-	if err := exchange(t.dir, final); err == nil {
-		// t.dir now holds the old record.
-		return os.RemoveAll(t.dir)
+// cell and returns where the old record now is (under tmp/, for removal).
+// On Linux this is one renameat2(RENAME_EXCHANGE), so the cell is never
+// absent; elsewhere (or on a filesystem without it) the old folder is
+// renamed aside first, and a crash in between leaves the cell absent with
+// the old record in tmp/ — the runner then simply runs it again.
+func (t *Txn) replace(final string) (string, error) {
+	if t.s.noExchange {
+		// fall through to the portable path
+	} else if err := exchange(t.dir, final); err == nil {
+		return t.dir, nil // t.dir now holds the old record
 	}
 	aside, err := os.MkdirTemp(filepath.Join(t.s.root, tmpDir), t.hash+".old-")
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return "", fmt.Errorf("store: %w", err)
 	}
 	if err := os.Remove(aside); err != nil {
-		return fmt.Errorf("store: %w", err)
+		return "", fmt.Errorf("store: %w", err)
 	}
 	if err := os.Rename(final, aside); err != nil {
-		return fmt.Errorf("store: replacing %s: %w", t.hash, err)
+		return "", fmt.Errorf("store: replacing %s: %w", t.hash, err)
 	}
 	if err := os.Rename(t.dir, final); err != nil {
-		return fmt.Errorf("store: replacing %s: %w", t.hash, err)
+		// Put the old record back; the transaction aborts.
+		os.Rename(aside, final)
+		return "", fmt.Errorf("store: replacing %s: %w", t.hash, err)
 	}
-	return os.RemoveAll(aside)
+	return aside, nil
 }
 
 // Abort discards the transaction: removes the temporary folder and
