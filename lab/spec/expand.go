@@ -106,7 +106,8 @@ func (p Point) Key(names []string) string {
 // ranges expanded, presets in order) without its description, path or
 // source text, so that comments, formatting, key order and a reworded
 // description do not change the hash, while any change to what is run or
-// how it is analysed does.
+// how it is analysed does. A field added to Spec that changes what runs or
+// how it is analysed must be added here too.
 type canonicalSpec struct {
 	Name        string           `json:"name"`
 	Engine      Engine           `json:"engine"`
