@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schedlab/schedlab/lab/engine"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/sched"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -94,11 +95,13 @@ func TestEngineRun(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb strings.Builder
 	cell := spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}
-	if err := e.Run(t.Context(), cell, dir, &out, &errb); err != nil {
+	// The runner's GPU slot reaches the worker's environment.
+	ctx := engine.WithRunEnv(t.Context(), engine.RunEnv{CUDAVisibleDevices: "3"})
+	if err := e.Run(ctx, cell, dir, &out, &errb); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "gpu-worker: init tiny on cpu") {
-		t.Errorf("the worker's log did not reach the cell's stderr: %q", errb.String())
+	if !strings.Contains(errb.String(), "gpu-worker: init tiny on cpu") || !strings.Contains(errb.String(), "CUDA_VISIBLE_DEVICES=3") {
+		t.Errorf("the worker's log (with its CUDA_VISIBLE_DEVICES) did not reach the cell's stderr: %q", errb.String())
 	}
 	for _, m := range sarathi.Required {
 		vals, err := sarathi.ReadValues(filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(m)), m)
@@ -239,7 +242,7 @@ func TestEngineErrors(t *testing.T) {
 	t.Run("large model without cuda", func(t *testing.T) {
 		s := tinySpec(0)
 		s.Engine.GPU.Model, s.Engine.GPU.Device = "llama-3-8b", ""
-		e, err := prepare(s, nil)
+		e, err := prepare(s, []Option{WithScriptDir(t.TempDir())})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +251,7 @@ func TestEngineErrors(t *testing.T) {
 			t.Fatalf("error = %v", err)
 		}
 		s.Engine.GPU.Device = "cpu" // asked for: allowed
-		if e, err = prepare(s, nil); err == nil {
+		if e, err = prepare(s, []Option{WithScriptDir(t.TempDir())}); err == nil {
 			_, err = e.withDevice(DeviceInfo{Device: "cpu", DeviceName: "cpu", Torch: "1.13"})
 		}
 		if err != nil {

@@ -397,9 +397,11 @@ class Worker:
                     kv_bytes_per_token=self.kv_bytes_per_token, protocol=PROTOCOL,
                     attention=("sdpa" if m.use_sdpa else "matmul"),
                     init_seconds=round(time.perf_counter() - t0, 3))
-        log("init %s on %s (%s, torch %s), %d params, %d KV blocks of %d tokens, attention %s"
+        import os
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        log("init %s on %s (%s, torch %s), %d params, %d KV blocks of %d tokens, attention %s%s"
             % (name, info["device_name"], dtype_name, torch.__version__, m.params, kv_blocks,
-               self.block_size, info["attention"]))
+               self.block_size, info["attention"], "" if visible is None else ", CUDA_VISIBLE_DEVICES=" + visible))
         return info
 
     def auto_blocks(self, util):
