@@ -8,7 +8,7 @@ import (
 
 // ModelVersion names the feature set below; it is part of Digest, so a new
 // structure invalidates cached simulator cells.
-const ModelVersion = "v1"
+const ModelVersion = "v2"
 
 // Prefill is one prefill chunk: Q new tokens over C cached tokens.
 type Prefill struct{ Q, C int }
@@ -98,6 +98,40 @@ type Model struct {
 	Name  Name
 	Coef  [nFeatures]float64
 	Noise Noise
+	// Eager mode (when the graph profile of the same GPU and model exists):
+	// an iteration takes max(CPU launch time, GPUScale × the graph model's
+	// time), the CPU side linear in cpuFeatures. Launches are issued
+	// asynchronously, so whichever side is slower sets the pace.
+	Eager *EagerPart
+}
+
+// EagerPart is the eager-mode structure of a Model.
+type EagerPart struct {
+	Graph    *Model
+	GPUScale float64
+	CPU      [nCPUFeatures]float64
+}
+
+// cpuFeatureNames: the CPU launch time of an eager forward pass — a fixed
+// number of kernels per layer, more per prefill chunk (its own attention
+// call), more again when the chunk has a cache to attend over, and the
+// decode attention call.
+var cpuFeatureNames = []string{"cpuFixed", "cpuChunks", "cpuCachedChunks", "cpuDecodeCall"}
+
+const nCPUFeatures = 4
+
+func cpuFeatures(s *Shape, f *[nCPUFeatures]float64) {
+	cached := 0.0
+	for _, p := range s.Prefills {
+		if p.C > 0 {
+			cached++
+		}
+	}
+	dec := 0.0
+	if s.Decodes > 0 {
+		dec = 1
+	}
+	*f = [nCPUFeatures]float64{1, float64(len(s.Prefills)), cached, dec}
 }
 
 // PredictMS returns the predicted time of one iteration in milliseconds. An
@@ -105,6 +139,15 @@ type Model struct {
 func (m *Model) PredictMS(s *Shape) float64 {
 	if s.Tokens() == 0 {
 		return 0
+	}
+	if e := m.Eager; e != nil {
+		var f [nCPUFeatures]float64
+		cpuFeatures(s, &f)
+		cpu := 0.0
+		for i, c := range e.CPU {
+			cpu += c * f[i]
+		}
+		return math.Max(cpu, e.GPUScale*e.Graph.PredictMS(s))
 	}
 	var f [nFeatures]float64
 	features(s, &f)
@@ -118,6 +161,13 @@ func (m *Model) PredictMS(s *Shape) float64 {
 // Terms returns the fitted coefficients by feature name, for the README and
 // `lab sim predict --explain`.
 func (m *Model) Terms() []Term {
+	if e := m.Eager; e != nil {
+		out := []Term{{"gpuScale", e.GPUScale}}
+		for i, n := range cpuFeatureNames {
+			out = append(out, Term{n, e.CPU[i]})
+		}
+		return append(out, e.Graph.Terms()...)
+	}
 	out := make([]Term, nFeatures)
 	for i, n := range featureNames {
 		out[i] = Term{n, m.Coef[i]}
@@ -170,7 +220,74 @@ func Fit(n Name) (*Model, error) {
 	}
 	m := &Model{Name: n, Noise: noiseOf(ms)}
 	copy(m.Coef[:], coef)
+	if n.Mode == "eager" {
+		if g, err := Fit(Name{n.GPU, n.Model, "graph"}); err == nil {
+			m.Eager = fitEager(g, ms)
+		}
+	}
 	return m, nil
+}
+
+// fitEager fits max(CPU·x, k·graph(x)) by alternating: each point is
+// assigned to the side that currently predicts the larger time, the CPU
+// coefficients are refitted by NNLS on relative error over the CPU-bound
+// points and k (≥ 1) by least squares on relative error over the others,
+// until the assignment stops changing (at most 50 rounds).
+func fitEager(g *Model, ms []Measurement) *EagerPart {
+	e := &EagerPart{Graph: g, GPUScale: 1}
+	// Start: the CPU floor at the smallest measured time.
+	floor := math.Inf(1)
+	for i := range ms {
+		floor = math.Min(floor, ms[i].MsMedian)
+	}
+	e.CPU[0] = floor
+	shapes := make([]Shape, len(ms))
+	for i := range ms {
+		shapes[i] = ShapeOf(&ms[i])
+	}
+	cpuSide := make([]bool, len(ms))
+	var f [nCPUFeatures]float64
+	for round := 0; round < 50; round++ {
+		changed := false
+		var a, b []float64
+		var num, den float64
+		for i := range ms {
+			cpuFeatures(&shapes[i], &f)
+			cpu := 0.0
+			for j, c := range e.CPU {
+				cpu += c * f[j]
+			}
+			gp := g.PredictMS(&shapes[i])
+			side := cpu >= e.GPUScale*gp
+			if side != cpuSide[i] || round == 0 {
+				changed = true
+			}
+			cpuSide[i] = side
+			y := ms[i].MsMedian
+			if side {
+				for _, v := range f {
+					a = append(a, v/y)
+				}
+				b = append(b, 1)
+			} else {
+				x := gp / y
+				num += x
+				den += x * x
+			}
+		}
+		if !changed {
+			break
+		}
+		if den > 0 {
+			e.GPUScale = math.Max(1, num/den)
+		}
+		if len(b) >= nCPUFeatures {
+			if x, err := nnls(a, len(b), nCPUFeatures, b); err == nil {
+				copy(e.CPU[:], x)
+			}
+		}
+	}
+	return e
 }
 
 // GroupError is the fit's absolute percentage error over one group.

@@ -33,7 +33,10 @@ func TestFitTargets(t *testing.T) {
 		}
 		meanMax, maxMax := 5.0, 15.0
 		if n.Mode == "eager" {
-			meanMax, maxMax = 20, 50
+			meanMax, maxMax = 12, 45
+			if m.Eager == nil || m.Eager.GPUScale < 1 {
+				t.Errorf("%s: no eager structure", n)
+			}
 		}
 		for _, e := range es {
 			if e.MeanPct > meanMax || e.MaxPct > maxMax {
@@ -143,5 +146,28 @@ func TestNoise(t *testing.T) {
 	sh := Shape{Decodes: 4, DecodeKV: 400}
 	if f := m.Noise.Factor(&sh, 100); f != 1+3*m.Noise.Sigma["decode"] {
 		t.Errorf("factor not clamped at 3σ: %g", f)
+	}
+}
+
+// TestEagerIsMaxOfCPUAndGPU: an eager iteration is never faster than the
+// same shape in graph mode, and small batches sit on the CPU launch floor.
+func TestEagerIsMaxOfCPUAndGPU(t *testing.T) {
+	e, err := Fit(Name{"h200", "llama-3-8b", "eager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := e.Eager.Graph
+	small := Shape{Decodes: 1, DecodeKV: 256}
+	big := Shape{Prefills: []Prefill{{Q: 4096}}}
+	if e.PredictMS(&small) < 2*g.PredictMS(&small) {
+		t.Errorf("1 decode: eager %.2f ms, graph %.2f: expected the CPU floor well above", e.PredictMS(&small), g.PredictMS(&small))
+	}
+	if r := e.PredictMS(&big) / g.PredictMS(&big); r < 1 || r > 1.1 {
+		t.Errorf("4096-token prefill: eager/graph = %.3f, expected GPU-bound (1–1.1)", r)
+	}
+	for _, s := range []Shape{small, big, {Prefills: []Prefill{{Q: 16, C: 1024}}, Decodes: 8, DecodeKV: 8192}} {
+		if e.PredictMS(&s) < g.PredictMS(&s) {
+			t.Errorf("%+v: eager faster than graph", s)
+		}
 	}
 }
