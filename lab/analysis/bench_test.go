@@ -1,0 +1,87 @@
+package analysis
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/schedlab/schedlab/lab/analysis/internal/treegen"
+	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// bigTree returns a generated tree of the given size, written once into the
+// system's temporary folder and reused by later runs (a marker file says
+// it is complete; delete the folder to regenerate).
+func bigTree(b *testing.B, o treegen.Options) (root string, bytes int64) {
+	b.Helper()
+	root = filepath.Join(os.TempDir(), fmt.Sprintf("schedlab-bigtree-%dx%dx%d-seed%d", o.Thresholds, o.Repeats, o.Rows, o.Seed))
+	marker := filepath.Join(root, ".complete")
+	if _, err := os.Stat(marker); err != nil {
+		b.Logf("generating %s (once)", root)
+		os.RemoveAll(root)
+		if err := treegen.Generate(root, o); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(marker, nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				bytes += info.Size()
+			}
+		}
+		return nil
+	})
+	return root, bytes
+}
+
+// BenchmarkSelectBigTree is issue 3's size: 101 thresholds × 10 repeats ×
+// 5 CSVs × 20,000 rows (about 4.5 GB of CSV): load, summarize and select
+// (mean), then prompt_weight at the choice. README "Benchmarks" records the
+// numbers and the Python reference's on the same tree.
+func BenchmarkSelectBigTree(b *testing.B) {
+	root, size := bigTree(b, treegen.Options{Thresholds: 101, Repeats: 10, Rows: 20000, Seed: 1})
+	b.SetBytes(size)
+	for b.Loop() {
+		tab, err := LoadLegacy(root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sel, err := Select(tab, Options{Baseline: Point{0}, Weights: spec.DefaultWeights, Agg: "mean"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		files, err := tab.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := SecondsPerPrefillToken(files, PromptWeightOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSummarize is one cell: five files of 20,000 rows.
+func BenchmarkSummarize(b *testing.B) {
+	root, _ := bigTree(b, treegen.Options{Thresholds: 101, Repeats: 10, Rows: 20000, Seed: 1})
+	dir := filepath.Join(root, treegen.RepeatName(0), "0")
+	files := plotFiles(dir)
+	var buf []float64
+	var size int64
+	for _, f := range files {
+		st, _ := os.Stat(f)
+		size += st.Size()
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := summarizeFiles(files, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

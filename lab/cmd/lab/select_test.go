@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+var updateSelect = flag.Bool("update-select", false, "rewrite the golden outputs of lab select under testdata/select")
+
+const legacyTrees = "../../../testdata/legacy/trees"
+
+// The whole text of `lab select --root` (table, recommendation,
+// significance, prompt_weight) is pinned; the numbers in it are checked
+// against the Python reference by lab/analysis's parity test.
+func TestSelectRootGolden(t *testing.T) {
+	for _, tree := range []string{"even_odd", "missing_baseline"} {
+		code, out, stderr := runLab(t, "select", "--root", filepath.Join(legacyTrees, tree))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tree, code, stderr)
+		}
+		path := filepath.Join("testdata", "select", tree+".txt")
+		if *updateSelect {
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestSelectRootGolden -args -update-select)", err)
+		}
+		if out != string(want) {
+			t.Errorf("%s: output differs from %s (rerun with -update-select if intended):\n%s", tree, path, out)
+		}
+	}
+}
+
+// --json has issue 3's schema with every number at full precision.
+func TestSelectRootJSON(t *testing.T) {
+	root := filepath.Join(legacyTrees, "even_odd")
+	code, out, stderr := runLab(t, "select", "--root", root, "--json", "--run_agg", "p90")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"recommended", "baseline", "run_agg", "runs", "weights", "thresholds"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("key %q missing", k)
+		}
+	}
+	var got struct {
+		Recommended int          `json:"recommended"` // an int, as the schema says
+		Baseline    int          `json:"baseline"`
+		RunAgg      string       `json:"run_agg"`
+		Runs        int          `json:"runs"`
+		Weights     spec.Weights `json:"weights"`
+		Thresholds  []struct {
+			Threshold int     `json:"threshold"`
+			Runs      int     `json:"runs"`
+			Request   float64 `json:"request_ratio"`
+			ReqNorm   float64 `json:"request_exec_norm_ratio"`
+			Prefill   float64 `json:"prefill_ratio"`
+			PreNorm   float64 `json:"prefill_exec_norm_ratio"`
+			Decode    float64 `json:"decode_ratio"`
+			Score     float64 `json:"score"`
+		} `json:"thresholds"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("schema: %v", err)
+	}
+	tab, err := analysis.LoadLegacy(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := analysis.Select(tab, analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "p90"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RunAgg != "p90" || got.Runs != 4 || got.Baseline != 0 || got.Weights != spec.DefaultWeights ||
+		float64(got.Recommended) != sel.Recommended()[0] || len(got.Thresholds) != len(sel.Rows) {
+		t.Fatalf("header %+v, want the selection's", got)
+	}
+	for i, r := range sel.Rows {
+		g := got.Thresholds[i]
+		if float64(g.Threshold) != r.Point[0] || g.Runs != r.Runs || g.Score != r.Score || g.Request != r.Ratios.Request ||
+			g.ReqNorm != r.Ratios.RequestExecNorm || g.Prefill != r.Ratios.Prefill || g.PreNorm != r.Ratios.PrefillExecNorm ||
+			g.Decode != r.Ratios.Decode {
+			t.Errorf("row %d: %+v, want %+v (full precision)", i, g, r)
+		}
+	}
+	if !slices.IsSortedFunc(got.Thresholds, func(a, b struct {
+		Threshold int     `json:"threshold"`
+		Runs      int     `json:"runs"`
+		Request   float64 `json:"request_ratio"`
+		ReqNorm   float64 `json:"request_exec_norm_ratio"`
+		Prefill   float64 `json:"prefill_ratio"`
+		PreNorm   float64 `json:"prefill_exec_norm_ratio"`
+		Decode    float64 `json:"decode_ratio"`
+		Score     float64 `json:"score"`
+	}) int {
+		return a.Threshold - b.Threshold
+	}) {
+		t.Error("thresholds not sorted")
+	}
+}
+
+// The old script's flags: single or double dash, "=" or a separate value.
+func TestSelectOldFlags(t *testing.T) {
+	root := filepath.Join(legacyTrees, "even_odd")
+	_, a, _ := runLab(t, "select", "--root", root, "--run_agg", "median", "--w_decode", "0.5", "--baseline", "1")
+	_, b, _ := runLab(t, "select", "-root="+root, "-run_agg=median", "-w_decode=0.5", "-baseline=1")
+	if a != b || !strings.Contains(a, "run_agg=median, baseline=1") {
+		t.Errorf("flag spellings disagree or were ignored:\n%s\n%s", a, b)
+	}
+	_, c, _ := runLab(t, "select", "--root", root)
+	if c == a {
+		t.Error("weights, baseline and aggregation changed nothing")
+	}
+}
+
+func TestSelectErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"select"}, 2, "expected one SPEC or --root DIR"},
+		{[]string{"select", "--root", filepath.Join(dir, "nope")}, 1, "no such file"},
+		{[]string{"select", "--root", dir}, 1, "no complete threshold folder"},
+		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
+		{[]string{"select", "x.yaml", "--w_request", "1"}, 1, "apply to --root"},
+		{[]string{"select", "x.yaml", "--root", dir}, 1, "not both"},
+		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic")}, 1, "needs --threshold"},
+		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic"), "--threshold", "5"}, 1, "threshold=5 is not a point"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runLab(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("lab %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+		if strings.Contains(stderr, "goroutine") {
+			t.Errorf("lab %v panicked: %s", tc.args, stderr)
+		}
+	}
+}
+
+// An imported legacy tree gives, through the store and a spec, the same
+// numbers as the tree read directly; the spec path reports every preset ×
+// aggregation, and prompt-weight agrees between the two paths.
+func TestSelectSpecMatchesRoot(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(legacyTrees, "even_odd")
+	specPath := filepath.Join(dir, "imported.yaml")
+	storeDir := filepath.Join(dir, "store")
+	if code, _, stderr := runLab(t, "import", root, "--name", "imported", "--spec-out", specPath, "--store", storeDir); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	code, out, stderr := runLab(t, "select", specPath, "--store", storeDir, "--json")
+	if code != 0 {
+		t.Fatalf("select SPEC: exit %d: %s", code, stderr)
+	}
+	var viaSpec struct {
+		Selections []struct {
+			Preset     string            `json:"preset"`
+			Param      string            `json:"param"`
+			RunAgg     string            `json:"run_agg"`
+			Thresholds []json.RawMessage `json:"thresholds"`
+		} `json:"selections"`
+		PromptWeight struct {
+			N int `json:"n"`
+		} `json:"prompt_weight"`
+	}
+	if err := json.Unmarshal([]byte(out), &viaSpec); err != nil {
+		t.Fatal(err)
+	}
+	if len(viaSpec.Selections) != 4 {
+		t.Fatalf("%d selections, want 4 (one preset × four aggregations)", len(viaSpec.Selections))
+	}
+	for i, s := range viaSpec.Selections {
+		if s.RunAgg != analysis.Aggregations[i] || s.Preset == "" || s.Param == "" {
+			t.Errorf("selection %d: preset %q param %q agg %q", i, s.Preset, s.Param, s.RunAgg)
+		}
+		_, rootOut, _ := runLab(t, "select", "--root", root, "--json", "--run_agg", s.RunAgg)
+		var viaRoot struct {
+			Thresholds []json.RawMessage `json:"thresholds"`
+		}
+		if err := json.Unmarshal([]byte(rootOut), &viaRoot); err != nil {
+			t.Fatal(err)
+		}
+		if len(viaRoot.Thresholds) != len(s.Thresholds) {
+			t.Fatalf("%s: %d thresholds via the spec, %d via --root", s.RunAgg, len(s.Thresholds), len(viaRoot.Thresholds))
+		}
+		for j := range s.Thresholds {
+			if a, b := coreRow(t, s.Thresholds[j]), coreRow(t, viaRoot.Thresholds[j]); a != b {
+				t.Errorf("%s row %d: via spec %+v, via --root %+v", s.RunAgg, j, a, b)
+			}
+		}
+	}
+	// Text mode marks each column's choice.
+	_, text, _ := runLab(t, "select", specPath, "--store", storeDir)
+	if !strings.Contains(text, "score(median)") || strings.Count(text, "*") < 4 {
+		t.Errorf("side-by-side text lacks columns or marks:\n%s", text)
+	}
+	_, pwSpec, _ := runLab(t, "prompt-weight", specPath, "--store", storeDir, "--json", "--seed", "3")
+	_, pwRoot, _ := runLab(t, "prompt-weight", "--root", root, "--threshold", "2", "--json", "--seed", "3")
+	var a, b struct {
+		N     int `json:"n"`
+		Stats []struct {
+			Seconds float64    `json:"seconds_per_token"`
+			CI      [2]float64 `json:"ci95"`
+		} `json:"stats"`
+	}
+	json.Unmarshal([]byte(pwSpec), &a)
+	json.Unmarshal([]byte(pwRoot), &b)
+	if a.N == 0 || a.N != b.N || !slices.Equal(a.Stats, b.Stats) {
+		t.Errorf("prompt-weight via spec %+v, via --root at 2 %+v", a, b)
+	}
+}
+
+type row struct {
+	Threshold float64 `json:"threshold"`
+	Runs      int     `json:"runs"`
+	Score     float64 `json:"score"`
+	Request   float64 `json:"request_ratio"`
+	Decode    float64 `json:"decode_ratio"`
+}
+
+func coreRow(t *testing.T, m json.RawMessage) row {
+	t.Helper()
+	var r row
+	if err := json.Unmarshal(m, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
