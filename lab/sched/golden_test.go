@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // not depend on floating-point rounding. Rewrite with -update after an
 // intended change, and review the diff.
 func TestGoldenSchedules(t *testing.T) {
-	reqs := randomRequests(40, 5)
+	reqs := randomRequests(20, 5)
 	for i := range reqs {
 		reqs[i].Arrival = float64(int(reqs[i].Arrival*1024)) / 1024
 	}
