@@ -244,12 +244,14 @@ class Model:
         var = x.float().pow(2).mean(-1, keepdim=True)
         return (x.float() * torch.rsqrt(var + self.s["eps"])).to(x.dtype) * w
 
-    def rope(self, x, pos):
-        # x [T, heads, d]; rotate-half RoPE at absolute positions pos [T]
+    def rope_tables(self, pos):
+        """cos and sin [T, 1, d] at absolute positions pos [T], once per step."""
         f = pos.float()[:, None] * self.inv_freq[None, :]
         emb = torch.cat((f, f), dim=-1)
-        cos = emb.cos()[:, None, :].to(x.dtype)
-        sin = emb.sin()[:, None, :].to(x.dtype)
+        return emb.cos()[:, None, :].to(self.dtype), emb.sin()[:, None, :].to(self.dtype)
+
+    def rope(self, x, cos, sin):
+        # x [T, heads, d]; rotate-half RoPE (Hugging Face Llama's)
         h = x.shape[-1] // 2
         rot = torch.cat((-x[..., h:], x[..., :h]), dim=-1)
         return x * cos + rot * sin
@@ -598,14 +600,15 @@ class Worker:
             dec_tbl = torch.tensor(tbl, device=dev)  # [B, nbmax]
             dec_len = torch.tensor([c + 1 for _, _, c in dec], device=dev)
         x = m.embed[ids]
+        cos, sin = m.rope_tables(pos)
         for li, L in enumerate(m.layers):
             h = m.rms(x, L["attn_norm"])
             qkv = F.linear(h, L["qkv"])
             q = qkv[:, :m.q_dim].view(t, H, hd)
             k = qkv[:, m.q_dim:m.q_dim + m.kv_dim].view(t, kvh, hd)
             v = qkv[:, m.q_dim + m.kv_dim:].view(t, kvh, hd)
-            q = m.rope(q, pos)
-            k = m.rope(k, pos)
+            q = m.rope(q, cos, sin)
+            k = m.rope(k, cos, sin)
             cache = self.pool[li]  # [2, blocks, bs, kvh, hd]
             flat = cache.view(2, -1, kvh, hd)
             flat[0].index_copy_(0, slots, k)

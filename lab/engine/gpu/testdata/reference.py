@@ -1,0 +1,70 @@
+"""Checks worker.py's paged, chunked forward pass against a plain reference:
+the whole sequence at once, no cache, GQA by repeating K and V, attention
+written out with einsum. argv[1] is the worker script. Prints one JSON
+object: the largest absolute logit difference per check, and the largest
+logit (the scale)."""
+import importlib.util
+import json
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+spec = importlib.util.spec_from_file_location("worker", sys.argv[1])
+worker = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(worker)
+
+W = worker.Worker()
+W.init({"op": "init", "model": "tiny", "device": "cpu", "seed": 11, "kv_blocks": 64, "block_size": 4})
+m, s = W.model, W.model.s
+
+
+def reference(seq, n):
+    """Last-token logits of the first n tokens of seq."""
+    pos = torch.arange(n)
+    x = m.embed[W.id_pool[(seq * 7919 + pos) % W.id_pool.numel()]]
+    f = pos.float()[:, None] * m.inv_freq[None, :]
+    emb = torch.cat((f, f), -1)
+    cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+
+    def rope(t):
+        h = t.shape[-1] // 2
+        return t * cos + torch.cat((-t[..., h:], t[..., :h]), -1) * sin
+
+    def rms(t, w):
+        return t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + s["eps"]) * w
+
+    for L in m.layers:
+        h = rms(x, L["attn_norm"])
+        qkv = h @ L["qkv"].t()
+        q = rope(qkv[:, :m.q_dim].reshape(n, s["heads"], -1))
+        k = rope(qkv[:, m.q_dim:m.q_dim + m.kv_dim].reshape(n, s["kv_heads"], -1)).repeat_interleave(m.group, dim=1)
+        v = qkv[:, m.q_dim + m.kv_dim:].reshape(n, s["kv_heads"], -1).repeat_interleave(m.group, dim=1)
+        sc = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(s["head_dim"])
+        sc = sc.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf"))
+        o = torch.einsum("hqk,khd->qhd", sc.softmax(-1), v).reshape(n, -1)
+        x = x + o @ L["o"].t()
+        h = rms(x, L["mlp_norm"])
+        gu = h @ L["gate_up"].t()
+        x = x + (F.silu(gu[:, :s["mlp"]]) * gu[:, s["mlp"]:]) @ L["down"].t()
+    return (rms(x[-1:], m.norm) @ m.lm_head.t())[0]
+
+
+def diff(got, seq, n):
+    return float((torch.tensor(got) - reference(seq, n)).abs().max())
+
+
+out = {}
+# chunks of 9 then 4 (crossing block boundaries) beside another sequence
+W.run_step([(5, 9, 0), (6, 3, 0)], [], [])
+r = W.run_step([(5, 4, 9)], [(6, 3)], [], True)
+out["chunk over cache"] = diff(r["logits"][0], 5, 13)
+out["decode beside a chunk"] = diff(r["logits"][1], 6, 4)
+r = W.run_step([], [(5, 13), (6, 4)], [], True)
+out["decodes of unequal length"] = max(diff(r["logits"][0], 5, 14), diff(r["logits"][1], 6, 5))
+# recompute: free and prefill from 0 in one step, blocks reused
+r = W.run_step([(5, 14, 0)], [], [5], True)
+out["recompute"] = diff(r["logits"][0], 5, 14)
+out["scale"] = float(reference(5, 14).abs().max())
+json.dump(out, sys.stdout)
