@@ -300,3 +300,26 @@ func TestConfigAndErrors(t *testing.T) {
 		t.Error("cancelled run succeeded")
 	}
 }
+
+// TestConcurrentRuns: the runner calls Run from several workers at once;
+// cells must not share mutable state (run with -race).
+func TestConcurrentRuns(t *testing.T) {
+	e, s := newEngine(t, small)
+	cells := s.Cells()
+	dirs := make([]string, len(cells))
+	errs := make(chan error, len(cells))
+	for i, c := range cells {
+		dirs[i] = t.TempDir()
+		go func() { errs <- e.Run(context.Background(), c, dirs[i], io.Discard, io.Discard) }()
+	}
+	for range cells {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cells {
+		if !reflect.DeepEqual(files(t, dirs[i]), files(t, run(t, e, c))) {
+			t.Errorf("cell %d: concurrent run differs from a lone one", i)
+		}
+	}
+}
