@@ -263,7 +263,9 @@ func TestWorkerCancel(t *testing.T) {
 
 // TestWorkerReference checks the worker's paged, chunked attention against
 // a plain reference forward pass (whole sequence, no cache, einsum
-// attention: testdata/reference.py): a chunk over a cache crossing block
+// attention: testdata/reference.py), on the CPU path and on the GPU path
+// (scaled_dot_product_attention, each option on and off, through a stand-in
+// with PyTorch's documented semantics): a chunk over a cache crossing block
 // boundaries, a decode beside a chunk, decodes of unequal lengths in one
 // batch, and a recompute into reused blocks. (The reference is sensitive:
 // shifting its positions by one or its causal mask by one key changes the
@@ -280,7 +282,7 @@ func TestWorkerReference(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if len(got) != 5 || !(got["scale"] > 0.01) {
+	if len(got) != 5*4+1 || !(got["scale"] > 0.01) {
 		t.Fatalf("reference output %v", got)
 	}
 	for name, d := range got {

@@ -55,16 +55,67 @@ def diff(got, seq, n):
     return float((torch.tensor(got) - reference(seq, n)).abs().max())
 
 
+def schedule(w, tag, out):
+    # chunks of 9 then 4 (crossing block boundaries) beside another sequence
+    w.run_step([(5, 9, 0), (6, 3, 0)], [], [])
+    r = w.run_step([(5, 4, 9)], [(6, 3)], [], True)
+    out[tag + "chunk over cache"] = diff(r["logits"][0], 5, 13)
+    out[tag + "decode beside a chunk"] = diff(r["logits"][1], 6, 4)
+    r = w.run_step([], [(5, 13), (6, 4)], [], True)
+    out[tag + "decodes of unequal length"] = max(diff(r["logits"][0], 5, 14), diff(r["logits"][1], 6, 5))
+    # recompute: free and prefill from 0 in one step, blocks reused
+    r = w.run_step([(5, 14, 0)], [], [5], True)
+    out[tag + "recompute"] = diff(r["logits"][0], 5, 14)
+
+
 out = {}
-# chunks of 9 then 4 (crossing block boundaries) beside another sequence
-W.run_step([(5, 9, 0), (6, 3, 0)], [], [])
-r = W.run_step([(5, 4, 9)], [(6, 3)], [], True)
-out["chunk over cache"] = diff(r["logits"][0], 5, 13)
-out["decode beside a chunk"] = diff(r["logits"][1], 6, 4)
-r = W.run_step([], [(5, 13), (6, 4)], [], True)
-out["decodes of unequal length"] = max(diff(r["logits"][0], 5, 14), diff(r["logits"][1], 6, 5))
-# recompute: free and prefill from 0 in one step, blocks reused
-r = W.run_step([(5, 14, 0)], [], [5], True)
-out["recompute"] = diff(r["logits"][0], 5, 14)
+schedule(W, "", out)
 out["scale"] = float(reference(5, 14).abs().max())
+
+
+# The GPU path (scaled_dot_product_attention with or without enable_gqa and
+# causal_lower_right) cannot run here: torch 1.13 has none of them. Its
+# plumbing (shapes, transposes, masks) is checked on the CPU against a
+# stand-in with PyTorch's documented semantics: a boolean attn_mask marks
+# the keys that take part; is_causal is the top-left causal mask;
+# enable_gqa repeats each KV head over its group of query heads;
+# causal_lower_right(L, S) is the causal mask aligned to the bottom right.
+class LowerRight:
+    def __init__(self, L, S):
+        self.L, self.S = L, S
+
+
+def sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    if enable_gqa:
+        k = k.repeat_interleave(q.shape[-3] // k.shape[-3], dim=-3)
+        v = v.repeat_interleave(q.shape[-3] // v.shape[-3], dim=-3)
+    if k.shape[-3] != q.shape[-3]:
+        raise RuntimeError("query and key heads differ without enable_gqa")
+    L, S = q.shape[-2], k.shape[-2]
+    sc = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if is_causal:
+        assert attn_mask is None
+        sc = sc.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
+    if isinstance(attn_mask, LowerRight):
+        assert (attn_mask.L, attn_mask.S) == (L, S)
+        attn_mask = torch.ones(L, S, dtype=torch.bool).tril(diagonal=S - L)
+    if attn_mask is not None:
+        assert attn_mask.dtype == torch.bool
+        sc = sc.masked_fill(~attn_mask, float("-inf"))
+    return sc.softmax(-1) @ v
+
+
+import types
+
+bias = types.ModuleType("torch.nn.attention.bias")
+bias.causal_lower_right = LowerRight
+sys.modules.setdefault("torch.nn.attention", types.ModuleType("torch.nn.attention"))
+sys.modules["torch.nn.attention.bias"] = bias
+worker.F.scaled_dot_product_attention = sdpa
+for gqa in (False, True):
+    for lower_right in (False, True):
+        w = worker.Worker()
+        w.init({"op": "init", "model": "tiny", "device": "cpu", "seed": 11, "kv_blocks": 64, "block_size": 4})
+        w.model.use_sdpa, w.model.gqa_kw, w.model.lower_right = True, gqa, lower_right
+        schedule(w, "sdpa gqa=%s lower_right=%s: " % (gqa, lower_right), out)
 json.dump(out, sys.stdout)
