@@ -445,8 +445,12 @@ func (b *builder) warningsSection() *section {
 	return s
 }
 
-// num formats a number for text and tables: six significant digits.
+// num formats a number for text and tables: six significant digits, "–"
+// for a number that does not exist (NaN: e.g. an interval from one pair).
 func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
@@ -493,7 +497,7 @@ func (b *builder) statisticsSection() *section {
 	}
 	for i, ps := range sig.Points {
 		tb.Rows = append(tb.Rows, []string{ps.Point.String(), strconv.Itoa(ps.Pairs), num(ps.ScoreRatio),
-			"[" + num(ps.ScoreCI[0]) + ", " + num(ps.ScoreCI[1]) + "]", num(ps.P), string(ps.Verdict), pct(ps.WinProbability)[1:]})
+			interval(ps.ScoreCI), num(ps.P), string(ps.Verdict), pct(ps.WinProbability)[1:]})
 		tb.Mark = append(tb.Mark, i == h.Best)
 	}
 	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the choice)", len(tb.Rows))})
@@ -533,7 +537,7 @@ func (b *builder) promptWeightSection() *section {
 		Num:     []bool{false, true, false, true, true},
 	}
 	for _, st := range pw.Stats {
-		tb.Rows = append(tb.Rows, []string{st.Stat, num(st.Seconds), "[" + num(st.CI95[0]) + ", " + num(st.CI95[1]) + "]",
+		tb.Rows = append(tb.Rows, []string{st.Stat, num(st.Seconds), interval(st.CI95),
 			num(st.TimeWeightOne.PromptWeight), num(st.PromptWeightOne.TimeWeight)})
 	}
 	tb.Rows = append(tb.Rows, []string{"engine default", "–", "–", num(pw.Default.PromptWeight), "–"})
@@ -603,4 +607,12 @@ func pointText(params []string, p analysis.Point) string {
 		parts[i] = params[i] + " = " + strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// interval formats [lo, hi], or "–" when it does not exist.
+func interval(iv [2]float64) string {
+	if math.IsNaN(iv[0]) || math.IsNaN(iv[1]) {
+		return "–"
+	}
+	return "[" + num(iv[0]) + ", " + num(iv[1]) + "]"
 }

@@ -80,6 +80,14 @@ func optionOf(c rectChart) map[string]any {
 			}
 		}
 	}
+	if zs, ok := m["dataZoom"].([]any); ok {
+		for _, z := range zs {
+			if z, ok := z.(map[string]any); ok && z["type"] == "slider" {
+				// A thin slider at the very bottom, below the axis name.
+				z["bottom"], z["height"] = 6, 20
+			}
+		}
+	}
 	series, _ := m["series"].([]any)
 	for _, s := range series {
 		if ml, ok := s.(map[string]any)["markLine"].(map[string]any); ok {
@@ -155,7 +163,7 @@ func gridTop(f frame) string {
 
 func gridBottom(f frame) string {
 	if f.Zoom {
-		return "64"
+		return "78"
 	}
 	return "34"
 }

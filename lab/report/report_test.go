@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"math"
 	"os"
@@ -181,18 +182,23 @@ func TestReportInBrowser(t *testing.T) {
 	checkCharts(t, res, want)
 }
 
-// TestReportSize: a 101 × 10 sweep stays well under 3 MB.
+// TestReportSize: a 101 × 10 sweep stays well under 3 MB, and its page
+// (charts with zoom sliders) renders in the browser.
 func TestReportSize(t *testing.T) {
 	in := inputFromTree(t, tree{thresholds: 101, repeats: 10, rows: 20, seed: 3})
-	var buf bytes.Buffer
-	if err := RenderHTML(&buf, in); err != nil {
+	dir := writeReport(t, in)
+	st, err := os.Stat(filepath.Join(dir, HTMLFile))
+	if err != nil {
 		t.Fatal(err)
 	}
 	const limit = 3 << 20
-	t.Logf("index.html for 101 points × 10 repeats: %d bytes (library %d)", buf.Len(), len(echartsJS))
-	if buf.Len() > limit {
-		t.Errorf("index.html is %d bytes, want ≤ %d", buf.Len(), limit)
+	t.Logf("index.html for 101 points × 10 repeats: %d bytes (library %d)", st.Size(), len(echartsJS))
+	if st.Size() > limit {
+		t.Errorf("index.html is %d bytes, want ≤ %d", st.Size(), limit)
 	}
+	res := openInBrowser(t, filepath.Join(dir, HTMLFile))
+	checkClean(t, res)
+	checkCharts(t, res, 3*len(metrics)+len(testPresets)+2+1)
 }
 
 func TestInputErrors(t *testing.T) {
@@ -327,5 +333,39 @@ func TestChoiceStatesStatistics(t *testing.T) {
 	i, raw := strings.Index(html, want), strings.Index(html, `<section id="raw">`)
 	if i < 0 || raw < 0 || i > raw {
 		t.Errorf("section 1 does not state the statistics' conclusion %q before section 2 (at %d, raw at %d)", want, i, raw)
+	}
+}
+
+// TestSmallSweeps: degenerate experiments (one point, one repeat, no
+// repeat with the baseline) still give a complete, valid report.
+func TestSmallSweeps(t *testing.T) {
+	cases := []struct {
+		name string
+		tr   tree
+	}{
+		{"one point one repeat", tree{thresholds: 1, repeats: 1, rows: 5, seed: 1}},
+		{"two points one repeat", tree{thresholds: 2, repeats: 1, rows: 5, seed: 2}},
+		{"no repeat has the baseline", tree{thresholds: 3, repeats: 2, rows: 5, seed: 3, skip: map[string]bool{"0/0": true, "1/0": true}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := inputFromTree(t, c.tr)
+			dir := writeReport(t, in)
+			html, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(bytes.Replace(html, []byte(echartsJS), nil, 1), []byte("NaN")) {
+				t.Error("the page prints NaN")
+			}
+			var s map[string]any
+			b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &s); err != nil {
+				t.Fatalf("summary.json: %v", err)
+			}
+		})
 	}
 }
