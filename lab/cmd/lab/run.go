@@ -19,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:  "run",
-		usage: "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR]: run the cells missing from the store",
+		usage: "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR] [--executor slurm ...]: run the cells missing from the store",
 		run:   runRun,
 	})
 }
@@ -54,6 +54,8 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.BoolVar(&f.failFast, "fail-fast", false, "launch no further cell after the first failure (running cells finish)")
 	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")
 	reportsDir := fs.String("reports", "reports", "folder that receives the report folder <experiment>/")
+	var sf slurmFlags
+	sf.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -77,11 +79,21 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	opts.Jobs, opts.GPUs, opts.FailFast = f.jobs, gpus, f.failFast
 	opts.Timeout, opts.Retries = f.timeout.Duration.Duration, f.retries
+	sx, err := sf.build(f)
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
+	if sx != nil {
+		opts.Executor, opts.ExecutorName = sx, "slurm"
+	}
 	opts.Progress = env.stderr
 	if fd, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(fd.Fd())) {
 		opts.IsTTY = true
 	}
 	res, err := runner.Run(ctx, *opts)
+	if sx != nil && sx.Detach {
+		return reportDetached(env, opts, pos[0], sx, res, err)
+	}
 	if res != nil {
 		fmt.Fprintf(env.stdout, "%s: %d cells: %d cached, %d ran (%d ok, %d failed)", opts.Spec.Name, res.Total, res.Cached, res.Ran, res.OK, res.Failed)
 		if n := res.Interrupted + res.NotRun; n > 0 {
