@@ -319,19 +319,19 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		return err
 	}
 	defer w.Close()
-	init, err := w.Init(InitRequest{
+	ir, err := w.Init(InitRequest{
 		Model: e.res.Model, Device: e.res.Device, DType: e.res.DType, Seed: cell.Seed,
 		KVBlocks: e.res.KVBlocks, BlockSize: e.res.BlockSize, GPUMemUtil: util, Checkpoint: e.res.Checkpoint,
 	})
 	if err != nil {
 		return err
 	}
-	if init.Device != e.dev.Device || init.DeviceName != e.dev.DeviceName {
-		return fmt.Errorf("gpu engine: the worker runs on %s (%s), the engine's identity says %s (%s): the machine changed since the engine was built", init.Device, init.DeviceName, e.dev.Device, e.dev.DeviceName)
+	if ir.Device != e.dev.Device || ir.DeviceName != e.dev.DeviceName {
+		return fmt.Errorf("gpu engine: the worker runs on %s (%s), the engine's identity says %s (%s): the machine changed since the engine was built", ir.Device, ir.DeviceName, e.dev.Device, e.dev.DeviceName)
 	}
-	sc.NumBlocks = init.KVBlocks
+	sc.NumBlocks = ir.KVBlocks
 	fmt.Fprintf(stdout, "gpu engine: %s on %s (%s, torch %s), %d KV blocks of %d tokens, %d requests\n",
-		e.res.Model, init.DeviceName, init.DType, init.Torch, init.KVBlocks, init.BlockSize, len(reqs))
+		e.res.Model, ir.DeviceName, ir.DType, ir.Torch, ir.KVBlocks, ir.BlockSize, len(reqs))
 	x := NewExecutor(w)
 	tr, err := sched.Simulate(sc, reqs, x, sched.WithContext(ctx))
 	if err != nil {
@@ -349,7 +349,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	if err := WriteSteps(filepath.Join(dir, "gpu_steps.csv"), x.Steps); err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
-	s := Summary{Worker: init, Requests: len(reqs), Ignored: tr.Ignored, Preemptions: tr.Preemptions,
+	s := Summary{Worker: ir, Requests: len(reqs), Ignored: tr.Ignored, Preemptions: tr.Preemptions,
 		Iterations: len(tr.Iterations), ClockSeconds: tr.End, WorkerDigest: ScriptDigest(), Scheduler: sc}
 	for _, st := range x.Steps {
 		s.ForwardMS += st.ForwardMS
