@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/runner/slurm"
 	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/store"
 )
@@ -58,6 +59,9 @@ type cellList struct {
 	Store          string         `json:"store"`
 	Counts         map[string]int `json:"counts"`
 	Cells          []cellRow      `json:"cells"`
+	// Slurm (status only): the experiment's Slurm runs with tasks still
+	// queued or running, and its latest one.
+	Slurm []slurm.RunStatus `json:"slurm,omitempty"`
 }
 
 func listCells(env *cmdEnv, name string, args []string) error {
@@ -98,12 +102,20 @@ func listCells(env *cmdEnv, name string, args []string) error {
 		l.Counts[state]++
 		l.Cells = append(l.Cells, row)
 	}
+	if name == "status" {
+		if l.Slurm, err = slurm.Status(context.Background(), opts.Store.Root(), l.ExperimentHash); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(l)
 	}
 	printCells(env.stdout, &l, opts.Spec.ParamNames(), name == "status")
+	for _, r := range l.Slurm {
+		fmt.Fprintln(env.stdout, r.String())
+	}
 	return nil
 }
 

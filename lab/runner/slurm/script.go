@@ -47,7 +47,7 @@ func batchScript(p scriptParams, a *Array) string {
 	return b.String()
 }
 
-// shellQuote quotes s for bash: single quotes, with ' written as '\''.
+// shellQuote quotes s for bash: inside single quotes, each quote becomes quote, backslash, quote, quote.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
 		return s

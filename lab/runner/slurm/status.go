@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // RunStatus is where one Slurm run of an experiment stands, for lab
@@ -35,13 +36,13 @@ type RunStatus struct {
 func (r *RunStatus) Active() bool { return r.Pending+r.Running > 0 }
 
 func (r *RunStatus) String() string {
-	s := fmt.Sprintf("slurm run %s (array jobs %v): %d tasks: %d pending, %d running, %d exited (%d failed)",
-		r.Run, r.Jobs, r.Tasks, r.Pending, r.Running, r.Exited, r.Failed)
-	if r.Vanished > 0 {
+	s := fmt.Sprintf("slurm run %s (array job %s): %d tasks: %d pending, %d running, %d exited (%d failed)",
+		r.Run, strings.Join(r.Jobs, ","), r.Tasks, r.Pending, r.Running, r.Exited, r.Failed)
+	switch {
+	case r.SqueueError != "":
+		s += fmt.Sprintf(", %d not exited (queued or lost: squeue failed: %s)", r.Vanished, r.SqueueError)
+	case r.Vanished > 0:
 		s += fmt.Sprintf(", %d ended without an exit record", r.Vanished)
-	}
-	if r.SqueueError != "" {
-		s += "; squeue: " + r.SqueueError
 	}
 	return s
 }
@@ -94,7 +95,7 @@ func Status(ctx context.Context, storeRoot, experimentHash string) ([]RunStatus,
 		}
 		st := RunStatus{Run: r.m.Run, Dir: r.dir, Detached: r.m.Detached, Jobs: []string{}}
 		if qerr != nil {
-			st.SqueueError = qerr.Error()
+			st.SqueueError = strings.Join(strings.Fields(qerr.Error()), " ")
 		}
 		for _, a := range r.m.Arrays {
 			if a.JobID == "" {
