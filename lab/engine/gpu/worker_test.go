@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,21 +150,23 @@ func testErrorLine(t *testing.T, w *Worker) {
 	}
 }
 
-// TestWorkerChecks runs the worker's checks on a table of bad requests, each
-// case a fresh worker (in one interpreter: testdata/cases.py), and wants
-// each refused with a message that names the problem.
-func TestWorkerChecks(t *testing.T) {
+// checkCase is a sequence of requests to a fresh worker and the error the
+// last one must fail with ("" for none).
+type checkCase struct {
+	name string
+	reqs []map[string]any
+	want string
+}
+
+// checkCases are the worker's checks on bad requests.
+func checkCases() []checkCase {
 	type req = map[string]any
 	init := req{"op": "init", "model": "tiny", "device": "cpu", "seed": 1, "kv_blocks": 8, "block_size": 4}
 	step := func(pre [][3]int, dec [][2]int, free []int) req {
 		return req{"op": "step", "prefills": pre, "decodes": dec, "free": free}
 	}
 	hold := step([][3]int{{1, 5, 0}}, nil, nil)
-	cases := []struct {
-		name string
-		reqs []req
-		want string
-	}{
+	return []checkCase{
 		{"valid", []req{init, hold, step([][3]int{{1, 3, 5}}, nil, nil), step(nil, [][2]int{{1, 8}}, nil), step(nil, nil, []int{1})}, ""},
 		{"cached mismatch", []req{init, hold, step([][3]int{{1, 5, 4}}, nil, nil)}, "KV bookkeeping: prefill chunk of seq 1 says 4 cached tokens, the worker holds 5"},
 		{"first chunk not from 0", []req{init, step([][3]int{{2, 5, 3}}, nil, nil)}, "prefill chunk of seq 2 says 3 cached tokens, the worker holds 0"},
@@ -186,30 +190,63 @@ func TestWorkerChecks(t *testing.T) {
 		{"init twice", []req{init, init}, "init sent twice"},
 		{"cuda without a GPU", []req{{"op": "probe", "device": "cuda"}}, "device cuda requested but torch.cuda.is_available() is False"},
 	}
-	if probeDevice(t).Device == "cuda" {
-		cases = cases[:len(cases)-1]
+}
+
+type harnessOut struct {
+	Cases     []string           `json:"cases"`
+	Reference map[string]float64 `json:"reference"`
+}
+
+var (
+	harnessOnce   sync.Once
+	harnessResult harnessOut
+	harnessErr    error
+)
+
+// harness runs testdata/harness.py once per test binary: checkCases, each
+// on a fresh worker, and the reference comparison, in one interpreter.
+func harness(t *testing.T) harnessOut {
+	t.Helper()
+	py, script := testPython(t), testScript(t)
+	harnessOnce.Do(func() {
+		cases := checkCases()
+		all := make([][]map[string]any, len(cases))
+		for i, c := range cases {
+			all[i] = c.reqs
+		}
+		in, err := json.Marshal(all)
+		if err != nil {
+			harnessErr = err
+			return
+		}
+		cmd := exec.Command(py, "-B", filepath.Join("testdata", "harness.py"), script)
+		cmd.Stdin = bytes.NewReader(in)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			harnessErr = fmt.Errorf("%v\n%s", err, stderr.String())
+			return
+		}
+		if err := json.Unmarshal(out, &harnessResult); err != nil || len(harnessResult.Cases) != len(cases) {
+			harnessErr = fmt.Errorf("harness output %q: %v", out, err)
+		}
+	})
+	if harnessErr != nil {
+		t.Fatal(harnessErr)
 	}
-	all := make([][]req, len(cases))
-	for i, c := range cases {
-		all[i] = c.reqs
-	}
-	in, err := json.Marshal(all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(testPython(t), "-B", filepath.Join("testdata", "cases.py"), testScript(t))
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
-	}
-	var got []string
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(cases) {
-		t.Fatalf("harness output %q: %v", out, err)
-	}
-	for i, c := range cases {
+	return harnessResult
+}
+
+// TestWorkerChecks runs the worker's checks on a table of bad requests, each
+// case a fresh worker, and wants each refused with a message that names the
+// problem.
+func TestWorkerChecks(t *testing.T) {
+	got := harness(t).Cases
+	for i, c := range checkCases() {
+		if c.name == "cuda without a GPU" && probeDevice(t).Device == "cuda" {
+			continue
+		}
 		ok := c.want == "" && got[i] == "" || c.want != "" && strings.Contains(got[i], c.want)
 		if !ok {
 			t.Errorf("%s: error %q, want %q", c.name, got[i], c.want)
@@ -263,7 +300,7 @@ func TestWorkerCancel(t *testing.T) {
 
 // TestWorkerReference checks the worker's paged, chunked attention against
 // a plain reference forward pass (whole sequence, no cache, einsum
-// attention: testdata/reference.py), on the CPU path and on the GPU path
+// attention: testdata/harness.py), on the CPU path and on the GPU path
 // (scaled_dot_product_attention, each option on and off, through a stand-in
 // with PyTorch's documented semantics): a chunk over a cache crossing block
 // boundaries, a decode beside a chunk, decodes of unequal lengths in one
@@ -271,17 +308,7 @@ func TestWorkerCancel(t *testing.T) {
 // shifting its positions by one or its causal mask by one key changes the
 // logits by 0.04–0.5 at a scale of 0.4.)
 func TestWorkerReference(t *testing.T) {
-	cmd := exec.Command(testPython(t), "-B", filepath.Join("testdata", "reference.py"), testScript(t))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
-	}
-	var got map[string]float64
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%q: %v", out, err)
-	}
+	got := harness(t).Reference
 	if len(got) != 5*4+1 || !(got["scale"] > 0.01) {
 		t.Fatalf("reference output %v", got)
 	}
