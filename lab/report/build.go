@@ -109,6 +109,11 @@ func buildPage(in *Input) *page {
 	if in.PromptWeight != nil {
 		p.Sections = append(p.Sections, b.promptWeightSection())
 	}
+	// Number the steps in page order (the statistics and prompt_weight
+	// sections exist only when computed); the warnings stay unnumbered.
+	for i, s := range p.Sections {
+		s.Title = strconv.Itoa(i+1) + ". " + s.Title
+	}
 	p.Sections = append(p.Sections, b.warningsSection())
 	return p
 }
@@ -156,7 +161,7 @@ func baselineText(s *analysis.Selection) string {
 
 // choiceSection states the outcome first, then how robust it is.
 func (b *builder) choiceSection() *section {
-	s := &section{ID: "choice", Title: "1. The choice"}
+	s := &section{ID: "choice", Title: "The choice"}
 	h := b.head
 	best := h.Rows[h.Best]
 	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
@@ -206,7 +211,7 @@ func (b *builder) frame(title, subtitle, yName string, legend bool) frame {
 
 // rawSection: per metric, the spread over repeats of the per-cell summary.
 func (b *builder) rawSection() *section {
-	s := &section{ID: "raw", Title: "2. Raw metrics"}
+	s := &section{ID: "raw", Title: "Raw metrics"}
 	t := b.in.Table
 	s.text("Each cell (one engine run) is summarized by the P95 of request_execution_time and of prefill_e2e_time and by the means of the three normalized metrics. A box spans the repeats at one %s (whiskers: min and max; box: quartiles; line: median); the dots are the individual repeats.", t.Param)
 	names := t.Repeats
@@ -268,7 +273,7 @@ func repeatLabel(name string) string {
 
 // normalizationSection: each repeat's ratio curve per metric.
 func (b *builder) normalizationSection() *section {
-	s := &section{ID: "normalization", Title: "3. Normalization by the baseline"}
+	s := &section{ID: "normalization", Title: "Normalization by the baseline"}
 	h := b.head
 	s.text("Every repeat is divided by its own baseline (%s), so run-to-run drift that moves a whole repeat cancels out: each line is one repeat, and the baseline sits at 1.0. Below 1 is better than the baseline.", baselineText(h))
 	idx := b.rowsByPoint(h)
@@ -338,7 +343,7 @@ var aggColors = map[string]string{"mean": "#5470c6", "median": "#3ba272", "p90":
 
 // aggregationSection: per metric, the ratios combined across repeats.
 func (b *builder) aggregationSection() *section {
-	s := &section{ID: "aggregation", Title: "4. Aggregation across repeats"}
+	s := &section{ID: "aggregation", Title: "Aggregation across repeats"}
 	sels := b.presetSelections(b.head.Preset)
 	s.text("At each %s the repeats' ratios are combined: mean (the old script's default), median (robust to one odd run), p90 and max (conservative: a point must not regress even in its bad runs). Aggregates use numpy's definitions (linear interpolation for percentiles).", b.in.Table.Param)
 	for _, m := range metrics {
@@ -366,7 +371,7 @@ func (b *builder) aggregationSection() *section {
 // scoresSection: the score curves of every preset × aggregation, minima
 // marked, and the table of choices.
 func (b *builder) scoresSection() *section {
-	s := &section{ID: "scores", Title: "5. Scores and the choice"}
+	s := &section{ID: "scores", Title: "Scores and the choice"}
 	s.text("score = w_request·request_ratio + w_prefill·prefill_ratio + w_prefill_exec_norm·prefill_exec_norm_ratio + w_request_exec_norm·request_exec_norm_ratio + w_decode·decode_ratio, with the ratios aggregated as named. The pin marks each curve's minimum: the point it chooses.")
 	for pi, preset := range b.presets() {
 		sels := b.presetSelections(preset)
@@ -461,7 +466,7 @@ func pct(v float64) string {
 
 // statisticsSection: is the choice really better than the baseline?
 func (b *builder) statisticsSection() *section {
-	s := &section{ID: "statistics", Title: "6. Statistics: is the difference real?"}
+	s := &section{ID: "statistics", Title: "Statistics: is the difference real?"}
 	sig := b.in.Significance
 	h := b.head
 	s.strong("%s", capitalize(sig.Conclusion))
@@ -512,7 +517,7 @@ const cdfQuantiles = 201
 // promptWeightSection: seconds per prefill token at the choice, and the
 // weights it gives.
 func (b *builder) promptWeightSection() *section {
-	s := &section{ID: "prompt-weight", Title: "7. prompt_weight"}
+	s := &section{ID: "prompt-weight", Title: "prompt_weight"}
 	pw := b.in.PromptWeight
 	h := b.head
 	best := h.Rows[h.Best]
