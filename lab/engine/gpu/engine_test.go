@@ -127,22 +127,30 @@ func TestEngineRun(t *testing.T) {
 		t.Errorf("summary = %+v", s)
 	}
 	its := readCSV(t, iterationsPath(t, dir))
-	steps := readCSV(t, filepath.Join(dir, "gpu_steps.csv"))
+	steps, err := ReadSteps(filepath.Join(dir, "gpu_steps.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(its) != s.Iterations || len(steps) != s.Iterations || s.Iterations == 0 {
 		t.Fatalf("%d iterations, %d steps, summary says %d", len(its), len(steps), s.Iterations)
 	}
 	sumDur := 0.0
-	for i := range steps {
-		// tokens agree; duration = forward + scheduler time; blocks ≤ capacity
-		if its[i][6] != steps[i][4] {
-			t.Errorf("iteration %d: %s tokens, the worker ran %s", i, its[i][6], steps[i][4])
+	for i, st := range steps {
+		// The batch the worker ran is the one the scheduler logged;
+		// duration = forward + scheduler time; blocks ≤ capacity.
+		q := 0
+		for _, p := range st.Prefills {
+			q += p[0]
 		}
-		dur, fwd, sch := num(t, its[i][2]), num(t, steps[i][1]), num(t, steps[i][3])
-		if d := dur - (fwd+sch)/1e3; d > 1e-9 || d < -1e-9 || fwd <= 0 {
-			t.Errorf("iteration %d: duration %g s, forward %g ms + scheduler %g ms", i, dur, fwd, sch)
+		if its[i][6] != strconv.Itoa(st.Tokens) || its[i][3] != strconv.Itoa(len(st.Prefills)) || its[i][4] != strconv.Itoa(q) || its[i][5] != strconv.Itoa(st.Decodes) {
+			t.Errorf("iteration %d: logged %v, the worker ran %+v", i, its[i], st)
 		}
-		if num(t, steps[i][5]) > 10 {
-			t.Errorf("iteration %d: the worker holds %s blocks of 10", i, steps[i][5])
+		dur := num(t, its[i][2])
+		if d := dur - (st.ForwardMS+st.SchedMS)/1e3; d > 1e-9 || d < -1e-9 || st.ForwardMS <= 0 {
+			t.Errorf("iteration %d: duration %g s, forward %g ms + scheduler %g ms", i, dur, st.ForwardMS, st.SchedMS)
+		}
+		if st.KVBlocksUsed > 10 {
+			t.Errorf("iteration %d: the worker holds %d blocks of 10", i, st.KVBlocksUsed)
 		}
 		sumDur += dur
 	}

@@ -3,8 +3,10 @@ package gpu
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schedlab/schedlab/lab/sched"
@@ -18,6 +20,11 @@ type StepRecord struct {
 	// recording the last one).
 	ForwardMS, WallMS, SchedMS float64
 	Tokens, KVBlocksUsed       int
+	// The batch's shape, as the performance model sees one: prefill
+	// chunks as [new tokens, cached], the decode count and the sum of
+	// their cached tokens.
+	Prefills          [][2]int
+	Decodes, DecodeKV int
 }
 
 // Executor is the sched.Executor that runs batches on a worker. The
@@ -73,16 +80,25 @@ func (x *Executor) Execute(b *sched.Batch) (float64, error) {
 	if r.Tokens != b.Tokens() {
 		return 0, fmt.Errorf("gpu worker: ran %d tokens, the batch has %d", r.Tokens, b.Tokens())
 	}
-	x.Steps = append(x.Steps, StepRecord{ForwardMS: r.MS, WallMS: r.WallMS, SchedMS: schedS * 1e3, Tokens: r.Tokens, KVBlocksUsed: r.KVBlocksUsed})
+	rec := StepRecord{ForwardMS: r.MS, WallMS: r.WallMS, SchedMS: schedS * 1e3, Tokens: r.Tokens, KVBlocksUsed: r.KVBlocksUsed,
+		Prefills: make([][2]int, len(b.Prefills)), Decodes: len(b.Decodes)}
+	for i, c := range b.Prefills {
+		rec.Prefills[i] = [2]int{c.NewTokens, c.Cached}
+	}
+	for _, d := range b.Decodes {
+		rec.DecodeKV += d.Cached
+	}
+	x.Steps = append(x.Steps, rec)
 	x.last = x.now()
 	return r.MS/1e3 + schedS, nil
 }
 
-// StepsHeader is the header of gpu_steps.csv.
-const StepsHeader = "iteration,forward_ms,wall_ms,sched_ms,tokens,kv_blocks_used"
+// StepsHeader is the header of gpu_steps.csv. prefills is the batch's
+// chunks as space-separated new:cached pairs.
+const StepsHeader = "iteration,forward_ms,wall_ms,sched_ms,tokens,kv_blocks_used,decodes,decode_kv,prefills"
 
 // WriteSteps writes the per-step measurements as CSV, one line per
-// iteration of iterations.csv.
+// iteration of the iteration log.
 func WriteSteps(path string, steps []StepRecord) error {
 	var buf bytes.Buffer
 	buf.WriteString(StepsHeader)
@@ -94,12 +110,75 @@ func WriteSteps(path string, steps []StepRecord) error {
 			b = append(b, ',')
 			b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		}
+		for _, v := range [...]int{s.Tokens, s.KVBlocksUsed, s.Decodes, s.DecodeKV} {
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
 		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(s.Tokens), 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(s.KVBlocksUsed), 10)
+		for j, p := range s.Prefills {
+			if j > 0 {
+				b = append(b, ' ')
+			}
+			b = strconv.AppendInt(b, int64(p[0]), 10)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(p[1]), 10)
+		}
 		b = append(b, '\n')
 		buf.Write(b)
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// ReadSteps reads a gpu_steps.csv that WriteSteps wrote. Errors name the
+// file, the line and what was expected.
+func ReadSteps(path string) ([]StepRecord, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if lines[0] != StepsHeader {
+		return nil, fmt.Errorf("%s:1: header %q, expected %q", path, lines[0], StepsHeader)
+	}
+	steps := make([]StepRecord, 0, len(lines)-1)
+	for n, line := range lines[1:] {
+		bad := func(format string, a ...any) error {
+			return fmt.Errorf("%s:%d: %s", path, n+2, fmt.Sprintf(format, a...))
+		}
+		f := strings.Split(line, ",")
+		if len(f) != 9 {
+			return nil, bad("%d fields, expected 9 (%s)", len(f), StepsHeader)
+		}
+		if f[0] != strconv.Itoa(n) {
+			return nil, bad("iteration %q, expected %d", f[0], n)
+		}
+		var s StepRecord
+		for i, dst := range []*float64{&s.ForwardMS, &s.WallMS, &s.SchedMS} {
+			v, err := strconv.ParseFloat(f[1+i], 64)
+			if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+				return nil, bad("%s %q, expected milliseconds ≥ 0", strings.Split(StepsHeader, ",")[1+i], f[1+i])
+			}
+			*dst = v
+		}
+		for i, dst := range []*int{&s.Tokens, &s.KVBlocksUsed, &s.Decodes, &s.DecodeKV} {
+			v, err := strconv.Atoi(f[4+i])
+			if err != nil || v < 0 {
+				return nil, bad("%s %q, expected an integer ≥ 0", strings.Split(StepsHeader, ",")[4+i], f[4+i])
+			}
+			*dst = v
+		}
+		if f[8] != "" {
+			for _, pair := range strings.Split(f[8], " ") {
+				q, c, ok := strings.Cut(pair, ":")
+				qi, err1 := strconv.Atoi(q)
+				ci, err2 := strconv.Atoi(c)
+				if !ok || err1 != nil || err2 != nil || qi < 1 || ci < 0 {
+					return nil, bad("prefill chunk %q, expected new:cached with new ≥ 1, cached ≥ 0", pair)
+				}
+				s.Prefills = append(s.Prefills, [2]int{qi, ci})
+			}
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
 }
