@@ -1,0 +1,92 @@
+package sarathi
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// parseFloat must return exactly what strconv.ParseFloat returns, bits and
+// error-or-not alike, on every kind of text.
+func TestParseFloatMatchesStrconv(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		got, gerr := parseFloat([]byte(s))
+		want, werr := strconv.ParseFloat(s, 64)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: error %v, strconv says %v", s, gerr, werr)
+		}
+		if werr == nil && math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("%q: %v (%x), strconv %v (%x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
+		}
+	}
+	for _, s := range []string{"0", "-0", "+0", "0.0", "-0.0", ".5", "5.", "-.5", "1e5", "1E-5", "1e+22", "1e23", "1e-22",
+		"1e-23", "123456789012345678", "1234567890123456789", "12345678901234567890", "9007199254740993",
+		"9007199254740992", "0.000000000000000000001", "1.5e", "e5", "", ".", "-", "-.", "1..2", "1.2.3", "abc",
+		"nan", "NaN", "inf", "-Inf", "0x1p3", "1_000", " 1", "1 ", "1e400", "1e-400", "1e00005", "4.9e-324",
+		"2.2250738585072014e-308", "1.7976931348623157e308", "00000000000000000000012.5", "0.1478315634000421",
+		"3.0000000000000004", "1e-", "12e+", "99999999999999999999", "0.12345678a", "0.1234567812345678",
+		"12345678.12345678", "0.00046632418668149074", "1.00000000000000000000000000001", "0.00000000"} {
+		check(s)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 100000 {
+		v := math.Exp(rng.NormFloat64()*5) * float64(1-2*rng.IntN(2))
+		check(strconv.FormatFloat(v, 'g', -1, 64))
+		check(strconv.FormatFloat(v, 'f', -1, 64))
+		check(strconv.FormatFloat(v, 'f', rng.IntN(25), 64))
+		check(strconv.FormatFloat(v, 'e', rng.IntN(20), 64))
+		check(strconv.FormatFloat(math.Float64frombits(rng.Uint64()), 'g', -1, 64))
+	}
+}
+
+// Decimals exactly halfway between two doubles (ties go to even) and their
+// neighbours one unit of the last digit away, with 17 to 19 digits: the
+// hardest cases of the exact integer division, which must take them.
+func TestParseFloatHalfway(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 20000 {
+		e := 50 + rng.IntN(3) // x in [2^50, 2^53): ulp 1/4 … 1
+		x := math.Ldexp(1+rng.Float64(), e)
+		ulp := math.Nextafter(x, math.Inf(1)) - x
+		mid := new(big.Float).SetPrec(200).SetFloat64(x)
+		mid.Add(mid, new(big.Float).SetPrec(200).SetFloat64(ulp/2))
+		txt := mid.Text('f', -1) // exact: 17 to 19 digits
+		last := txt[len(txt)-1]
+		cases := []string{txt, "0." + strings.Replace(txt, ".", "", 1) + "e" + strconv.Itoa(strings.Index(txt, "."))}
+		if last > '0' && last < '9' {
+			cases = append(cases, txt[:len(txt)-1]+string(last-1), txt[:len(txt)-1]+string(last+1))
+		}
+		for _, s := range cases {
+			if _, ok := parseDecimalFast([]byte(s)); !ok && !strings.Contains(s, "e") {
+				t.Fatalf("%q did not take the fast path", s)
+			}
+			got, err := parseFloat([]byte(s))
+			want, _ := strconv.ParseFloat(s, 64)
+			if err != nil || got != want {
+				t.Fatalf("%q: %v (%v), strconv %v", s, got, err, want)
+			}
+		}
+	}
+}
+
+func BenchmarkParseFloat(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	vals := make([][]byte, 4096)
+	for i := range vals {
+		vals[i] = []byte(strconv.FormatFloat(math.Exp(rng.NormFloat64()), 'g', -1, 64))
+	}
+	b.Run("sarathi", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			parseFloat(vals[i%len(vals)])
+		}
+	})
+	b.Run("strconv", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			strconv.ParseFloat(string(vals[i%len(vals)]), 64)
+		}
+	})
+}
