@@ -695,7 +695,7 @@ func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*chart
 // CDFChart draws the empirical distribution of sorted (ascending) values,
 // downsampled to at most 200 quantiles (analysis.Percentile) so that the
 // notebook stays small, with marks as vertical lines (e.g. mean, median,
-// p80). Positive values spanning more than two decades get a log axis.
+// p80). Positive values spanning more than a decade get a log axis.
 func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Line, error) {
 	if len(sorted) == 0 {
 		return nil, errors.New("CDFChart: no values")
@@ -711,7 +711,7 @@ func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Lin
 	}
 	c := charts.NewLine()
 	chartFrame(c, title, fmt.Sprintf("%d values", len(sorted)), xName, "fraction of requests ≤ x", true)
-	if lo, hi := sorted[0], sorted[len(sorted)-1]; lo > 0 && hi/lo > 100 {
+	if lo, hi := sorted[0], sorted[len(sorted)-1]; lo > 0 && hi/lo > 10 {
 		// A long right tail squeezes the body of the distribution against
 		// the axis; a log axis shows both.
 		c.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Name: xName + ", log scale", NameLocation: "middle", NameGap: 30, Type: "log"}))

@@ -318,7 +318,7 @@ func TestCharts(t *testing.T) {
 		t.Error("ScoreChart without selections: no error")
 	}
 
-	sorted := []float64{1e-5, 2e-5, 3e-5, 5e-3}
+	sorted := []float64{1e-5, 2e-5, 3e-5, 5e-4}
 	cc, err := CDFChart("cdf", "s", sorted, Mark{Name: "mean", X: 1e-3})
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +329,15 @@ func TestCharts(t *testing.T) {
 		t.Errorf("CDF has %d points, want %d", len(data), len(sorted))
 	}
 	if x := m["xAxis"].([]any)[0].(map[string]any)["type"]; x != "log" {
-		t.Errorf("CDF over 2.7 decades has x axis %v, want log", x)
+		t.Errorf("CDF over 1.7 decades has x axis %v, want log", x)
+	}
+	narrow, err := CDFChart("cdf", "s", []float64{1, 2, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = optionOf(t, must(ChartHTML(narrow)))
+	if x := m["xAxis"].([]any)[0].(map[string]any)["type"]; x != "value" {
+		t.Errorf("CDF within a decade has x axis %v, want value", x)
 	}
 	if _, err := CDFChart("cdf", "s", nil); err == nil {
 		t.Error("CDFChart without values: no error")
