@@ -15,6 +15,7 @@ import (
 	"github.com/schedlab/schedlab/lab/engine"
 	"github.com/schedlab/schedlab/lab/engine/gpu"
 	"github.com/schedlab/schedlab/lab/engine/sim"
+	"github.com/schedlab/schedlab/lab/perfmodel"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -56,6 +57,61 @@ type Comparison struct {
 	Points     []PointResult `json:"points"`
 	// MeanRatio is each metric's ratio averaged over the points.
 	MeanRatio []float64 `json:"mean_sim_over_gpu"`
+	// Iterations compares, batch by batch, the profile's predicted time
+	// with the time the GPU measured for the very batches the gpu cells
+	// ran: the performance model's error apart from scheduling.
+	Iterations []IterGroup `json:"iterations"`
+}
+
+// IterGroup is the per-batch comparison for one kind of batch.
+type IterGroup struct {
+	Kind string `json:"kind"` // decode | prefill | mixed | all
+	N    int    `json:"n"`
+	// MeasuredMS and PredictedMS are sums over the batches.
+	MeasuredMS  float64 `json:"measured_ms"`
+	PredictedMS float64 `json:"predicted_ms"`
+	// MeanAbsPctErr is the mean of |predicted − measured| / measured.
+	MeanAbsPctErr float64 `json:"mean_abs_pct_err"`
+}
+
+// compareIterations predicts every measured step with model.
+func compareIterations(model *perfmodel.Model, steps []gpu.StepRecord) []IterGroup {
+	kinds := []string{"decode", "prefill", "mixed", "all"}
+	groups := make([]IterGroup, len(kinds))
+	for i, k := range kinds {
+		groups[i].Kind = k
+	}
+	var shape perfmodel.Shape
+	for _, st := range steps {
+		if st.ForwardMS <= 0 {
+			continue
+		}
+		shape.Prefills = shape.Prefills[:0]
+		for _, p := range st.Prefills {
+			shape.Prefills = append(shape.Prefills, perfmodel.Prefill{Q: p[0], C: p[1]})
+		}
+		shape.Decodes, shape.DecodeKV = st.Decodes, st.DecodeKV
+		pred := model.PredictMS(&shape)
+		k := 2
+		switch {
+		case len(st.Prefills) == 0:
+			k = 0
+		case st.Decodes == 0:
+			k = 1
+		}
+		for _, g := range []*IterGroup{&groups[k], &groups[3]} {
+			g.N++
+			g.MeasuredMS += st.ForwardMS
+			g.PredictedMS += pred
+			g.MeanAbsPctErr += math.Abs(pred-st.ForwardMS) / st.ForwardMS
+		}
+	}
+	for i := range groups {
+		if groups[i].N > 0 {
+			groups[i].MeanAbsPctErr = 100 * groups[i].MeanAbsPctErr / float64(groups[i].N)
+		}
+	}
+	return groups
 }
 
 // Result is gpu-check.json.
@@ -114,6 +170,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	res := Result{Spec: o.spec, Date: time.Now().UTC().Format("2006-01-02"), Device: dev.DeviceName, Torch: dev.Torch,
 		CUDA: dev.CUDA, Metrics: metricNames}
 	gpuSum := make([]analysis.Summary, len(cells))
+	var steps []gpu.StepRecord
 	start := time.Now()
 	for i, c := range cells {
 		dir := filepath.Join(o.out, "gpu", cellName(s, c))
@@ -127,6 +184,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err := readJSON(filepath.Join(dir, "gpu.json"), &gs); err != nil {
 			return err
 		}
+		st, err := gpu.ReadSteps(filepath.Join(dir, "gpu_steps.csv"))
+		if err != nil {
+			return err
+		}
+		steps = append(steps, st...)
 		res.KVBlocks = gs.Scheduler.NumBlocks
 		fmt.Fprintf(stdout, "  gpu %-28s %5d iterations, %4d preemptions, clock %8.3fs (wall so far %.0fs)\n",
 			cellName(s, c), gs.Iterations, gs.Preemptions, gs.ClockSeconds, time.Since(start).Seconds())
@@ -171,6 +233,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			}
 		}
 		cmp := Comparison{SimProfile: profile, MeanRatio: make([]float64, len(metricNames))}
+		pm, err := perfmodel.Fit(perfmodel.Name{GPU: simGPU, Model: model, Mode: mode})
+		if err != nil {
+			return err
+		}
+		cmp.Iterations = compareIterations(pm, steps)
 		for _, k := range order {
 			pr := PointResult{Point: k, Sim: make([]float64, len(metricNames)), GPU: make([]float64, len(metricNames)), Ratio: make([]float64, len(metricNames))}
 			for m := range metricNames {
@@ -218,6 +285,14 @@ func Markdown(r *Result) string {
 				fmt.Fprintf(&b, " %s (%s / %s) |", ratio(p.Ratio[m]), num(p.Sim[m]), num(p.GPU[m]))
 			}
 			fmt.Fprintf(&b, " %s |\n", ratio(c.MeanRatio[m]))
+		}
+		b.WriteString("\nThe same batches, predicted by the profile vs measured on the GPU:\n\n")
+		b.WriteString("| batches | n | measured ms | predicted ms | sim/GPU | mean abs error |\n|---|---|---|---|---|---|\n")
+		for _, g := range c.Iterations {
+			if g.N == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | %.1f%% |\n", g.Kind, g.N, g.MeasuredMS, g.PredictedMS, ratio(g.PredictedMS/g.MeasuredMS), g.MeanAbsPctErr)
 		}
 	}
 	b.WriteString("\nEach cell: sim/GPU (sim value / GPU value; seconds, or seconds per token for the normalized metrics), means over repeats.\n")

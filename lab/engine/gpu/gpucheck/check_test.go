@@ -73,6 +73,11 @@ func TestCheckCPU(t *testing.T) {
 		if len(c.Points) != 2 || c.Points[0].Point != "min_chunk_threshold=0" {
 			t.Fatalf("%s: points %+v", c.SimProfile, c.Points)
 		}
+		// Every measured batch is predicted once; the groups add up.
+		if len(c.Iterations) != 4 || c.Iterations[3].Kind != "all" || c.Iterations[3].N == 0 ||
+			c.Iterations[0].N+c.Iterations[1].N+c.Iterations[2].N != c.Iterations[3].N || !(c.Iterations[3].PredictedMS > 0) {
+			t.Errorf("%s: iterations %+v", c.SimProfile, c.Iterations)
+		}
 		for _, p := range c.Points {
 			for m := range r.Metrics {
 				if !(p.Ratio[m] > 0) || p.Ratio[m] != p.Sim[m]/p.GPU[m] {
