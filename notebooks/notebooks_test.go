@@ -158,6 +158,18 @@ func TestHarnessCatchesFailures(t *testing.T) {
 	if l := withPrefix(stdoutLines(t, filepath.Join(out, "ok.ipynb")), "SMOKE"); len(l) != 1 || !strings.HasPrefix(l[0], "ok ") {
 		t.Errorf("ok.ipynb printed %q, want one SMOKE ok line", l)
 	}
+	// The notebook's module resolves dependencies at go.mod's versions.
+	cmd := exec.Command("go", "list", "-m", "github.com/go-gota/gota", "github.com/go-echarts/go-echarts/v2",
+		"github.com/janpfeifer/gonb", "gonum.org/v1/gonum")
+	cmd.Dir = repoRoot(t)
+	mods, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	want = strings.Split(strings.TrimSpace(string(mods)), "\n")
+	if got := withPrefix(stdoutLines(t, filepath.Join(out, "ok.ipynb")), "MODULE"); !slices.Equal(got, want) {
+		t.Errorf("notebook module versions %q, want go.mod's %q", got, want)
+	}
 	if n := canvases(t, filepath.Join(out, "ok.html")); n != 1 {
 		t.Errorf("ok.html draws %d chart canvases in chromium, want 1", n)
 	}
