@@ -37,6 +37,9 @@ type Store struct {
 	// noExchange (tests only) makes replace use its two-rename fallback,
 	// as on systems without renameat2.
 	noExchange bool
+	// onSync, when set (tests only), is called with each path Commit has
+	// made durable (fsync'd), as soon as it is.
+	onSync func(path string)
 }
 
 // DefaultRoot is $LAB_STORE, or ".lab" in the working directory.

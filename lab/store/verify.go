@@ -57,14 +57,13 @@ func (s *Store) Verify() ([]Problem, error) {
 			add("-", rel, "unknown entry in tmp/ (not created by the store)")
 			continue
 		}
-		l, err := s.tryLock(hash)
-		if errors.Is(err, ErrLocked) {
-			continue // a run is writing this cell right now
-		}
+		busy, err := s.Locked(hash)
 		if err != nil {
 			return nil, err
 		}
-		l.Unlock()
+		if busy {
+			continue // a run is writing this cell right now
+		}
 		add(hash, rel, "incomplete: temporary folder left by an interrupted run (lab gc or CleanTemp removes it)")
 	}
 	sort.Slice(probs, func(i, j int) bool {
@@ -104,7 +103,7 @@ func (s *Store) verifyCell(hash string, add func(hash, path, format string, args
 	if rec.Status != StatusOK && rec.Status != StatusFailed {
 		add(hash, recPath, "inconsistent: status %q (expected %q or %q)", rec.Status, StatusOK, StatusFailed)
 	}
-	got, err := hashTree(dir, false)
+	got, err := hashTree(dir)
 	if err != nil {
 		add(hash, rel, "unreadable: %v", err)
 		return

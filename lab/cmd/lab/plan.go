@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -119,10 +120,11 @@ func listCells(env *cmdEnv, name string, args []string) error {
 	return nil
 }
 
-// cellState is a cell's state in the store. "running" is detected by
-// trying the cell's lock (a transaction begun and aborted at once, which
-// leaves nothing behind); a store that cannot be written to reports the
-// recorded state only.
+// cellState is a cell's state in the store. "running" means a run holds
+// the cell's lock (Store.Locked only looks: it writes nothing, so status
+// works on a store it cannot write to; where it may not even read the lock
+// files, the recorded state is reported). A cell committed ok is ok even
+// while locked: the lock holder is then a run that found it done.
 func cellState(st *store.Store, hash string) (string, *store.Record, error) {
 	rec, err := st.Get(hash)
 	if err != nil {
@@ -131,17 +133,27 @@ func cellState(st *store.Store, hash string) (string, *store.Record, error) {
 	if rec.OK() {
 		return cellOK, rec, nil
 	}
-	txn, err := st.Begin(hash)
-	switch {
-	case err == nil:
-		txn.Abort()
-	case errors.Is(err, store.ErrLocked):
-		return cellRunning, rec, nil
-	case errors.Is(err, store.ErrExists):
-		rec, err := st.Get(hash)
-		return cellOK, rec, err
+	busy, err := st.Locked(hash)
+	if errors.Is(err, fs.ErrPermission) {
+		// Someone else's store whose lock files we may not open: the
+		// recorded state is all we can tell.
+		busy, err = false, nil
 	}
-	if rec == nil {
+	if err != nil {
+		return "", nil, err
+	}
+	if busy {
+		return cellRunning, rec, nil
+	}
+	// Read again: a run may have committed the cell (and released its
+	// lock) since the first read.
+	if rec, err = st.Get(hash); err != nil {
+		return "", nil, err
+	}
+	switch {
+	case rec.OK():
+		return cellOK, rec, nil
+	case rec == nil:
 		return cellMissing, nil, nil
 	}
 	return cellFailed, rec, nil
