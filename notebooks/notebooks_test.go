@@ -433,3 +433,43 @@ func tableBlock(lines []string) []string {
 	}
 	return nil
 }
+
+// TestCommittedWithoutOutputs keeps outputs (megabytes of inlined ECharts,
+// machine-specific paths) out of the repository: `just notebooks` writes
+// executed copies under reports/notebooks/ instead.
+func TestCommittedWithoutOutputs(t *testing.T) {
+	nbs, err := filepath.Glob(filepath.Join(repoRoot(t), "notebooks", "*.ipynb"))
+	if err != nil || len(nbs) == 0 {
+		t.Fatalf("no notebooks: %v", err)
+	}
+	for _, nb := range nbs {
+		data, err := os.ReadFile(nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			Metadata struct {
+				Kernelspec struct {
+					Name string `json:"name"`
+				} `json:"kernelspec"`
+			} `json:"metadata"`
+			Cells []struct {
+				CellType       string            `json:"cell_type"`
+				ExecutionCount *int              `json:"execution_count"`
+				Outputs        []json.RawMessage `json:"outputs"`
+			} `json:"cells"`
+		}
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Errorf("%s: %v", nb, err)
+			continue
+		}
+		if v.Metadata.Kernelspec.Name != "gonb" {
+			t.Errorf("%s: kernel %q, want gonb", nb, v.Metadata.Kernelspec.Name)
+		}
+		for i, c := range v.Cells {
+			if len(c.Outputs) > 0 || c.ExecutionCount != nil {
+				t.Errorf("%s: cell %d is committed with outputs (clear them before committing)", nb, i)
+			}
+		}
+	}
+}
