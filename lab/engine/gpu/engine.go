@@ -93,6 +93,7 @@ type Engine struct {
 	dev       DeviceInfo
 	requests  RequestsFunc
 	ctx       context.Context
+	lockDir   string // where device locks live (default: the temporary folder)
 }
 
 // New builds the engine of a spec whose engine is gpu: resolves defaults,
@@ -128,7 +129,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if c == nil {
 		return nil, fmt.Errorf("gpu engine: not a gpu spec")
 	}
-	e := &Engine{ctx: context.Background()}
+	e := &Engine{ctx: context.Background(), lockDir: os.TempDir()}
 	for _, o := range opts {
 		o(e)
 	}
@@ -311,8 +312,23 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		return fmt.Errorf("gpu engine: workload: %w", err)
 	}
 	var env []string
-	if v := engine.RunEnvFrom(ctx).CUDAVisibleDevices; v != "" {
-		env = append(env, "CUDA_VISIBLE_DEVICES="+v)
+	visible := engine.RunEnvFrom(ctx).CUDAVisibleDevices
+	if visible != "" {
+		env = append(env, "CUDA_VISIBLE_DEVICES="+visible)
+	}
+	if e.dev.Device == "cuda" {
+		key := visible
+		if key == "" {
+			key = os.Getenv("CUDA_VISIBLE_DEVICES")
+		}
+		if key == "" {
+			key = "default"
+		}
+		unlock, err := lockDevice(ctx, e.lockDir, key, stderr)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	w, err := StartWorker(ctx, WorkerOptions{Python: e.python, Script: e.script, Env: env, Log: stderr})
 	if err != nil {
