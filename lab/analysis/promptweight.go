@@ -140,13 +140,26 @@ func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWei
 // bootstrap returns percentile-bootstrap 95% intervals of the mean, median
 // and p80 of sorted. A resample draws n indices into sorted with
 // replacement; counting how often each index is drawn gives the resample's
-// order statistics without sorting it.
+// order statistics without sorting it (one pass over the counts).
 func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 	n := len(sorted)
 	means := make([]float64, B)
 	medians := make([]float64, B)
 	p80s := make([]float64, B)
 	mi, mfrac, mlast := quantileIndex(n, 0.8)
+	// The order statistics needed, ascending: median's one or two, p80's
+	// one or two.
+	var ks []int
+	if n%2 == 0 {
+		ks = append(ks, n/2-1)
+	}
+	ks = append(ks, n/2)
+	if mlast {
+		ks = append(ks, n-1)
+	} else {
+		ks = append(ks, mi, mi+1)
+	}
+	slices.Sort(ks)
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -155,6 +168,7 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 		go func() {
 			defer wg.Done()
 			counts := make([]int32, n)
+			vals := make([]float64, len(ks))
 			for {
 				mu.Lock()
 				b := next
@@ -172,26 +186,26 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 					sum += sorted[j]
 				}
 				means[b] = sum / float64(n)
-				// Order statistics k of the resample, by cumulative counts.
-				at := func(k int) float64 {
-					c := 0
-					for j, m := range counts {
-						c += int(m)
-						if c > k {
-							return sorted[j]
-						}
+				c, ki := 0, 0
+				for j, m := range counts {
+					c += int(m)
+					for ki < len(ks) && c > ks[ki] {
+						vals[ki] = sorted[j]
+						ki++
 					}
-					return sorted[n-1]
+					if ki == len(ks) {
+						break
+					}
 				}
+				at := func(k int) float64 { return vals[slices.Index(ks, k)] }
 				if n%2 == 1 {
 					medians[b] = at(n / 2)
 				} else {
 					medians[b] = (at(n/2-1) + at(n/2)) / 2
 				}
-				switch {
-				case mlast:
+				if mlast {
 					p80s[b] = at(n - 1)
-				default:
+				} else {
 					p80s[b] = lerp(at(mi), at(mi+1), mfrac)
 				}
 			}
