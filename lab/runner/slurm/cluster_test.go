@@ -540,3 +540,104 @@ func TestDetachAndStatus(t *testing.T) {
 		t.Errorf("status text:\n%s", text)
 	}
 }
+
+// TestLostTasksAreRecordedFailed: tasks cancelled behind the controller's
+// back (as a time limit or a node failure would end them) leave no cell;
+// the controller records them failed, with Slurm's output in the cell,
+// so that lab status says why.
+func TestLostTasksAreRecordedFailed(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	s := writeSpec(t, dir, strings.Replace(execSpec(dir, "[1]", "--sleep", "2m"), "repeats: 2", "repeats: 1", 1))
+	o := openRun(t, s, filepath.Join(dir, "store"))
+	x := newExecutor(t, slurm.Config{LostGrace: time.Second})
+	var progress bytes.Buffer
+	o.Executor, o.Progress = x, &progress
+	go func() {
+		// Cancel the task once it runs, as an outsider.
+		for range 600 {
+			if jobs := x.JobIDs(); len(jobs) == 1 && strings.Contains(queuedTasks(t, jobs), "RUNNING") {
+				time.Sleep(300 * time.Millisecond) // lab is in the engine
+				exec.Command("scancel", jobs[0]).Run()
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	res, err := runner.Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.Failed != 1 || res.OK != 0 {
+		t.Fatalf("result %+v\n%s", res, progress.String())
+	}
+	recs := records(t, o.Store)
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want the failed one", len(recs))
+	}
+	for h, r := range recs {
+		if r.Status != store.StatusFailed || !strings.HasPrefix(r.Reason, "slurm task "+x.JobIDs()[0]+"_0 ") || r.Executor != "slurm" {
+			t.Errorf("cell %.12s: %s: %q (executor %s)", h, r.Status, r.Reason, r.Executor)
+		}
+		if _, ok := r.Files["slurm.out"]; !ok {
+			t.Errorf("cell %.12s: no slurm.out among %v", h, r.Files)
+		}
+	}
+	if !strings.Contains(progress.String(), "[1/1] FAIL") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+}
+
+// TestArraysChainedOverTheLimit: a plan bigger than one array may hold is
+// split into arrays that run one after the other, and all cells complete.
+func TestArraysChainedOverTheLimit(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	s := writeSpec(t, dir, execSpec(dir, "[1, 2, 3]", "--sleep", "1s"))
+	o := openRun(t, s, filepath.Join(dir, "store"))
+	x := newExecutor(t, slurm.Config{ArrayLimit: 4})
+	o.Executor = x
+	res, err := runner.Run(context.Background(), o)
+	if err != nil || res.OK != 6 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	m := manifest(t, x)
+	if len(m.Arrays) != 2 || len(m.Arrays[0].Tasks) != 4 || len(m.Arrays[1].Tasks) != 2 {
+		t.Fatalf("arrays: %+v", m.Arrays)
+	}
+	// Every task of the second array started after the first had ended.
+	_, firstEnd := taskTimes(t, m.Arrays[0].JobID)
+	secondStart, _ := taskTimes(t, m.Arrays[1].JobID)
+	if secondStart.Before(firstEnd) {
+		t.Errorf("the second array started at %v, before the first ended (%v)", secondStart, firstEnd)
+	}
+}
+
+// taskTimes is the earliest start and the latest end of an array's tasks,
+// from scontrol (which remembers them for MinJobAge).
+func taskTimes(t *testing.T, job string) (start, end time.Time) {
+	t.Helper()
+	out, err := exec.Command("scontrol", "-o", "show", "job", job).CombinedOutput()
+	if err != nil {
+		t.Fatalf("scontrol: %v: %s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			if k != "StartTime" && k != "EndTime" {
+				continue
+			}
+			ts, err := time.ParseInLocation("2006-01-02T15:04:05", v, time.Local)
+			if err != nil {
+				t.Fatalf("scontrol %s=%q: %v", k, v, err)
+			}
+			if k == "StartTime" && (start.IsZero() || ts.Before(start)) {
+				start = ts
+			}
+			if k == "EndTime" && ts.After(end) {
+				end = ts
+			}
+		}
+	}
+	return start, end
+}

@@ -50,12 +50,18 @@ type Config struct {
 	// CancelWait bounds the wait for cancelled tasks to leave squeue
 	// (default 2m, more than Slurm's default KillWait of 30s).
 	CancelWait time.Duration
+	// ArrayLimit caps the tasks of one array below the cluster's
+	// MaxArraySize (0: MaxArraySize only); a bigger plan becomes several
+	// arrays, each waiting for the one before (--dependency=afterany).
+	ArrayLimit int
 }
 
 func (c *Config) check() error {
 	switch {
 	case c.MaxParallel < 0:
 		return fmt.Errorf("slurm: --max-parallel must be ≥ 0, got %d", c.MaxParallel)
+	case c.ArrayLimit < 0:
+		return fmt.Errorf("slurm: array limit must be ≥ 0, got %d", c.ArrayLimit)
 	case c.Poll < 0:
 		return fmt.Errorf("slurm: poll interval must be > 0, got %v", c.Poll)
 	}
@@ -205,7 +211,28 @@ func (e *Executor) start(ctx context.Context, opts *runner.Options, cells []runn
 		c.cells[p.Hash] = p
 	}
 	c.max = maxArraySize(ctx)
+	if e.ArrayLimit > 0 && e.ArrayLimit < c.max {
+		c.max = e.ArrayLimit
+	}
+	c.warnActive(ctx)
 	return c, nil
+}
+
+// warnActive says when an earlier run of the experiment still has tasks in
+// Slurm's queue: their cells are submitted again (the store's locks make
+// the second task wait for the first and take its result, so nothing runs
+// twice, but it holds a slot meanwhile).
+func (c *controller) warnActive(ctx context.Context) {
+	runs, err := Status(ctx, c.opts.Store.Root(), c.m.ExperimentHash)
+	if err != nil {
+		return
+	}
+	for _, r := range runs {
+		if r.Run != c.m.Run && r.Active() {
+			fmt.Fprintf(c.out, "slurm: warning: an earlier run is still active (%s); its cells still missing are submitted again and wait for it (or scancel %s)\n",
+				r.String(), strings.Join(r.Jobs, " "))
+		}
+	}
 }
 
 // sbatchOptions are the options every array of the run gets besides
