@@ -396,7 +396,11 @@ func (d *decoder) decodeValue(n ast.Node, path string, v reflect.Value) {
 			d.failf(path, d.posOf(n), "%s: expected a string, got %s", fieldName(path), describe(n))
 			return
 		}
-		if s, isStr := sc.GetValue().(string); isStr {
+		if lit, isLit := n.(*ast.LiteralNode); isLit && lit.Value != nil {
+			// A block scalar (| or >): GetValue would include the
+			// indicator; the content is the inner string node.
+			v.SetString(lit.Value.Value)
+		} else if s, isStr := sc.GetValue().(string); isStr {
 			v.SetString(s)
 		} else {
 			// Unquoted numbers and booleans are accepted as their text

@@ -399,3 +399,32 @@ select: &sel
 		t.Errorf("select = %+v", s.Select)
 	}
 }
+
+// Block scalars (| and >) are common for descriptions and shell commands;
+// their value is the content, never the indicator.
+func TestBlockScalars(t *testing.T) {
+	src := `name: blocks
+description: >
+  folded
+  text
+engine:
+  exec:
+    command:
+      - bash
+      - -c
+      - |
+        echo {{.x}} > {{.OutputDir}}/x
+sweep:
+  x: [0, 1]
+`
+	s, err := Parse("blocks.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Description, "folded text\n"; got != want {
+		t.Errorf("description = %q, want %q", got, want)
+	}
+	if got, want := s.Engine.Exec.Command[2], "echo {{.x}} > {{.OutputDir}}/x\n"; got != want {
+		t.Errorf("command[2] = %q, want %q", got, want)
+	}
+}
