@@ -248,7 +248,11 @@ const (
 
 // selectJSON is the part of `lab select SPEC --json` the tests compare.
 type selectJSON struct {
-	Param        string          `json:"param"`
+	Param string `json:"param"`
+	// Conclusion is the headline selection's significance verdict,
+	// Robustness whether the choice changes across presets × aggregations.
+	Conclusion   string          `json:"conclusion"`
+	Robustness   string          `json:"robustness"`
 	Preset       string          `json:"preset"`
 	Aggregation  string          `json:"aggregation"`
 	Recommended  json.RawMessage `json:"recommended"`
@@ -352,6 +356,7 @@ func TestNotebooks(t *testing.T) {
 		if got := withPrefix(lines, "HEADLINE"); len(got) != 1 || got[0] != head {
 			t.Errorf("notebook 01 HEADLINE %q, lab select: %q", got, head)
 		}
+		hasLines(t, "notebook 01", lines, j.Conclusion, j.Robustness)
 	})
 
 	t.Run("02-prompt-weight", func(t *testing.T) {
@@ -378,6 +383,7 @@ func TestNotebooks(t *testing.T) {
 		if got := withPrefix(lines, "CHOICE"); !slices.Equal(got, choices) || len(choices) == 0 {
 			t.Errorf("notebook 02 CHOICE lines:\n%s\nlab select %s --json:\n%s", strings.Join(got, "\n"), promptSpec, strings.Join(choices, "\n"))
 		}
+		hasLines(t, "notebook 02", lines, pj.Conclusion, pj.Robustness)
 	})
 
 	t.Run("03-legacy-table", func(t *testing.T) {
@@ -417,6 +423,22 @@ func TestNotebooks(t *testing.T) {
 			t.Errorf("notebook 03 CHOICE lines:\n%s\nlab select --root --run_agg:\n%s", strings.Join(got, "\n"), strings.Join(choices, "\n"))
 		}
 	})
+}
+
+// hasLines checks that every one of want is a whole line of lines: the
+// sentences `lab select --json` reports, printed by the notebook through
+// the same functions.
+func hasLines(t *testing.T, what string, lines []string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if w == "" {
+			t.Errorf("%s: lab select --json gave an empty sentence", what)
+			continue
+		}
+		if !slices.Contains(lines, w) {
+			t.Errorf("%s does not print lab select's line %q", what, w)
+		}
+	}
 }
 
 // tableBlock returns the old script's table in lines: from its header (the
