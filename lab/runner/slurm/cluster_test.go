@@ -641,3 +641,64 @@ func taskTimes(t *testing.T, job string) (start, end time.Time) {
 	}
 	return start, end
 }
+
+// TestCtrlC interrupts `lab run --executor slurm` with SIGINT, as a user's
+// Ctrl-C does: it scancels its array, exits 1, leaves nothing queued, and a
+// second `lab run` completes the experiment.
+func TestCtrlC(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	writeSpec(t, dir, execSpec(dir, "[1, 2, 3]", "--sleep", "1s"))
+	st := filepath.Join(dir, "store")
+	args := []string{"run", "exp.yaml", "--store", st, "--executor", "slurm", "--max-parallel", "2", "--poll", "200ms", "--no-report"}
+	cmd := exec.Command(labBin, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cells := filepath.Join(st, "cells")
+	for deadline := time.Now().Add(time.Minute); ; {
+		if ents, _ := os.ReadDir(cells); len(ents) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no cell after a minute:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	runs, _ := slurm.Runs(st)
+	if len(runs) != 1 {
+		t.Fatalf("runs: %v", runs)
+	}
+	m, rerr := slurm.ReadManifest(runs[0])
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	jobs := []string{m.Arrays[0].JobID}
+	t.Cleanup(func() { scancelAll(t, jobs) })
+	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != 1 {
+		t.Fatalf("lab run after SIGINT: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "slurm: cancelling array jobs "+jobs[0]) || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if q := queuedTasks(t, jobs); q != "" {
+		t.Errorf("left in Slurm after Ctrl-C:\n%s", q)
+	}
+	cmd = exec.Command(labBin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ran (") || !strings.Contains(string(out), "0 failed)") {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "6 cells: ") {
+		t.Errorf("resume output:\n%s", out)
+	}
+}

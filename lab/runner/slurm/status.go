@@ -42,7 +42,7 @@ func (r *RunStatus) String() string {
 	case r.SqueueError != "":
 		s += fmt.Sprintf(", %d not exited (queued or lost: squeue failed: %s)", r.Vanished, r.SqueueError)
 	case r.Vanished > 0:
-		s += fmt.Sprintf(", %d ended without an exit record", r.Vanished)
+		s += fmt.Sprintf(", %d ended without an exit record (cancelled or killed)", r.Vanished)
 	}
 	return s
 }
