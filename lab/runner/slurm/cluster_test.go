@@ -541,50 +541,52 @@ func TestDetachAndStatus(t *testing.T) {
 	}
 }
 
-// TestLostTasksAreRecordedFailed: tasks cancelled behind the controller's
-// back (as a time limit or a node failure would end them) leave no cell;
-// the controller records them failed, with Slurm's output in the cell,
-// so that lab status says why.
+// TestLostTasksAreRecordedFailed: a task whose lab dies without recording
+// its cell (killed, as the OOM killer or a time limit would) leaves an exit
+// record but no cell; one whose whole batch script dies (a lost node)
+// leaves neither. Either way the controller records the cell failed, with
+// Slurm's output in the cell, so that lab status says why.
 func TestLostTasksAreRecordedFailed(t *testing.T) {
 	needSlurm(t)
-	dir := t.TempDir()
-	s := writeSpec(t, dir, strings.Replace(execSpec(dir, "[1]", "--sleep", "2m"), "repeats: 2", "repeats: 1", 1))
-	o := openRun(t, s, filepath.Join(dir, "store"))
-	x := newExecutor(t, slurm.Config{LostGrace: time.Second})
-	var progress bytes.Buffer
-	o.Executor, o.Progress = x, &progress
-	go func() {
-		// Cancel the task once it runs, as an outsider.
-		for range 600 {
-			if jobs := x.JobIDs(); len(jobs) == 1 && strings.Contains(queuedTasks(t, jobs), "RUNNING") {
-				time.Sleep(300 * time.Millisecond) // lab is in the engine
-				exec.Command("scancel", jobs[0]).Run()
-				return
+	for _, tc := range []struct {
+		name, kill, why string
+	}{
+		// The engine's parent is lab, lab's parent the batch script.
+		{"lab killed", `kill -KILL $PPID`, "exited 137 without recording the cell"},
+		{"task killed", `kill -KILL $(cut -d' ' -f4 /proc/$PPID/stat) $PPID`, "ended without an exit record"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := writeSpec(t, dir, fmt.Sprintf("name: lost\nengine:\n  exec:\n    command: [bash, -c, %q, x, \"{{.min_chunk_threshold}}\", \"{{.OutputDir}}\"]\nsweep:\n  min_chunk_threshold: [1]\nrepeats: 1\nseed: 1\n",
+				"echo dying; "+tc.kill+"; sleep 5"))
+			o := openRun(t, s, filepath.Join(dir, "store"))
+			x := newExecutor(t, slurm.Config{LostGrace: time.Second})
+			var progress bytes.Buffer
+			o.Executor, o.Progress = x, &progress
+			res, err := runner.Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, progress.String())
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	res, err := runner.Run(context.Background(), o)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, progress.String())
-	}
-	if res.Failed != 1 || res.OK != 0 {
-		t.Fatalf("result %+v\n%s", res, progress.String())
-	}
-	recs := records(t, o.Store)
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want the failed one", len(recs))
-	}
-	for h, r := range recs {
-		if r.Status != store.StatusFailed || !strings.HasPrefix(r.Reason, "slurm task "+x.JobIDs()[0]+"_0 ") || r.Executor != "slurm" {
-			t.Errorf("cell %.12s: %s: %q (executor %s)", h, r.Status, r.Reason, r.Executor)
-		}
-		if _, ok := r.Files["slurm.out"]; !ok {
-			t.Errorf("cell %.12s: no slurm.out among %v", h, r.Files)
-		}
-	}
-	if !strings.Contains(progress.String(), "[1/1] FAIL") {
-		t.Errorf("progress:\n%s", progress.String())
+			if res.Failed != 1 || res.OK != 0 {
+				t.Fatalf("result %+v\n%s", res, progress.String())
+			}
+			recs := records(t, o.Store)
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want the failed one", len(recs))
+			}
+			for h, r := range recs {
+				prefix := "slurm task " + x.JobIDs()[0] + "_0 " + tc.why
+				if r.Status != store.StatusFailed || !strings.HasPrefix(r.Reason, prefix) || r.Executor != "slurm" {
+					t.Errorf("cell %.12s: %s: %q (executor %s); want a reason starting %q", h, r.Status, r.Reason, r.Executor, prefix)
+				}
+				if _, ok := r.Files["slurm.out"]; !ok {
+					t.Errorf("cell %.12s: no slurm.out among %v", h, r.Files)
+				}
+			}
+			if !strings.Contains(progress.String(), "[1/1] FAIL") {
+				t.Errorf("progress:\n%s", progress.String())
+			}
+		})
 	}
 }
 
