@@ -1,9 +1,13 @@
 package sarathi
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,4 +93,34 @@ func BenchmarkParseFloat(b *testing.B) {
 			strconv.ParseFloat(string(vals[i%len(vals)]), 64)
 		}
 	})
+}
+
+// Reading through the memory mapping and through read(2) give the same
+// values and the same errors, on good and bad files alike.
+func TestMappedAndStreamedAgree(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"plain.csv":  "Request Id,m,cdf\n0_0,1.5,0.5\n0_1,2.25,1\n",
+		"crlf.csv":   "Request Id,m,cdf\r\n0_0,1.5,0.5\r\n0_1,,0.7\r\n0_2,3,1",
+		"vidur.csv":  ",Request Id,m,cdf\n0,0_0,0.1,0.5\n1,0_1,0.2,1\n",
+		"quoted.csv": "\"Request Id\",\"m\",cdf\n0_0,\"4\",1\n",
+		"bad.csv":    "Request Id,m,cdf\n0_0,1,0.5\n0_1,x,1\n",
+		"short.csv":  "Request Id,m,cdf\n0_0\n",
+		"nocol.csv":  "Request Id,other,cdf\n0_0,1,1\n",
+		"empty.csv":  "",
+		"novals.csv": "Request Id,m,cdf\n0_0,,1\n",
+		"nan.csv":    "Request Id,m,cdf\n0_0,NaN,1\n",
+		"long.csv":   "Request Id,m,cdf\n0_0," + strings.Repeat("1", 70000) + ",1\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mapped, merr := ReadValues(p, "m")
+		streamed, serr := readValues(strings.NewReader(content), p, "m", nil)
+		if fmt.Sprint(merr) != fmt.Sprint(serr) || !slices.Equal(mapped, streamed) {
+			t.Errorf("%s: mapped %v, %v; streamed %v, %v", name, mapped, merr, streamed, serr)
+		}
+	}
 }

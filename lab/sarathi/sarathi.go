@@ -123,7 +123,7 @@ func ReadValues(path, metric string) ([]float64, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readValues(f, path, metric, nil)
+	return readFile(f, path, metric, nil)
 }
 
 // AppendValues is ReadValues appending to dst, for callers that reuse a buffer.
@@ -133,6 +133,16 @@ func AppendValues(dst []float64, path, metric string) ([]float64, error) {
 		return dst, err
 	}
 	defer f.Close()
+	return readFile(f, path, metric, dst)
+}
+
+// readFile reads the values from f's memory mapping where possible
+// (mmap_linux.go), else from f.
+func readFile(f *os.File, path, metric string, dst []float64) ([]float64, error) {
+	if data, unmap, ok := mapFile(f); ok {
+		defer unmap()
+		return readValues(bytes.NewReader(data), path, metric, dst)
+	}
 	return readValues(f, path, metric, dst)
 }
 

@@ -1,0 +1,28 @@
+//go:build linux
+
+package sarathi
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps a regular file read-only, so that reading it costs page
+// faults on the page cache instead of a kernel copy per read(2) — on the
+// selection's 3.4 GB benchmark tree that copy was a quarter of the CPU
+// time. ok is false when the file cannot be mapped (the caller then reads
+// it). Metric files are written once and never modified in place (Write
+// renames a new file over the old), so a mapping is never truncated under
+// the reader.
+func mapFile(f *os.File) (data []byte, unmap func(), ok bool) {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() <= 0 || st.Size() > 1<<32 {
+		return nil, nil, false
+	}
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, false
+	}
+	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL)
+	return data, func() { syscall.Munmap(data) }, true
+}
