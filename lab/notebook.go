@@ -31,6 +31,7 @@ import (
 	"github.com/go-gota/gota/series"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/runner"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -193,7 +194,7 @@ type Experiment struct {
 	Store *store.Store
 	Table *analysis.Table
 	// Run says what opening it ran: every cell already in the store counts
-	// as cached; the rest were run now.
+	// as cached; the rest were run now. Nil for an imported legacy tree.
 	Run *runner.Result
 }
 
@@ -760,4 +761,48 @@ func PromptWeightFrame(r *analysis.PromptWeightResult) dataframe.DataFrame {
 		series.New(pw1tw, series.Float, "time_weight (B)"),
 		series.New(pw1pw, series.Float, "prompt_weight (B)"),
 	)
+}
+
+// ImportLegacy does what `lab import DIR --store storeDir` does — scan the
+// legacy threshold_output tree (legacy.Scan), describe it as an experiment
+// (legacy.SpecYAML) and commit one cell per complete (repeat, threshold)
+// folder (legacy.Import) — without writing the spec file, and opens the
+// experiment from the store. It returns the spec text too, for display.
+func ImportLegacy(ctx context.Context, dir, storeDir string) (*Experiment, *legacy.ImportResult, []byte, error) {
+	root, err := NotebookRoot()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tree, err := legacy.Scan(abs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	name := legacy.SpecName(filepath.Base(abs))
+	text := legacy.SpecYAML(tree, name, abs)
+	// The spec is not written; its path only names it in messages.
+	s, err := spec.Parse(filepath.Join(storeDir, name+".yaml"), text)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := NewEngine(s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(storeDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res, err := legacy.Import(ctx, tree, s, e, st, Version, VCSCommit())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := LoadTable(s, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &Experiment{Root: root, Spec: s, Store: st, Table: t}, res, text, nil
 }

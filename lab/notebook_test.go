@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -349,4 +350,48 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestImportLegacy checks that a legacy tree imported into a store selects
+// exactly as the tree read directly (what notebook 03 shows).
+func TestImportLegacy(t *testing.T) {
+	tree := filepath.Join("..", "testdata", "legacy", "trees", "unsorted_extra")
+	direct, err := analysis.LoadLegacy(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := analysis.Select(direct, analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "mean"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeDir := t.TempDir()
+	x, res, text, err := ImportLegacy(context.Background(), tree, storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(text, []byte("name: unsorted_extra")) {
+		t.Errorf("spec text:\n%s", text)
+	}
+	if res.Imported != 8 || len(res.Skipped) == 0 {
+		t.Errorf("import: %d cells imported, skipped %q; want 8 (2 repeats × 4 thresholds) and the skipped folders", res.Imported, res.Skipped)
+	}
+	sels, err := x.SelectAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := x.Headline(sels)
+	if got.Agg != "mean" || len(got.Rows) != len(want.Rows) {
+		t.Fatalf("imported headline %s with %d rows, want mean with %d", got.Agg, len(got.Rows), len(want.Rows))
+	}
+	for i := range want.Rows {
+		g, w := got.Rows[i], want.Rows[i]
+		if g.Point.Compare(w.Point) != 0 || g.Runs != w.Runs || g.Ratios != w.Ratios || g.Score != w.Score {
+			t.Errorf("row %d: imported %+v, direct %+v", i, g, w)
+		}
+	}
+	// Importing again finds every cell present.
+	_, again, _, err := ImportLegacy(context.Background(), tree, storeDir)
+	if err != nil || again.Imported != 0 || again.Present != 8 {
+		t.Errorf("second import: %+v, %v; want 0 imported, 8 present", again, err)
+	}
 }

@@ -406,10 +406,23 @@ func TestNotebooks(t *testing.T) {
 			want = append(want, fmt.Sprintf("threshold=%s runs=%d request_ratio=%s request_exec_norm_ratio=%s prefill_ratio=%s prefill_exec_norm_ratio=%s decode_ratio=%s score=%s",
 				point(t, r.Threshold), r.Runs, g(r.Request), g(r.RequestExecNorm), g(r.Prefill), g(r.PrefillExecNorm), g(r.Decode), g(r.Score)))
 		}
-		if got := withPrefix(lines, "ROW"); !slices.Equal(got, want) || len(want) == 0 {
-			t.Errorf("notebook 03 ROW lines:\n%s\nlab select --root --json:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		// Rows of the tree read directly (threshold=…), then of the same
+		// tree imported into a store (min_chunk_threshold=…): both equal
+		// the CLI's numbers.
+		rows := withPrefix(lines, "ROW")
+		for _, param := range []string{"threshold", "min_chunk_threshold"} {
+			var got []string
+			for _, r := range rows {
+				if rest, ok := strings.CutPrefix(r, param+"="); ok {
+					got = append(got, "threshold="+rest)
+				}
+			}
+			if !slices.Equal(got, want) || len(want) == 0 {
+				t.Errorf("notebook 03 ROW lines of %s:\n%s\nlab select --root --json:\n%s", param, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
 		}
-		if got, want := withPrefix(lines, "RECOMMENDED"), "threshold="+point(t, j.Recommended); len(got) != 1 || got[0] != want {
+		rec := point(t, j.Recommended)
+		if got, want := withPrefix(lines, "RECOMMENDED"), []string{"threshold=" + rec, "min_chunk_threshold=" + rec}; !slices.Equal(got, want) {
 			t.Errorf("notebook 03 RECOMMENDED %q, lab select: %q", got, want)
 		}
 		// The choice under each aggregation.
