@@ -60,8 +60,8 @@ type cellList struct {
 	Store          string         `json:"store"`
 	Counts         map[string]int `json:"counts"`
 	Cells          []cellRow      `json:"cells"`
-	// Slurm (status only): the experiment's Slurm runs with tasks still
-	// queued or running, and its latest one.
+	// Slurm (status only): the Slurm runs of the experiment's cells with
+	// tasks still queued or running, and the latest one.
 	Slurm []slurm.RunStatus `json:"slurm,omitempty"`
 }
 
@@ -104,7 +104,11 @@ func listCells(env *cmdEnv, name string, args []string) error {
 		l.Cells = append(l.Cells, row)
 	}
 	if name == "status" {
-		if l.Slurm, err = slurm.Status(context.Background(), opts.Store.Root(), l.ExperimentHash); err != nil {
+		hashes := make([]string, len(plan))
+		for i, p := range plan {
+			hashes[i] = p.Hash
+		}
+		if l.Slurm, err = slurm.Status(context.Background(), opts.Store.Root(), hashes); err != nil {
 			return err
 		}
 	}

@@ -704,3 +704,21 @@ func TestCtrlC(t *testing.T) {
 		t.Errorf("resume output:\n%s", out)
 	}
 }
+
+// TestSbatchRejects: sbatch's own complaint reaches the user, and the run
+// records no array.
+func TestSbatchRejects(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	s := writeSpec(t, dir, execSpec(dir, "[1]"))
+	o := openRun(t, s, filepath.Join(dir, "store"))
+	x := newExecutor(t, slurm.Config{Partition: "no-such-partition"})
+	o.Executor = x
+	_, err := runner.Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "submitting array 1") || !strings.Contains(strings.ToLower(err.Error()), "partition") {
+		t.Fatalf("error %v; want sbatch's complaint about the partition", err)
+	}
+	if m := manifest(t, x); len(m.Arrays) != 0 || len(x.JobIDs()) != 0 {
+		t.Errorf("arrays recorded: %+v", m.Arrays)
+	}
+}

@@ -218,12 +218,16 @@ func (e *Executor) start(ctx context.Context, opts *runner.Options, cells []runn
 	return c, nil
 }
 
-// warnActive says when an earlier run of the experiment still has tasks in
-// Slurm's queue: their cells are submitted again (the store's locks make
+// warnActive says when an earlier run with some of our cells still has
+// tasks in Slurm's queue: those cells are submitted again (the store's locks make
 // the second task wait for the first and take its result, so nothing runs
 // twice, but it holds a slot meanwhile).
 func (c *controller) warnActive(ctx context.Context) {
-	runs, err := Status(ctx, c.opts.Store.Root(), c.m.ExperimentHash)
+	hashes := make([]string, 0, len(c.cells))
+	for h := range c.cells {
+		hashes = append(hashes, h)
+	}
+	runs, err := Status(ctx, c.opts.Store.Root(), hashes)
 	if err != nil {
 		return
 	}
@@ -294,7 +298,7 @@ func (c *controller) submit(ctx context.Context, cells []runner.Planned, round i
 		body := batchScript(scriptParams{Lab: c.m.Lab, Spec: c.m.Spec, Store: c.m.Store, RunDir: c.dir,
 			CellArgs: cellArgs, Run: c.m.Run, N: a.N}, &a)
 		if err := writeAtomic(script, []byte(body), 0o755); err != nil {
-			return arrays, fmt.Errorf("slurm: %w", err)
+			return nil, c.undo(arrays, fmt.Errorf("slurm: %w", err))
 		}
 		spec := fmt.Sprintf("0-%d", len(chunk)-1)
 		if c.e.MaxParallel > 0 {
@@ -308,12 +312,14 @@ func (c *controller) submit(ctx context.Context, cells []runner.Planned, round i
 		args = append(args, c.m.Sbatch...)
 		args = append(args, script)
 		a.Submitted = time.Now().UTC()
-		out, err := run(ctx, "sbatch", args...)
+		// sbatch is not interrupted: a job it submitted must be known to
+		// be cancelled. A cancelled ctx is the caller's to act on.
+		out, err := run(context.WithoutCancel(ctx), "sbatch", args...)
 		if err != nil {
-			return arrays, fmt.Errorf("slurm: submitting array %d of run %s: %w", a.N, c.m.Run, err)
+			return nil, c.undo(arrays, fmt.Errorf("slurm: submitting array %d of run %s: %w", a.N, c.m.Run, err))
 		}
 		if a.JobID, err = parseJobID(out); err != nil {
-			return arrays, fmt.Errorf("slurm: %w", err)
+			return nil, c.undo(arrays, fmt.Errorf("slurm: %w", err))
 		}
 		prev = a.JobID
 		c.e.mu.Lock()
@@ -322,7 +328,7 @@ func (c *controller) submit(ctx context.Context, cells []runner.Planned, round i
 		stored := &c.m.Arrays[len(c.m.Arrays)-1]
 		c.e.mu.Unlock()
 		if werr != nil {
-			return arrays, fmt.Errorf("slurm: array job %s was submitted but its manifest could not be written (scancel %s): %w", a.JobID, a.JobID, werr)
+			return nil, c.undo(append(arrays, stored), fmt.Errorf("slurm: array job %s was submitted but its manifest could not be written: %w", a.JobID, werr))
 		}
 		arrays = append(arrays, stored)
 		par := "all at once"
@@ -332,6 +338,24 @@ func (c *controller) submit(ctx context.Context, cells []runner.Planned, round i
 		fmt.Fprintf(c.out, "slurm: submitted array job %s: %d cells, %s (run %s)\n", a.JobID, len(chunk), par, c.dir)
 	}
 	return arrays, nil
+}
+
+// undo cancels the arrays a failed submission had already submitted, so
+// that a run never leaves arrays that nobody follows behind an error.
+func (c *controller) undo(arrays []*Array, err error) error {
+	var jobs []string
+	for _, a := range arrays {
+		jobs = append(jobs, a.JobID)
+	}
+	if len(jobs) == 0 {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	if cerr := scancel(ctx, jobs, false); cerr != nil {
+		return fmt.Errorf("%w; cancelling the arrays already submitted failed too (scancel %s): %v", err, strings.Join(jobs, " "), cerr)
+	}
+	return fmt.Errorf("%w (arrays %s already submitted were cancelled)", err, strings.Join(jobs, ","))
 }
 
 // jobName is the Slurm job name of an experiment's arrays.
@@ -389,21 +413,23 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 			return nil, c.cancel(jobs, active, tasks, running, done)
 		case <-time.After(wait):
 		}
-		q, err := squeue(ctx, jobs)
-		if err != nil {
-			if ctx.Err() != nil {
-				continue
-			}
+		// Without squeue, tasks that wrote their exit record still end;
+		// the others wait for squeue to answer again.
+		q, qerr := squeue(ctx, jobs)
+		switch {
+		case qerr != nil && ctx.Err() != nil:
+			continue
+		case qerr != nil:
 			if failingSince.IsZero() {
 				failingSince = time.Now()
-				fmt.Fprintf(c.out, "slurm: %v (retrying)\n", err)
+				fmt.Fprintf(c.out, "slurm: %v (retrying)\n", qerr)
 			}
 			if time.Since(failingSince) > squeueFailures {
-				return nil, fmt.Errorf("slurm: squeue has failed for %v: %w; the arrays %s keep running: follow them with lab status", squeueFailures, err, strings.Join(jobs, ","))
+				return nil, fmt.Errorf("slurm: squeue has failed for %v: %w; the arrays %s keep running: follow them with lab status", squeueFailures, qerr, strings.Join(jobs, ","))
 			}
-			continue
+		default:
+			failingSince = time.Time{}
 		}
-		failingSince = time.Time{}
 		exits, err := readExitRecords(c.dir)
 		if err != nil {
 			return nil, fmt.Errorf("slurm: %w", err)
@@ -417,7 +443,7 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 			}
 			ex := exits[k]
 			if ex == nil {
-				if queuedNow {
+				if queuedNow || qerr != nil {
 					continue
 				}
 				if gone[k].IsZero() {

@@ -47,11 +47,16 @@ func (r *RunStatus) String() string {
 	return s
 }
 
-// Status reports the Slurm runs of the experiment with hash experimentHash
-// in the store at storeRoot that still have tasks queued or running, and
-// the latest one in any case; oldest first. A store without Slurm runs
-// gives none.
-func Status(ctx context.Context, storeRoot, experimentHash string) ([]RunStatus, error) {
+// Status reports the Slurm runs in the store at storeRoot that ran any of
+// cells (an experiment's plan: runs made under an earlier version of its
+// spec that shared cells count too) and still have tasks queued or
+// running, and the latest such run in any case; oldest first. A store
+// without Slurm runs gives none.
+func Status(ctx context.Context, storeRoot string, cells []string) ([]RunStatus, error) {
+	want := make(map[string]bool, len(cells))
+	for _, h := range cells {
+		want[h] = true
+	}
 	dirs, err := Runs(storeRoot)
 	if err != nil {
 		return nil, err
@@ -67,7 +72,7 @@ func Status(ctx context.Context, storeRoot, experimentHash string) ([]RunStatus,
 		if err != nil {
 			return nil, err
 		}
-		if m.ExperimentHash != experimentHash {
+		if !m.hasAny(want) {
 			continue
 		}
 		runs = append(runs, run{d, m})
@@ -128,4 +133,15 @@ func Status(ctx context.Context, storeRoot, experimentHash string) ([]RunStatus,
 	}
 	sort.SliceStable(out, func(i, j int) bool { return filepath.Base(out[i].Dir) < filepath.Base(out[j].Dir) })
 	return out, nil
+}
+
+func (m *Manifest) hasAny(cells map[string]bool) bool {
+	for _, a := range m.Arrays {
+		for _, t := range a.Tasks {
+			if cells[t.Cell] {
+				return true
+			}
+		}
+	}
+	return false
 }
