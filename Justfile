@@ -35,9 +35,9 @@ bench: setup
 report spec="experiments/min-chunk-threshold.yaml": build
     {{bin}} report {{spec}}
 
-# Execute every notebook headless into reports/notebooks/.
-notebooks: setup build
-    .ci/notebooks
+# Execute every notebook (or the ones named) headless into reports/notebooks/.
+notebooks *nbs="": setup build
+    .ci/notebooks {{nbs}}
 
 # Compare the simulator with a real GPU (needs CUDA and PyTorch; fails clearly without): the spec on the gpu and sim engines, sim/GPU per metric.
 gpu-check spec="experiments/gpu-check.yaml" *args="":
