@@ -117,5 +117,8 @@ func scancel(ctx context.Context, jobs []string, pendingOnly bool) error {
 		args = append(args, "--state=PENDING")
 	}
 	_, err := run(ctx, "scancel", append(args, jobs...)...)
+	if err != nil && strings.Contains(err.Error(), "Invalid job id") {
+		return nil // gone already: nothing left to cancel
+	}
 	return err
 }

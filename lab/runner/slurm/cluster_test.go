@@ -722,3 +722,28 @@ func TestSbatchRejects(t *testing.T) {
 		t.Errorf("arrays recorded: %+v", m.Arrays)
 	}
 }
+
+// TestFailFast: after the first failure the tasks not started yet are
+// cancelled; those running finish.
+func TestFailFast(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	s := writeSpec(t, dir, execSpec(dir, "[1, 2, 3, 4]", "--sleep", "500ms", "--fail", "3", "--fail-at", "1"))
+	o := openRun(t, s, filepath.Join(dir, "store"))
+	x := newExecutor(t, slurm.Config{MaxParallel: 1})
+	var progress bytes.Buffer
+	o.Executor, o.Progress, o.FailFast = x, &progress, true
+	res, err := runner.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed < 1 || res.NotRun < 4 || res.Failed+res.OK+res.NotRun != 8 {
+		t.Errorf("result %+v: want the first cell failed and most never started\n%s", res, progress.String())
+	}
+	if !strings.Contains(progress.String(), "--fail-fast: cancelling the tasks that have not started") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+	if q := queuedTasks(t, x.JobIDs()); q != "" {
+		t.Errorf("left in Slurm:\n%s", q)
+	}
+}

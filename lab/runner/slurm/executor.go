@@ -442,6 +442,15 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 				delete(gone, k)
 			}
 			ex := exits[k]
+			if ex == nil && failFast && !queuedNow && qerr == nil && !running[k] {
+				// A pending task --fail-fast cancelled: never started,
+				// unless it slipped through between two polls.
+				delete(active, k)
+				if rec, err := c.opts.Store.Get(tasks[k].Cell); err == nil && rec.OK() {
+					done(runner.Outcome{Cell: c.cells[tasks[k].Cell].Cell, Hash: tasks[k].Cell, State: runner.StateOK, Record: rec})
+				}
+				continue
+			}
 			if ex == nil {
 				if queuedNow || qerr != nil {
 					continue
