@@ -400,6 +400,7 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 		grace = 30 * time.Second
 	}
 	var failed []runner.Planned
+	var retry []runner.Outcome // the failures of failed, reported if the run is cancelled
 	var failingSince time.Time
 	failFast := false
 	first := true
@@ -410,6 +411,9 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 		}
 		select {
 		case <-ctx.Done():
+			for _, o := range retry {
+				done(o) // no retry will come
+			}
 			return nil, c.cancel(jobs, active, tasks, running, done)
 		case <-time.After(wait):
 		}
@@ -466,6 +470,7 @@ func (c *controller) watch(ctx context.Context, arrays []*Array, final bool, don
 			o := c.outcome(k, tasks[k], ex, a.Submitted, true)
 			if o.State == runner.StateFailed && !final {
 				failed = append(failed, c.cells[tasks[k].Cell])
+				retry = append(retry, o)
 				continue
 			}
 			done(o)
