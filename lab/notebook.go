@@ -670,27 +670,47 @@ func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*chart
 			return p
 		}()))
 	}
-	for i, s := range sels {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range sels {
 		points := make([]analysis.Point, len(s.Rows))
 		ys := make([]float64, len(s.Rows))
 		for j, r := range s.Rows {
 			points[j], ys[j] = r.Point, r.Score
 		}
-		o := []charts.SeriesOpts{}
-		if i == 0 && len(marks) > 0 {
-			if !valueX {
-				return nil, errors.New("ScoreChart: marks need a one-parameter sweep")
+		c.AddSeries(s.Preset+" / "+s.Agg, lineData(points, ys, valueX))
+		for _, y := range ys {
+			if !math.IsNaN(y) && !math.IsInf(y, 0) {
+				lo, hi = min(lo, y), max(hi, y)
 			}
-			items := make([]opts.MarkLineNameXAxisItem, len(marks))
-			for m, mk := range marks {
-				items[m] = opts.MarkLineNameXAxisItem{Name: mk.Name, XAxis: mk.X}
-			}
-			o = append(o, charts.WithMarkLineNameXAxisItemOpts(items...),
-				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
 		}
-		c.AddSeries(s.Preset+" / "+s.Agg, lineData(points, ys, valueX), o...)
+	}
+	if len(marks) > 0 {
+		if !valueX {
+			return nil, errors.New("ScoreChart: marks need a one-parameter sweep")
+		}
+		addMarks(c, marks, lo, hi)
+	}
+	if valueX {
+		// Sweeps over decades (prompt_weight −0.01 … −0.00001) crowd one
+		// end of a linear axis: a slider (and the mouse wheel) zooms in.
+		c.SetGlobalOptions(
+			charts.WithDataZoomOpts(opts.DataZoom{Type: "slider", XAxisIndex: []int{0}, Start: 0, End: 100},
+				opts.DataZoom{Type: "inside", XAxisIndex: []int{0}, Start: 0, End: 100}),
+			charts.WithGridOpts(opts.Grid{Top: "96", Left: "64", Right: "40", Bottom: "72", ContainLabel: opts.Bool(true)}))
 	}
 	return c, nil
+}
+
+// addMarks draws each mark as a dashed vertical segment from lo to hi, a
+// series of its own (named in the legend). ECharts 5.4's markLine misplaces
+// x values below about 1e-3 and draws none on a log axis, which is where
+// seconds per token and prompt weights live.
+func addMarks(c *charts.Line, marks []Mark, lo, hi float64) {
+	for _, m := range marks {
+		c.AddSeries(m.Name, []opts.LineData{{Value: []any{m.X, lo}}, {Value: []any{m.X, hi}}},
+			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+			charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
+	}
 }
 
 // CDFChart draws the empirical distribution of sorted (ascending) values,
@@ -717,16 +737,8 @@ func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Lin
 		// the axis; a log axis shows both.
 		c.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Name: xName + ", log scale", NameLocation: "middle", NameGap: 30, Type: "log"}))
 	}
-	o := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)})}
-	if len(marks) > 0 {
-		items := make([]opts.MarkLineNameXAxisItem, len(marks))
-		for m, mk := range marks {
-			items[m] = opts.MarkLineNameXAxisItem{Name: mk.Name, XAxis: mk.X}
-		}
-		o = append(o, charts.WithMarkLineNameXAxisItemOpts(items...),
-			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
-	}
-	c.AddSeries("CDF", data, o...)
+	c.AddSeries("CDF", data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}))
+	addMarks(c, marks, 0, 1)
 	return c, nil
 }
 

@@ -308,12 +308,22 @@ func TestCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = optionOf(t, must(ChartHTML(sc)))
-	if n := len(m["series"].([]any)); n != len(sels) {
-		t.Errorf("score chart has %d series, want %d", n, len(sels))
+	all := m["series"].([]any)
+	if n := len(all); n != len(sels)+1 {
+		t.Fatalf("score chart has %d series, want %d selections and the mark", n, len(sels)+1)
 	}
-	ml := m["series"].([]any)[0].(map[string]any)["markLine"].(map[string]any)["data"].([]any)
-	if len(ml) != 1 || ml[0].(map[string]any)["xAxis"] != 0.5 {
-		t.Errorf("mark line %v, want one at x = 0.5", ml)
+	// The mark spans the scores drawn: from the smallest to the largest.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range sels {
+		for _, r := range s.Rows {
+			lo, hi = min(lo, r.Score), max(hi, r.Score)
+		}
+	}
+	mark := all[len(sels)].(map[string]any)
+	pts := mark["data"].([]any)
+	p0, p1 := pts[0].(map[string]any)["value"].([]any), pts[1].(map[string]any)["value"].([]any)
+	if mark["name"] != "derived" || p0[0] != 0.5 || p1[0] != 0.5 || p0[1] != lo || p1[1] != hi {
+		t.Errorf("mark series %v, want \"derived\" from (0.5, %v) to (0.5, %v)", mark, lo, hi)
 	}
 	if _, err := ScoreChart("none", nil); err == nil {
 		t.Error("ScoreChart without selections: no error")
@@ -328,6 +338,9 @@ func TestCharts(t *testing.T) {
 	data := m["series"].([]any)[0].(map[string]any)["data"].([]any)
 	if len(data) != len(sorted) {
 		t.Errorf("CDF has %d points, want %d", len(data), len(sorted))
+	}
+	if n := len(m["series"].([]any)); n != 2 {
+		t.Errorf("CDF chart has %d series, want the CDF and one mark", n)
 	}
 	if x := m["xAxis"].([]any)[0].(map[string]any)["type"]; x != "log" {
 		t.Errorf("CDF over 1.7 decades has x axis %v, want log", x)
