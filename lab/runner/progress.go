@@ -32,7 +32,11 @@ func newProgress(o *Options, total, cached, todo int) *progress {
 	if jobs <= 0 {
 		jobs = max(1, len(o.GPUs))
 	}
-	fmt.Fprintf(p.w, "%s: %d cells, %d cached, %d to run (-j %d)\n", o.Spec.Name, total, cached, todo, jobs)
+	where := fmt.Sprintf("-j %d", jobs)
+	if d, ok := o.Executor.(interface{ Describe() string }); ok {
+		where = d.Describe() // e.g. a Slurm array's throttle, not -j
+	}
+	fmt.Fprintf(p.w, "%s: %d cells, %d cached, %d to run (%s)\n", o.Spec.Name, total, cached, todo, where)
 	if o.IsTTY && todo > 0 {
 		p.bar = progressbar.NewOptions(todo,
 			progressbar.OptionSetWriter(p.w),

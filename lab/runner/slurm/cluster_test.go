@@ -228,7 +228,7 @@ func TestArraySweepMatchesLocal(t *testing.T) {
 	if res.Total != 6 || res.OK != 6 || res.Failed != 0 || res.Ran != 6 {
 		t.Fatalf("slurm run: %+v\n%s", res, progress.String())
 	}
-	for _, want := range []string{"slurm: submitted array job", "at most 4 at once", "[6/6] ok"} {
+	for _, want := range []string{"6 to run (slurm array, at most 4 at once)", "slurm: submitted array job", "[6/6] ok"} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}

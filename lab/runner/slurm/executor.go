@@ -645,3 +645,11 @@ func (c *controller) cancel(jobs []string, active map[taskKey]*Array, tasks map[
 	}
 	return nil
 }
+
+// Describe is how the run's progress header names where cells run.
+func (e *Executor) Describe() string {
+	if e.MaxParallel > 0 {
+		return fmt.Sprintf("slurm array, at most %d at once", e.MaxParallel)
+	}
+	return "slurm array"
+}
