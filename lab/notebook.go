@@ -702,9 +702,10 @@ func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*chart
 }
 
 // addMarks draws each mark as a dashed vertical segment from lo to hi, a
-// series of its own (named in the legend). ECharts 5.4's markLine misplaces
-// x values below about 1e-3 and draws none on a log axis, which is where
-// seconds per token and prompt weights live.
+// series of its own (named in the legend). Not a markLine: ECharts rounds a
+// markLine's coordinate to its "precision" option (default 2 decimals, and
+// go-echarts' MarkLineStyle cannot set it), so a mark at 5e-5 s per token
+// lands on 0 — and on a log axis vanishes.
 func addMarks(c *charts.Line, marks []Mark, lo, hi float64) {
 	for _, m := range marks {
 		c.AddSeries(m.Name, []opts.LineData{{Value: []any{m.X, lo}}, {Value: []any{m.X, hi}}},
