@@ -98,7 +98,7 @@ func WriteTable(w io.Writer, s *Selection) error {
 }
 
 // writeColumns writes right-aligned columns (each cols[i] is a header then
-// its cells) joined by sep.
+// its cells) joined by sep, without trailing blanks.
 func writeColumns(w io.Writer, cols [][]string, sep string) error {
 	widths := make([]int, len(cols))
 	for i, c := range cols {
@@ -106,15 +106,17 @@ func writeColumns(w io.Writer, cols [][]string, sep string) error {
 			widths[i] = max(widths[i], len([]rune(s)))
 		}
 	}
-	var b strings.Builder
+	var b, line strings.Builder
 	for row := range cols[0] {
+		line.Reset()
 		for i, c := range cols {
 			if i > 0 {
-				b.WriteString(sep)
+				line.WriteString(sep)
 			}
-			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c[row]))))
-			b.WriteString(c[row])
+			line.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c[row]))))
+			line.WriteString(c[row])
 		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
