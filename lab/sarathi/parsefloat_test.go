@@ -111,6 +111,8 @@ func TestMappedAndStreamedAgree(t *testing.T) {
 		"novals.csv": "Request Id,m,cdf\n0_0,,1\n",
 		"nan.csv":    "Request Id,m,cdf\n0_0,NaN,1\n",
 		"long.csv":   "Request Id,m,cdf\n0_0," + strings.Repeat("1", 70000) + ",1\n",
+		// A line longer than the read buffer (once corrupted by the refill).
+		"longok.csv": "Request Id,m,cdf\n0_0,2.5," + strings.Repeat("0", 70000) + "\n0_1,3.5,1\n",
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, name)
@@ -121,6 +123,9 @@ func TestMappedAndStreamedAgree(t *testing.T) {
 		streamed, serr := readValues(strings.NewReader(content), p, "m", nil)
 		if fmt.Sprint(merr) != fmt.Sprint(serr) || !slices.Equal(mapped, streamed) {
 			t.Errorf("%s: mapped %v, %v; streamed %v, %v", name, mapped, merr, streamed, serr)
+		}
+		if name == "longok.csv" && (serr != nil || !slices.Equal(streamed, []float64{2.5, 3.5})) {
+			t.Errorf("long line: %v, %v; want [2.5 3.5]", streamed, serr)
 		}
 	}
 }

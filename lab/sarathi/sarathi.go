@@ -141,14 +141,45 @@ func AppendValues(dst []float64, path, metric string) ([]float64, error) {
 func readFile(f *os.File, path, metric string, dst []float64) ([]float64, error) {
 	if data, unmap, ok := mapFile(f); ok {
 		defer unmap()
-		return readValues(bytes.NewReader(data), path, metric, dst)
+		return parseValues(&sliceLines{data}, path, metric, dst)
 	}
 	return readValues(f, path, metric, dst)
 }
 
 func readValues(r io.Reader, path, metric string, dst []float64) ([]float64, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	header, err := readLine(br)
+	return parseValues(bufLines{bufio.NewReaderSize(r, 64<<10)}, path, metric, dst)
+}
+
+// lineReader yields lines without their terminators; the last one (maybe
+// empty) comes with io.EOF.
+type lineReader interface {
+	readLine() ([]byte, error)
+}
+
+type bufLines struct{ br *bufio.Reader }
+
+func (l bufLines) readLine() ([]byte, error) { return readLine(l.br) }
+
+// sliceLines splits a file's bytes (its memory mapping) in place, like
+// readLine does a stream, without copying them into a buffer.
+type sliceLines struct{ data []byte }
+
+func (l *sliceLines) readLine() ([]byte, error) {
+	var line []byte
+	var err error
+	if i := bytes.IndexByte(l.data, '\n'); i >= 0 {
+		line, l.data = l.data[:i], l.data[i+1:]
+	} else {
+		line, l.data, err = l.data, nil, io.EOF
+	}
+	for len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, err
+}
+
+func parseValues(lines lineReader, path, metric string, dst []float64) ([]float64, error) {
+	header, err := lines.readLine()
 	if err != nil && (err != io.EOF || len(header) == 0) {
 		if err == io.EOF {
 			return dst, fmt.Errorf("%s: empty file, expected a header with column %q", path, metric)
@@ -168,7 +199,7 @@ func readValues(r io.Reader, path, metric string, dst []float64) ([]float64, err
 	}
 	start := len(dst)
 	for line := 2; ; line++ {
-		b, err := readLine(br)
+		b, err := lines.readLine()
 		if len(b) > 0 {
 			field, ok := nthField(b, col)
 			if !ok {
@@ -207,9 +238,12 @@ func readValues(r io.Reader, path, metric string, dst []float64) ([]float64, err
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
-		// A very long line: fall back to an allocating read.
+		// A very long line: fall back to an allocating read. The first part
+		// must be copied before reading on, which refills the buffer it
+		// points into.
+		head := append([]byte(nil), line...)
 		rest, err2 := br.ReadBytes('\n')
-		line = append(append([]byte(nil), line...), rest...)
+		line = append(head, rest...)
 		err = err2
 	}
 	// Strip trailing "\r" and "\n" (a hand-written loop: bytes.TrimRight
