@@ -29,6 +29,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+	"github.com/schedlab/schedlab/lab/report"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/legacy"
@@ -117,23 +118,18 @@ func NotebookStoreDir(root string) string {
 }
 
 // EChartsHTML returns a <script> element holding the Apache ECharts library
-// that lab/report vendors (lab/report/assets/echarts.min.js, read from the
-// checkout at root so there is one copy of it), for a notebook to display
-// once, in its first cells: every chart of ChartHTML draws with it. Nothing
-// is loaded from the network, so executed notebooks and their HTML work
-// offline like the report.
-func EChartsHTML(root string) (string, error) {
-	name := filepath.Join(root, "lab", "report", "assets", "echarts.min.js")
-	js, err := os.ReadFile(name)
-	if err != nil {
-		return "", fmt.Errorf("echarts library: %w", err)
-	}
-	if bytes.Contains(js, []byte("</script")) {
-		return "", fmt.Errorf("%s: holds a </script> tag; cannot inline it", name)
+// that lab/report vendors and embeds (report.EChartsJS: one copy of it), for
+// a notebook to display once, in its first cells: every chart of ChartHTML
+// draws with it. Nothing is loaded from the network, so executed notebooks
+// and their HTML work offline like the report.
+func EChartsHTML() (string, error) {
+	js := report.EChartsJS()
+	if strings.Contains(js, "</script") {
+		return "", fmt.Errorf("lab/report's echarts library holds a </script> tag; cannot inline it")
 	}
 	var b strings.Builder
 	b.WriteString("<script type=\"text/javascript\">\n")
-	b.Write(js)
+	b.WriteString(js)
 	b.WriteString("\n</script>\n<div style=\"color:#666;font-size:small\">Apache ECharts (lab/report/assets) loaded: charts below draw offline.</div>\n")
 	return b.String(), nil
 }

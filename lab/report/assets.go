@@ -23,3 +23,8 @@ var echartsJS string
 //
 //go:embed assets/NOTICE
 var echartsNotice string
+
+// EChartsJS returns the vendored Apache ECharts library (minified), so that
+// other pages of the lab (the notebooks' inline charts) inline the very same
+// copy the report does.
+func EChartsJS() string { return echartsJS }
