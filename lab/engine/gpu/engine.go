@@ -16,7 +16,6 @@ import (
 	"github.com/schedlab/schedlab/lab/engine/sim"
 	"github.com/schedlab/schedlab/lab/sched"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/workload"
 )
 
 // DefaultPython is the interpreter used when neither the spec's python
@@ -39,32 +38,17 @@ var Sweepable = sim.Sweepable
 // scheduler and workload defaults are the simulator's (lab/engine/sim), so
 // the same spec means the same thing on both engines.
 type Resolved struct {
-	Model           string        `json:"model"`
-	Device          string        `json:"device"` // auto | cuda | cpu, as configured
-	DType           string        `json:"dtype,omitempty"`
-	Checkpoint      string        `json:"checkpoint,omitempty"`
-	KVBlocks        int           `json:"kv_blocks"` // 0: sized by the worker from gpu_memory_utilization
-	BlockSize       int           `json:"block_size"`
-	MaxModelLen     int           `json:"max_model_len"`
-	ChunkSize       int           `json:"chunk_size"`
-	MaxNumSeqs      int           `json:"max_num_seqs"`
-	Policy          string        `json:"policy"`
-	TimeWeight      float64       `json:"time_weight"`
-	PromptWeight    float64       `json:"prompt_weight"`
-	MinChunk        int           `json:"min_chunk_threshold"`
-	OrderWaiting    bool          `json:"order_waiting"`
-	GPUMemUtil      float64       `json:"gpu_memory_utilization"`
-	Trace           string        `json:"trace,omitempty"` // shipped name, "" for a user CSV (see TraceDigest)
-	TraceDigest     string        `json:"trace_sha256,omitempty"`
-	Lengths         *spec.Lengths `json:"lengths,omitempty"`
-	Requests        int           `json:"requests"`
-	MaxTokens       int           `json:"max_tokens"`
-	MaxPromptTokens int           `json:"max_prompt_tokens"`
-	Arrival         string        `json:"arrival"`
-	QPS             float64       `json:"qps,omitempty"`
-	Scale           float64       `json:"scale,omitempty"`
-	Jitter          float64       `json:"jitter"`
-	OutputVariation float64       `json:"output_variation"`
+	Model       string `json:"model"`
+	Device      string `json:"device"` // auto | cuda | cpu, as configured
+	DType       string `json:"dtype,omitempty"`
+	Checkpoint  string `json:"checkpoint,omitempty"`
+	KVBlocks    int    `json:"kv_blocks"` // 0: sized by the worker from gpu_memory_utilization
+	BlockSize   int    `json:"block_size"`
+	MaxModelLen int    `json:"max_model_len"`
+	// The scheduler and workload resolve exactly as the simulator's, so one
+	// spec means the same on both engines.
+	sim.Scheduling
+	sim.Load
 }
 
 // RequestsFunc builds a cell's requests.
@@ -139,12 +123,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	r := Resolved{
 		Model: c.Model, Device: c.Device, DType: c.DType, Checkpoint: c.Checkpoint,
 		KVBlocks: c.KVBlocks, BlockSize: c.BlockSize, MaxModelLen: c.MaxModelLen,
-		ChunkSize: c.Scheduler.ChunkSize, MaxNumSeqs: c.Scheduler.MaxNumSeqs, Policy: c.Scheduler.Policy,
-		TimeWeight: c.Scheduler.TimeWeight, PromptWeight: c.Scheduler.PromptWeight, MinChunk: c.Scheduler.MinChunkThreshold,
-		OrderWaiting: c.Scheduler.OrderWaiting, GPUMemUtil: c.Scheduler.GPUMemoryUtilization,
-		Lengths: c.Workload.Lengths, Requests: c.Workload.Requests, MaxTokens: c.Workload.MaxTokens,
-		MaxPromptTokens: c.Workload.MaxPromptTokens, Arrival: c.Workload.Arrival.Process, QPS: c.Workload.Arrival.QPS,
-		Scale: c.Workload.Arrival.Scale, OutputVariation: workload.DefaultOutputVariation,
+		Scheduling: sim.ResolveScheduling(c.Scheduler),
 	}
 	if r.Device == "" {
 		r.Device = "auto"
@@ -158,63 +137,17 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if r.Checkpoint != "" && !filepath.IsAbs(r.Checkpoint) && s.Path != "" {
 		r.Checkpoint = filepath.Join(filepath.Dir(s.Path), r.Checkpoint)
 	}
-	// The simulator's defaults (see its README section).
-	if r.ChunkSize == 0 {
-		r.ChunkSize = sim.DefaultChunkSize
+	baseDir := ""
+	if s.Path != "" {
+		baseDir = filepath.Dir(s.Path)
 	}
-	if r.MaxNumSeqs == 0 {
-		r.MaxNumSeqs = sim.DefaultMaxNumSeqs
+	load, src, err := sim.OpenLoad(c.Workload, baseDir, "gpu")
+	if err != nil {
+		return nil, err
 	}
-	if r.Policy == "" {
-		r.Policy = sim.DefaultPolicy
-	}
-	if r.TimeWeight == 0 {
-		r.TimeWeight = sim.DefaultTimeWeight
-	}
-	if r.PromptWeight == 0 {
-		r.PromptWeight = sim.DefaultPromptWeight
-	}
-	if r.GPUMemUtil == 0 {
-		r.GPUMemUtil = sim.DefaultGPUMemUtil
-	}
-	if r.Arrival == "" {
-		r.Arrival = "offline"
-	}
-	if r.Arrival == "trace" {
-		if r.Scale == 0 {
-			r.Scale = 1
-		}
-		r.Jitter = workload.DefaultJitter
-		if j := c.Workload.Arrival.Jitter; j != nil {
-			r.Jitter = *j
-		}
-	}
-	if v := c.Workload.OutputVariation; v != nil {
-		r.OutputVariation = *v
-	}
-	if r.Lengths != nil {
-		r.OutputVariation = 0 // synthetic outputs are re-drawn instead
-	}
+	r.Load = load
 	e.res = r
 	if e.requests == nil {
-		baseDir := ""
-		if s.Path != "" {
-			baseDir = filepath.Dir(s.Path)
-		}
-		wl := c.Workload
-		wl.OutputVariation = &r.OutputVariation
-		if r.Arrival == "trace" {
-			wl.Arrival.Jitter = &r.Jitter
-			wl.Arrival.Scale = r.Scale
-		}
-		src, err := workload.Open(wl, baseDir)
-		if err != nil {
-			return nil, fmt.Errorf("gpu.%w", err)
-		}
-		if _, shipped := workload.Traces[c.Workload.Trace]; shipped {
-			e.res.Trace = c.Workload.Trace
-		}
-		e.res.TraceDigest = src.Digest()
 		specSeed := s.Seed
 		e.requests = func(cell spec.Cell) ([]sched.Request, error) { return src.Requests(specSeed, cell.Seed) }
 	}
@@ -238,7 +171,6 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if e.scriptDir == "" {
 		e.scriptDir = scriptDir()
 	}
-	var err error
 	if e.script, err = WriteScript(e.scriptDir); err != nil {
 		return nil, err
 	}

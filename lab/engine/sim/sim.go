@@ -52,32 +52,15 @@ var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs",
 // Resolved is the full configuration with every default filled in: the
 // engine's Identity, so a changed default changes cell addresses.
 type Resolved struct {
-	Model           string        `json:"model"`
-	GPU             string        `json:"gpu"`
-	Mode            string        `json:"mode"`
-	BlockSize       int           `json:"block_size"`
-	KVBlocks        int           `json:"kv_blocks"` // 0: sized from gpu_memory_utilization per point
-	MaxModelLen     int           `json:"max_model_len"`
-	Noise           float64       `json:"noise"`
-	ChunkSize       int           `json:"chunk_size"`
-	MaxNumSeqs      int           `json:"max_num_seqs"`
-	Policy          string        `json:"policy"`
-	TimeWeight      float64       `json:"time_weight"`
-	PromptWeight    float64       `json:"prompt_weight"`
-	MinChunk        int           `json:"min_chunk_threshold"`
-	OrderWaiting    bool          `json:"order_waiting"`
-	GPUMemUtil      float64       `json:"gpu_memory_utilization"`
-	Trace           string        `json:"trace,omitempty"` // shipped name, or "" for a user CSV (see TraceDigest)
-	TraceDigest     string        `json:"trace_sha256,omitempty"`
-	Lengths         *spec.Lengths `json:"lengths,omitempty"`
-	Requests        int           `json:"requests"`
-	MaxTokens       int           `json:"max_tokens"`
-	MaxPromptTokens int           `json:"max_prompt_tokens"`
-	Arrival         string        `json:"arrival"`
-	QPS             float64       `json:"qps,omitempty"`
-	Scale           float64       `json:"scale,omitempty"`
-	Jitter          float64       `json:"jitter"`
-	OutputVariation float64       `json:"output_variation"`
+	Model       string  `json:"model"`
+	GPU         string  `json:"gpu"`
+	Mode        string  `json:"mode"`
+	BlockSize   int     `json:"block_size"`
+	KVBlocks    int     `json:"kv_blocks"` // 0: sized from gpu_memory_utilization per point
+	MaxModelLen int     `json:"max_model_len"`
+	Noise       float64 `json:"noise"`
+	Scheduling
+	Load
 }
 
 // Identity is what determines a cell's result besides its parameters,
@@ -109,58 +92,14 @@ func New(s *spec.Spec) (*Engine, error) {
 		return nil, fmt.Errorf("not a sim spec")
 	}
 	r := Resolved{
-		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: c.BlockSize, KVBlocks: c.KVBlocks, MaxModelLen: c.MaxModelLen,
-		Noise: DefaultNoise, ChunkSize: c.Scheduler.ChunkSize, MaxNumSeqs: c.Scheduler.MaxNumSeqs, Policy: c.Scheduler.Policy,
-		TimeWeight: c.Scheduler.TimeWeight, PromptWeight: c.Scheduler.PromptWeight, MinChunk: c.Scheduler.MinChunkThreshold,
-		OrderWaiting: c.Scheduler.OrderWaiting, GPUMemUtil: c.Scheduler.GPUMemoryUtilization,
-		Lengths: c.Workload.Lengths, Requests: c.Workload.Requests, MaxTokens: c.Workload.MaxTokens,
-		MaxPromptTokens: c.Workload.MaxPromptTokens, Arrival: c.Workload.Arrival.Process, QPS: c.Workload.Arrival.QPS,
-		Scale: c.Workload.Arrival.Scale, OutputVariation: workload.DefaultOutputVariation,
+		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: defaultBlockSize(c.BlockSize), KVBlocks: c.KVBlocks,
+		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, Scheduling: ResolveScheduling(c.Scheduler),
 	}
 	if r.Mode == "" {
 		r.Mode = "graph"
 	}
-	if r.BlockSize == 0 {
-		r.BlockSize = sched.DefaultBlockSize
-	}
 	if c.Noise != nil {
 		r.Noise = *c.Noise
-	}
-	if r.ChunkSize == 0 {
-		r.ChunkSize = DefaultChunkSize
-	}
-	if r.MaxNumSeqs == 0 {
-		r.MaxNumSeqs = DefaultMaxNumSeqs
-	}
-	if r.Policy == "" {
-		r.Policy = DefaultPolicy
-	}
-	if r.TimeWeight == 0 {
-		r.TimeWeight = DefaultTimeWeight
-	}
-	if r.PromptWeight == 0 {
-		r.PromptWeight = DefaultPromptWeight
-	}
-	if r.GPUMemUtil == 0 {
-		r.GPUMemUtil = DefaultGPUMemUtil
-	}
-	if r.Arrival == "" {
-		r.Arrival = "offline"
-	}
-	if r.Arrival == "trace" {
-		if r.Scale == 0 {
-			r.Scale = 1
-		}
-		r.Jitter = workload.DefaultJitter
-		if j := c.Workload.Arrival.Jitter; j != nil {
-			r.Jitter = *j
-		}
-	}
-	if v := c.Workload.OutputVariation; v != nil {
-		r.OutputVariation = *v
-	}
-	if r.Lengths != nil {
-		r.OutputVariation = 0 // synthetic outputs are re-drawn instead
 	}
 	info, err := perfmodel.LookupModel(r.Model)
 	if err != nil {
@@ -181,20 +120,11 @@ func New(s *spec.Spec) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	wl := c.Workload
-	wl.OutputVariation = &r.OutputVariation
-	if r.Arrival == "trace" {
-		wl.Arrival.Jitter = &r.Jitter
-		wl.Arrival.Scale = r.Scale
-	}
-	src, err := workload.Open(wl, baseDir)
+	load, src, err := OpenLoad(c.Workload, baseDir, "sim")
 	if err != nil {
-		return nil, fmt.Errorf("sim.%w", err)
+		return nil, err
 	}
-	if _, shipped := workload.Traces[c.Workload.Trace]; shipped {
-		r.Trace = c.Workload.Trace
-	}
-	r.TraceDigest = src.Digest()
+	r.Load = load
 	e := &Engine{res: r, specSeed: s.Seed, model: model, info: info, src: src}
 	e.id = Identity{Kind: "sim", Version: Version, PerfModel: perfmodel.ModelVersion, ProfileDigest: digest, Config: r}
 	for _, p := range s.Sweep {
