@@ -86,3 +86,29 @@ func SpecBaseline(s *spec.Spec) analysis.Point {
 	}
 	return SpecPoint(s.Baseline, s.ParamNames())
 }
+
+// Presets are the spec's weight presets, or the single preset "default"
+// with spec.DefaultWeights when it declares none.
+func Presets(s *spec.Spec) []spec.Preset {
+	if len(s.Select.Presets) > 0 {
+		return s.Select.Presets
+	}
+	return []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
+}
+
+// Headline is the experiment's main selection among sels (as returned by
+// analysis.SelectAll with Presets(s)): its first preset under its
+// select.aggregation (mean when unset). `lab select`, the report and the
+// notebooks recommend it, and derive prompt_weight at its choice.
+func Headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
+	agg := s.Select.Aggregation
+	if agg == "" {
+		agg = "mean"
+	}
+	for _, sel := range sels {
+		if sel.Agg == agg {
+			return sel
+		}
+	}
+	return sels[0]
+}

@@ -241,15 +241,6 @@ func OpenExperiment(ctx context.Context, specPath string, progress io.Writer) (*
 	return &Experiment{Root: root, Spec: s, Store: st, Table: t, Run: res}, nil
 }
 
-// Presets are the spec's weight presets, or the single preset "default"
-// with spec.DefaultWeights when it declares none (as `lab select` does).
-func Presets(s *spec.Spec) []spec.Preset {
-	if len(s.Select.Presets) > 0 {
-		return s.Select.Presets
-	}
-	return []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
-}
-
 // SelectAll is every preset × aggregation of the experiment
 // (analysis.SelectAll with the spec's presets and baseline).
 func (x *Experiment) SelectAll() ([]*analysis.Selection, error) {
@@ -260,16 +251,7 @@ func (x *Experiment) SelectAll() ([]*analysis.Selection, error) {
 // under its select.aggregation (mean when unset) — the one `lab select`
 // recommends and whose choice prompt_weight is derived at.
 func (x *Experiment) Headline(sels []*analysis.Selection) *analysis.Selection {
-	agg := x.Spec.Select.Aggregation
-	if agg == "" {
-		agg = "mean"
-	}
-	for _, s := range sels {
-		if s.Agg == agg {
-			return s
-		}
-	}
-	return sels[0]
+	return Headline(x.Spec, sels)
 }
 
 // PromptWeight derives prompt_weight (DESIGN §7) at point p: seconds per

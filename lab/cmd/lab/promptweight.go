@@ -68,15 +68,11 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 				return err
 			}
 		} else {
-			presets := s.Select.Presets
-			if len(presets) == 0 {
-				presets = []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
-			}
-			sels, err := analysis.SelectAll(t, presets[:1], lab.SpecBaseline(s))
+			sels, err := analysis.SelectAll(t, lab.Presets(s)[:1], lab.SpecBaseline(s))
 			if err != nil {
 				return err
 			}
-			point = headline(s, sels).Recommended()
+			point = lab.Headline(s, sels).Recommended()
 		}
 	default:
 		fs.Usage()

@@ -134,20 +134,13 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	presets := s.Select.Presets
-	if len(presets) == 0 {
-		presets = []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
-	}
+	presets := lab.Presets(s)
 	in.Selections, err = analysis.SelectAll(in.Table, presets, lab.SpecBaseline(s))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Path, err)
 	}
-	agg := s.Select.Aggregation
-	if agg == "" {
-		agg = "mean"
-	}
-	in.Headline = report.Headline{Preset: presets[0].Name, Aggregation: agg}
-	head := headline(s, in.Selections)
+	head := lab.Headline(s, in.Selections)
+	in.Headline = report.Headline{Preset: head.Preset, Aggregation: head.Agg}
 
 	// Statistics and prompt_weight use the spec's seed (and margin), as
 	// `lab select SPEC` does, so the numbers agree with it.

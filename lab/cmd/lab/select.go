@@ -11,6 +11,7 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/runner"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/store"
@@ -236,35 +237,16 @@ func loadSpecTable(specPath, storeDir string) (*spec.Spec, *analysis.Table, erro
 	return s, t, nil
 }
 
-// headline is the spec's main selection: its first preset under its
-// select.aggregation.
-func headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
-	agg := s.Select.Aggregation
-	if agg == "" {
-		agg = "mean"
-	}
-	for _, sel := range sels {
-		if sel.Agg == agg {
-			return sel
-		}
-	}
-	return sels[0]
-}
-
 func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, sf *sigFlags, asJSON bool) error {
 	s, t, err := loadSpecTable(specPath, storeDir)
 	if err != nil {
 		return err
 	}
-	presets := s.Select.Presets
-	if len(presets) == 0 {
-		presets = []spec.Preset{{Name: "default", Weights: spec.DefaultWeights}}
-	}
-	sels, err := analysis.SelectAll(t, presets, lab.SpecBaseline(s))
+	sels, err := analysis.SelectAll(t, lab.Presets(s), lab.SpecBaseline(s))
 	if err != nil {
 		return err
 	}
-	head := headline(s, sels)
+	head := lab.Headline(s, sels)
 	files, err := t.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		return err
@@ -333,4 +315,20 @@ func writeJSON(w io.Writer, v any) error {
 	b = append(b, '\n')
 	_, err = w.Write(b)
 	return err
+}
+
+// runSelectAfter prints, at the end of `lab run`, the selection that
+// `lab select SPEC` prints with its defaults, so the main job ends with its
+// answer. Like the report, a selection that cannot be made (no cell has
+// results) is a warning that never changes the run's exit status.
+func runSelectAfter(env *cmdEnv, opts *runner.Options) {
+	fs := newFlags(env, "select", "")
+	var pf pwFlags
+	pf.register(fs)
+	var sf sigFlags
+	sf.register(fs)
+	fmt.Fprintln(env.stdout)
+	if err := selectSpec(env, fs, opts.Spec.Path, opts.Store.Root(), &pf, &sf, false); err != nil {
+		fmt.Fprintf(env.stderr, "lab run: no selection: %v\n", err)
+	}
 }
