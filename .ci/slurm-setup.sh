@@ -2,7 +2,7 @@
 # Single-node Slurm 22.05 (Debian 12 slurm-wlm) for CI. Run as root. No systemd needed.
 # Usage: BASE=/tmp/slurm FAKE_GPUS=4 .ci/slurm-setup.sh ; then: export SLURM_CONF=$BASE/etc/slurm.conf
 # Stop the daemons with BASE=/tmp/slurm .ci/slurm-stop.sh (by PID file).
-# A copy of the shared recipe setup-slurm.sh; one change: SlurmdParameters=config_overrides,
+# A copy of the shared recipe setup-slurm.sh; two changes: a fresh state folder at each start, and SlurmdParameters=config_overrides,
 # without which slurmd 22.05 drains the node (state INVAL, "Low CPUs") when CPUS > nproc.
 set -euo pipefail
 BASE=${BASE:-/tmp/slurm-ci}
@@ -16,6 +16,9 @@ apt-get -o DPkg::Lock::Timeout=600 update -qq
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 t1=$(date +%s.%N)
 
+# A CI cluster starts empty: jobs recovered from an earlier run's state would
+# hold the node (state "mixed", never "idle") and confuse the tests.
+rm -rf "$BASE/state" "$BASE/spool"
 mkdir -p "$BASE"/{etc,state,spool,log,run}
 # --- munge (postinst normally creates the key; make sure) ---
 if [ ! -s /etc/munge/munge.key ]; then
