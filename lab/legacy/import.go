@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 
 	"github.com/schedlab/schedlab/lab/engine"
 	"github.com/schedlab/schedlab/lab/engine/exec"
@@ -176,7 +177,7 @@ func importCell(st *store.Store, p runner.Planned, c *Cell, version, commit stri
 		if m := info.ModTime().UTC(); m.After(last) {
 			last = m
 		}
-		if err := copyFile(filepath.Join(c.Dir, ent.Name()), filepath.Join(plots, ent.Name())); err != nil {
+		if err := fsutil.CopyFile(filepath.Join(c.Dir, ent.Name()), filepath.Join(plots, ent.Name())); err != nil {
 			txn.Abort()
 			return false, err
 		}
@@ -189,21 +190,4 @@ func importCell(st *store.Store, p runner.Planned, c *Cell, version, commit stri
 		return false, fmt.Errorf("importing %s: %w", c.Dir, err)
 	}
 	return true, nil
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -40,6 +40,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
+
 	"github.com/gofrs/flock"
 
 	"github.com/schedlab/schedlab/lab/engine"
@@ -512,28 +514,11 @@ func copyCSVs(src, dst string, move bool) error {
 				continue
 			}
 		}
-		if err := copyFile(from, to); err != nil {
+		if err := fsutil.CopyFile(from, to); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // removeEmptyDirs removes dir's empty folders bottom-up, and dir itself if

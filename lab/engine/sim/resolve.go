@@ -2,6 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"math"
+	"sort"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab/sched"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -117,4 +120,56 @@ func defaultBlockSize(n int) int {
 		return sched.DefaultBlockSize
 	}
 	return n
+}
+
+// SchedConfig is the scheduler configuration of one sweep point: the
+// resolved Scheduling with the point's swept parameters applied (in name
+// order; integer fields must be given whole numbers), and the
+// gpu_memory_utilization that sizes the KV cache. The caller fills in
+// BlockSize, NumBlocks and MaxModelLen, which depend on the engine.
+func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
+	cfg := sched.Config{
+		ChunkSize: r.ChunkSize, MaxNumSeqs: r.MaxNumSeqs, MinChunkThreshold: r.MinChunk,
+		Policy: r.Policy, TimeWeight: r.TimeWeight, PromptWeight: r.PromptWeight, OrderWaiting: r.OrderWaiting,
+	}
+	util := r.GPUMemUtil
+	names := make([]string, 0, len(pt))
+	for n := range pt {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := pt[n]
+		asInt := func(dst *int) error {
+			if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+				return fmt.Errorf("%s = %v: expected a whole number", n, v)
+			}
+			*dst = int(v)
+			return nil
+		}
+		var err error
+		switch n {
+		case "chunk_size":
+			err = asInt(&cfg.ChunkSize)
+		case "max_num_seqs":
+			err = asInt(&cfg.MaxNumSeqs)
+		case "min_chunk_threshold":
+			err = asInt(&cfg.MinChunkThreshold)
+		case "prompt_weight":
+			cfg.PromptWeight = v
+		case "time_weight":
+			cfg.TimeWeight = v
+		case "gpu_memory_utilization":
+			if !(v > 0 && v <= 1) {
+				err = fmt.Errorf("gpu_memory_utilization = %v: expected a fraction in (0, 1]", v)
+			}
+			util = v
+		default:
+			err = fmt.Errorf("cannot set %q; sweepable: %s", n, strings.Join(Sweepable, ", "))
+		}
+		if err != nil {
+			return cfg, 0, err
+		}
+	}
+	return cfg, util, nil
 }

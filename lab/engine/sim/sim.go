@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/perfmodel"
@@ -155,50 +154,11 @@ func (e *Engine) Model() *perfmodel.Model { return e.model }
 // numbers.
 func (e *Engine) Config(pt spec.Point) (sched.Config, error) {
 	r := e.res
-	cfg := sched.Config{
-		ChunkSize: r.ChunkSize, MaxNumSeqs: r.MaxNumSeqs, MinChunkThreshold: r.MinChunk, BlockSize: r.BlockSize,
-		MaxModelLen: r.MaxModelLen, Policy: r.Policy, TimeWeight: r.TimeWeight, PromptWeight: r.PromptWeight,
-		OrderWaiting: r.OrderWaiting,
+	cfg, util, err := r.Scheduling.SchedConfig(pt)
+	if err != nil {
+		return cfg, err
 	}
-	util := r.GPUMemUtil
-	names := make([]string, 0, len(pt))
-	for n := range pt {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		v := pt[n]
-		asInt := func(dst *int) error {
-			if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
-				return fmt.Errorf("%s = %v: expected a whole number", n, v)
-			}
-			*dst = int(v)
-			return nil
-		}
-		var err error
-		switch n {
-		case "chunk_size":
-			err = asInt(&cfg.ChunkSize)
-		case "max_num_seqs":
-			err = asInt(&cfg.MaxNumSeqs)
-		case "min_chunk_threshold":
-			err = asInt(&cfg.MinChunkThreshold)
-		case "prompt_weight":
-			cfg.PromptWeight = v
-		case "time_weight":
-			cfg.TimeWeight = v
-		case "gpu_memory_utilization":
-			if !(v > 0 && v <= 1) {
-				err = fmt.Errorf("gpu_memory_utilization = %v: expected a fraction in (0, 1]", v)
-			}
-			util = v
-		default:
-			err = fmt.Errorf("cannot set %q; sweepable: %s", n, strings.Join(Sweepable, ", "))
-		}
-		if err != nil {
-			return cfg, err
-		}
-	}
+	cfg.BlockSize, cfg.MaxModelLen = r.BlockSize, r.MaxModelLen
 	cfg.NumBlocks = r.KVBlocks
 	if cfg.NumBlocks == 0 {
 		b, err := perfmodel.KVBlocks(r.GPU, e.info, util, r.BlockSize)
