@@ -26,6 +26,9 @@ func python(t testing.TB) string {
 	t.Helper()
 	const py = "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import numpy, pandas").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s cannot import numpy and pandas (run .ci/setup): %v", py, err)
+		}
 		t.Skipf("skipping: %s with numpy and pandas is needed for the parity check (apt-get install python3-numpy python3-pandas): %v", py, err)
 	}
 	return py

@@ -82,6 +82,9 @@ func outputDir(t *testing.T) string {
 func openInBrowser(t *testing.T, path string) browserResult {
 	t.Helper()
 	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found (run .ci/setup): the browser test must run in CI", chromiumPath)
+		}
 		t.Skipf("%s not found: install Debian's chromium (.ci/setup does) to run the browser test", chromiumPath)
 	}
 	abs, err := filepath.Abs(path)
