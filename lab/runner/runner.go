@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/schedlab/schedlab/lab/engine"
@@ -401,7 +402,8 @@ func RunCell(ctx context.Context, opts *Options, c spec.Cell) (Outcome, error) {
 // runAttempts runs the engine up to 1+Retries times in dir and returns the
 // record of the last attempt. Logs of earlier attempts are kept under
 // attempts/<n>/; everything else they wrote is removed before a retry. The
-// error is non-nil only when ctx was cancelled.
+// error is non-nil when ctx was cancelled or the store could not be written
+// (no space left, say).
 func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir string) (*store.Record, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -456,7 +458,8 @@ func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir stri
 	return rec, nil
 }
 
-// attempt1 runs the engine once; reason is "" on success.
+// attempt1 runs the engine once; reason is "" on success. err is non-nil
+// when ctx was cancelled or the cell's folder could not be written.
 func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, timeout time.Duration) (code int, reason string, err error) {
 	stdout, err := os.Create(filepath.Join(dir, "stdout.log"))
 	if err != nil {
@@ -483,6 +486,12 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 		return -1, fmt.Sprintf("timed out after %v; the engine was stopped", timeout), nil
 	}
 	if runErr != nil {
+		// A full store is not the cell's failure: committing it as failed
+		// would fill the summary with one "no space left" per remaining
+		// cell. Stop the run instead; the finished cells are kept.
+		if errors.Is(runErr, syscall.ENOSPC) || errors.Is(runErr, syscall.EDQUOT) {
+			return 0, "", fmt.Errorf("the store is full: %w", runErr)
+		}
 		var xe *engine.ExitError
 		if errors.As(runErr, &xe) {
 			return xe.Code, xe.Reason, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ type goEngine struct {
 
 type behaviour struct {
 	fail    int           // exit code; 0: succeed
+	err     error         // returned as the engine's error (not an exit code)
 	omit    string        // metric not written
 	block   bool          // wait for ctx
 	sleep   time.Duration // work time
@@ -89,6 +91,9 @@ func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, std
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if b.err != nil {
+		return b.err
 	}
 	if b.fail != 0 {
 		fmt.Fprintln(stderr, "failing as asked")
@@ -265,6 +270,31 @@ func TestFailedCellDoesNotStopOthersAndIsRerun(t *testing.T) {
 	}
 	if res.Cached != 6 || res.Ran != 2 || res.OK != 2 {
 		t.Errorf("rerun after fixing: %+v (only the failed cells must run again)", res)
+	}
+	noProblems(t, st)
+}
+
+// A store that fills up is not the cells' fault: the run stops with the
+// error, keeps what finished and records no failure for the cell that hit it.
+func TestFullStoreStopsTheRun(t *testing.T) {
+	s, st := testSpec(5, 1), openStore(t)
+	full := &os.PathError{Op: "write", Path: "x.csv", Err: syscall.ENOSPC}
+	e := newGoEngine(func(c spec.Cell, _ int) behaviour {
+		if c.Point["t"] == 2 {
+			return behaviour{err: fmt.Errorf("writing request_execution_time: %w", full)}
+		}
+		return behaviour{}
+	})
+	o := opts(s, e, st)
+	res, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("err = %v, want the store's error", err)
+	}
+	if res.OK != 2 || res.Failed != 0 || res.Interrupted+res.NotRun != 3 {
+		t.Errorf("%+v, want 2 ok, no failure, 3 not run", res)
+	}
+	if hashes, _ := st.List(); len(hashes) != 2 {
+		t.Errorf("store holds %d cells, want the 2 finished", len(hashes))
 	}
 	noProblems(t, st)
 }
