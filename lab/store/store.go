@@ -67,6 +67,26 @@ func Open(root string) (*Store, error) {
 	return &Store{root: abs}, nil
 }
 
+// OpenReadOnly opens the store at root for looking only (Get, List,
+// Locked, Verify): it creates nothing, so `lab plan` and `lab status` work on
+// a store they may not write to and do not leave an empty store behind when
+// run before the first `lab run` or with a mistyped --store. A missing root
+// reads as an empty store (Get finds no cell); writing through the returned
+// Store (Begin, Remove, CleanTemp) fails.
+func OpenReadOnly(root string) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("store: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("store: %s is not a folder", abs)
+	}
+	return &Store{root: abs}, nil
+}
+
 // Root is the store's absolute root folder.
 func (s *Store) Root() string { return s.root }
 

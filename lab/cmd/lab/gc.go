@@ -86,7 +86,7 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 			referenced[h] = true
 		}
 	}
-	st, err := openExistingStore(*root)
+	st, err := openExistingStore(*root, *del)
 	if err != nil {
 		return err
 	}

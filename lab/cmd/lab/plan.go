@@ -77,7 +77,8 @@ func listCells(env *cmdEnv, name string, args []string) error {
 		fs.Usage()
 		return &exitCodeError{code: 2, err: fmt.Errorf("expected one SPEC file, got %d arguments", len(pos))}
 	}
-	opts, err := openRun(pos[0], *storeRoot)
+	// Listing writes nothing: no store appears where none was.
+	opts, err := openSpecStore(pos[0], *storeRoot, store.OpenReadOnly)
 	if err != nil {
 		return err
 	}

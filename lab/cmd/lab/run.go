@@ -126,6 +126,12 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 // openRun parses the spec, builds its engine and opens the store: what
 // every command that runs or lists cells starts with.
 func openRun(specPath, storeRoot string) (*runner.Options, error) {
+	return openSpecStore(specPath, storeRoot, store.Open)
+}
+
+// openSpecStore is openRun with the store opened by open (store.Open to
+// write, store.OpenReadOnly to only look).
+func openSpecStore(specPath, storeRoot string, open func(string) (*store.Store, error)) (*runner.Options, error) {
 	s, err := spec.ParseFile(specPath)
 	if err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func openRun(specPath, storeRoot string) (*runner.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(storeRoot)
+	st, err := open(storeRoot)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/schedlab/schedlab/lab/store"
 )
@@ -36,7 +37,7 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 		fs.Usage()
 		return &exitCodeError{code: 2, err: fmt.Errorf("unexpected arguments: %q", fs.Args())}
 	}
-	st, err := openExistingStore(*root)
+	st, err := openExistingStore(*root, false)
 	if err != nil {
 		return err
 	}
@@ -71,8 +72,10 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 
 // openExistingStore opens a store that must already exist: verify and gc
 // on a mistyped path must say so, not create an empty store and report it
-// clean.
-func openExistingStore(root string) (*store.Store, error) {
+// clean. Unless write is set it creates nothing either (store.OpenReadOnly):
+// `lab verify --store ~` must not leave cells/, tmp/ and locks/ in a folder
+// that is not a store; it reports that cells/ is missing instead.
+func openExistingStore(root string, write bool) (*store.Store, error) {
 	if fi, err := os.Stat(root); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("no store at %s (set --store or LAB_STORE)", root)
@@ -80,6 +83,12 @@ func openExistingStore(root string) (*store.Store, error) {
 		return nil, err
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", root)
+	}
+	if _, err := os.Stat(filepath.Join(root, "cells")); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not a lab store (it has no cells/ folder)", root)
+	}
+	if !write {
+		return store.OpenReadOnly(root)
 	}
 	return store.Open(root)
 }

@@ -226,3 +226,33 @@ sweep:
 		t.Error("gc kept the orphan exec cell")
 	}
 }
+
+// Commands that only look (plan, status, verify, gc without --delete) write
+// nothing: no store appears where there was none, and a folder that is not
+// a store gets no cells/, tmp/ or locks/.
+func TestLookingCommandsCreateNothing(t *testing.T) {
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "gc.yaml")
+	os.WriteFile(specPath, []byte(gcSpecText), 0o666)
+	missing := filepath.Join(dir, "no-store")
+	for _, cmd := range []string{"plan", "status"} {
+		code, stdout, stderr := runLab(t, cmd, specPath, "--store", missing)
+		if code != 0 || !strings.Contains(stdout, "6 missing") {
+			t.Errorf("%s on a missing store: code %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
+		}
+		if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s created the store %s", cmd, missing)
+		}
+	}
+	plain := filepath.Join(dir, "plain")
+	os.Mkdir(plain, 0o777)
+	for _, args := range [][]string{{"verify"}, {"gc", specPath}} {
+		code, _, stderr := runLab(t, append(args, "--store", plain)...)
+		if code != 1 || !strings.Contains(stderr, "is not a lab store") {
+			t.Errorf("%s on a folder that is not a store: code %d, stderr %q", args[0], code, stderr)
+		}
+		if ents, _ := os.ReadDir(plain); len(ents) != 0 {
+			t.Fatalf("%s wrote into a folder that is not a store: %v", args[0], ents)
+		}
+	}
+}
