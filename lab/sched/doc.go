@@ -27,13 +27,18 @@
 // The budget is chunk_size tokens per iteration; each decode uses one.
 //
 // A consequence worth knowing: at most one running sequence is ever
-// mid-prefill at the end of an iteration (an admission needs budget left
-// after every running prefill's chunk, so those all completed), and the
-// decodes of the next iteration use no more budget than the tokens spent
-// before that sequence's admission. So the running-prefill half of the
-// threshold rule (step 4) never fires on its own: min_chunk_threshold acts
-// through admissions (step 5). It is kept because it is the rule of
-// DESIGN §8, and is cheap.
+// mid-prefill at the end of an iteration (chunks are handed out greedily, as
+// Sarathi's _get_seq_next_num_prefill_tokens does, so only the last chunk of
+// a batch can be partial, and it leaves no budget for another). Call it X,
+// and B the budget left when X got its chunk (B ≥ max(1, threshold), or X
+// would have had none). The next iteration's decodes are the sequences that
+// decoded in this one or completed a prefill before X's chunk: at most
+// chunk_size − B of them, since each took at least one token of the budget.
+// So X finds at least B left and always gets its next chunk: the
+// running-prefill half of the threshold rule (step 4) never fires, and
+// min_chunk_threshold acts only through admissions (step 5). The rule is
+// kept because it is DESIGN §8's, and the tests assert the invariant on
+// every schedule they run (checkTrace), so a change that breaks it shows.
 //
 // Policies, as keys where the higher key runs first (ties: earlier arrival,
 // then lower index):
