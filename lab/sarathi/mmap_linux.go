@@ -11,12 +11,15 @@ import (
 // faults on the page cache instead of a kernel copy per read(2) — on the
 // selection's 3.4 GB benchmark tree that copy was a quarter of the CPU
 // time. ok is false when the file cannot be mapped (the caller then reads
-// it). Metric files are written once and never modified in place (Write
-// renames a new file over the old), so a mapping is never truncated under
-// the reader.
+// it): not a regular file, empty (a 0-byte mapping is an error), or larger
+// than 4 GiB or than an int. The mapping covers the size at Stat: a file
+// that grows meanwhile is read up to that size; one that shrinks makes the
+// vanished pages fault, which parseMapped turns into an error (Write
+// replaces files by renaming, but an exec engine or a user's copy may
+// rewrite one in place).
 func mapFile(f *os.File) (data []byte, unmap func(), ok bool) {
 	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() <= 0 || st.Size() > 1<<32 {
+	if err != nil || !st.Mode().IsRegular() || st.Size() <= 0 || st.Size() > 1<<32 || int64(int(st.Size())) != st.Size() {
 		return nil, nil, false
 	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)

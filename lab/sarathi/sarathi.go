@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 )
@@ -141,9 +142,27 @@ func AppendValues(dst []float64, path, metric string) ([]float64, error) {
 func readFile(f *os.File, path, metric string, dst []float64) ([]float64, error) {
 	if data, unmap, ok := mapFile(f); ok {
 		defer unmap()
-		return parseValues(&sliceLines{data}, path, metric, dst)
+		return parseMapped(data, path, metric, dst)
 	}
 	return readValues(f, path, metric, dst)
+}
+
+// parseMapped parses a file's memory mapping. If the file shrinks while it
+// is mapped (an engine or a copy rewriting it in place), touching the pages
+// past its new end raises SIGBUS, which would kill the whole process with a
+// fatal runtime error; here the fault becomes a panic (debug.SetPanicOnFault,
+// for this goroutine only) that is recovered into an error naming the file.
+func parseMapped(data []byte, path, metric string, dst []float64) (vals []float64, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			vals, err = dst, fmt.Errorf("%s: the file shrank while it was being read (is something rewriting it?)", path)
+		}
+	}()
+	return parseValues(&sliceLines{data}, path, metric, dst)
 }
 
 func readValues(r io.Reader, path, metric string, dst []float64) ([]float64, error) {

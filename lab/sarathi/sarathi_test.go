@@ -1,0 +1,117 @@
+package sarathi
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// ReadValues on the edge cases of the format, through the memory mapping
+// and through read(2): the expected values, or an error naming the file
+// (and the line where there is one) — never a panic.
+func TestReadValuesEdgeCases(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          []float64
+		err           string // substring of the error after "<path>"
+	}{
+		{"empty", "", nil, `: empty file, expected a header with column "m"`},
+		{"header only", "Request Id,m,cdf\n", nil, `: column "m": no values`},
+		{"header without newline", "Request Id,m,cdf", nil, `: column "m": no values`},
+		{"no trailing newline", "Request Id,m,cdf\n0_0,1.5,0.5\n0_1,2,1", []float64{1.5, 2}, ""},
+		{"crlf", "Request Id,m,cdf\r\n0_0,1.5,0.5\r\n0_1,2,1\r\n", []float64{1.5, 2}, ""},
+		{"crlf no trailing newline", "Request Id,m,cdf\r\n0_0,1.5,0.5\r\n0_1,2,1", []float64{1.5, 2}, ""},
+		{"quoted header and value", "\"Request Id\",\"m\",\"cdf\"\n\"0_0\",\"4\",\"1\"\n", []float64{4}, ""},
+		{"vidur index column", ",Request Id,m,cdf\n0,0_0,0.1,0.5\n1,0_1,0.2,1\n", []float64{0.1, 0.2}, ""},
+		{"metric in the last column", "Request Id,cdf,m\n0_0,1,7\n", []float64{7}, ""},
+		{"empty fields and blank lines skipped", "Request Id,m,cdf\n0_0,,0.5\n\n0_1, 3 ,1\n\r\n", []float64{3}, ""},
+		{"short row", "Request Id,m,cdf\n0_0,1,0.5\n0_1\n", nil, `:3: row has fewer than 2 fields`},
+		{"not a number", "Request Id,m,cdf\n0_0,1,0.5\n0_1,1.2.3,1\n", nil, `:3: column "m": "1.2.3" is not a number`},
+		{"nan", "Request Id,m,cdf\n0_0,nan,1\n", nil, `:2: column "m": "nan" is not a finite number`},
+		{"inf", "Request Id,m,cdf\n0_0,-Inf,1\n", nil, `:2: column "m": "-Inf" is not a finite number`},
+		{"missing column", "Request Id,other,cdf\n0_0,1,1\n", nil, `:1: no column "m"`},
+		{"blank header", "\n0_0,1,1\n", nil, `:1: no column "m"`},
+	}
+	dir := t.TempDir()
+	for i, tc := range tests {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".csv")
+		if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, how := range []string{"mapped", "streamed"} {
+			var got []float64
+			var err error
+			if how == "mapped" {
+				got, err = AppendValues([]float64{-1}, p, "m") // appends after what dst holds
+				if len(got) > 0 && got[0] == -1 {
+					got = got[1:]
+				} else {
+					t.Errorf("%s (%s): dst's first value lost: %v", tc.name, how, got)
+				}
+			} else {
+				got, err = readValues(strings.NewReader(tc.content), p, "m", nil)
+			}
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), p+tc.err) {
+					t.Errorf("%d %s (%s): error %v, want %q", i, tc.name, how, err, p+tc.err)
+				}
+				continue
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("%d %s (%s): %v, %v; want %v", i, tc.name, how, got, err, tc.want)
+			}
+		}
+	}
+}
+
+// A mapped file that shrinks under the reader faults on the vanished pages;
+// the read must end in an error, not kill the process with SIGBUS. A file
+// that grows is read up to its size when it was mapped.
+func TestMappedFileChangesSize(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.csv")
+	content := "Request Id,m,cdf\n" + strings.Repeat("0_0,1.5,0.5\n", 5000) // 60 kB: many pages
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mapOpen := func() ([]byte, func()) {
+		t.Helper()
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		data, unmap, ok := mapFile(f)
+		if !ok {
+			t.Skip("memory mapping not available here")
+		}
+		return data, unmap
+	}
+
+	data, unmap := mapOpen()
+	if err := os.Truncate(p, 100); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := parseMapped(data, p, "m", nil)
+	unmap()
+	if err == nil || !strings.Contains(err.Error(), p+": the file shrank") {
+		t.Errorf("shrunk file: %d values, error %v; want the shrinking named", len(vals), err)
+	}
+
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, unmap = mapOpen()
+	defer unmap()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("0_1,2.5,1\n")
+	f.Close()
+	vals, err = parseMapped(data, p, "m", nil)
+	if err != nil || len(vals) != 5000 {
+		t.Errorf("grown file: %d values, %v; want the 5000 mapped", len(vals), err)
+	}
+}
