@@ -3,7 +3,7 @@ package perfmodel
 import (
 	"fmt"
 	"math"
-	"sort"
+	"strings"
 )
 
 // ModelVersion names the feature set below; it is part of Digest, so a new
@@ -290,15 +290,17 @@ func fitEager(g *Model, ms []Measurement) *EagerPart {
 	return e
 }
 
-// GroupError is the fit's absolute percentage error over one group.
+// GroupError is the fit's absolute percentage error over one group, with
+// the group's measured noise for scale.
 type GroupError struct {
-	Group     string
-	Points    int
-	MeanPct   float64
-	MaxPct    float64
-	WorstAt   string // the worst point's shape
-	NoisePct  float64
-	MedianPct float64
+	Group   string
+	Points  int
+	MeanPct float64
+	MaxPct  float64
+	WorstAt string // the worst point's shape
+	// SigmaPct is the group's iteration-time noise σ in percent (Noise.Sigma),
+	// what the simulator draws from.
+	SigmaPct float64
 }
 
 // Groups are the measurement groups, in report order.
@@ -313,42 +315,39 @@ func (m *Model) Errors() ([]GroupError, error) {
 	var out []GroupError
 	for _, g := range Groups {
 		e := GroupError{Group: g}
-		var pcts []float64
 		for i := range ms {
 			if ms[i].Group != g {
 				continue
 			}
 			s := ShapeOf(&ms[i])
 			pct := 100 * math.Abs(m.PredictMS(&s)-ms[i].MsMedian) / ms[i].MsMedian
-			pcts = append(pcts, pct)
+			e.Points++
 			e.MeanPct += pct
 			if pct > e.MaxPct {
 				e.MaxPct = pct
 				e.WorstAt = describe(&ms[i])
 			}
 		}
-		if len(pcts) == 0 {
+		if e.Points == 0 {
 			continue
 		}
-		e.Points = len(pcts)
-		e.MeanPct /= float64(len(pcts))
-		sort.Float64s(pcts)
-		e.MedianPct = pcts[len(pcts)/2]
-		e.NoisePct = 100 * m.Noise.Spread[g]
+		e.MeanPct /= float64(e.Points)
+		e.SigmaPct = 100 * m.Noise.Sigma[g]
 		out = append(out, e)
 	}
 	return out, nil
 }
 
+// describe names a measurement's shape as `lab sim predict` takes it.
 func describe(m *Measurement) string {
-	s := ""
+	var parts []string
 	for _, p := range m.Prefill {
-		s += fmt.Sprintf("prefill %d:%d ", p[0], p[1])
+		parts = append(parts, fmt.Sprintf("prefill %d:%d", p[0], p[1]))
 	}
 	if m.DecodeBatch > 0 {
-		s += fmt.Sprintf("decode %dx%d", m.DecodeBatch, m.DecodeKV)
+		parts = append(parts, fmt.Sprintf("decode %dx%d", m.DecodeBatch, m.DecodeKV))
 	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 func step(t, k float64) float64 {

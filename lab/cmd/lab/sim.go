@@ -244,11 +244,10 @@ func simFit(env *cmdEnv, args []string) error {
 			return err
 		}
 		for _, e := range es {
-			sigma := 100 * m.Noise.Sigma[e.Group]
 			if *md {
-				fmt.Fprintf(env.stdout, "| %s | %s | %d | %.2f | %.2f | %s | %.2f |\n", n, e.Group, e.Points, e.MeanPct, e.MaxPct, strings.TrimSpace(e.WorstAt), sigma)
+				fmt.Fprintf(env.stdout, "| %s | %s | %d | %.2f | %.2f | %s | %.2f |\n", n, e.Group, e.Points, e.MeanPct, e.MaxPct, e.WorstAt, e.SigmaPct)
 			} else {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%s\t%.2f\n", n, e.Group, e.Points, e.MeanPct, e.MaxPct, strings.TrimSpace(e.WorstAt), sigma)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.2f\t%s\t%.2f\n", n, e.Group, e.Points, e.MeanPct, e.MaxPct, e.WorstAt, e.SigmaPct)
 			}
 		}
 	}
