@@ -229,6 +229,10 @@ func (s *Source) Requests(specSeed, cellSeed int64) ([]sched.Request, error) {
 	return reqs, nil
 }
 
+// maxDrawnLength bounds an uncapped lognormal draw: far past any model's
+// context, so the request is ignored as too long rather than wrapped.
+const maxDrawnLength = 1 << 40
+
 // draw samples a length ≥ 1 from d.
 func draw(r *rand.Rand, d spec.Distribution) int {
 	var v int
@@ -238,10 +242,13 @@ func draw(r *rand.Rand, d spec.Distribution) int {
 	case "uniform":
 		v = d.Min + r.IntN(d.Max-d.Min+1)
 	case "lognormal":
-		v = int(math.Round(math.Exp(d.Mu + d.Sigma*r.NormFloat64())))
+		// Capped in floating point: a wide sigma can draw past int64, whose
+		// conversion would wrap to a negative length (then silently 1).
+		f := math.Exp(d.Mu + d.Sigma*r.NormFloat64())
 		if d.Max > 0 {
-			v = min(v, d.Max)
+			f = min(f, float64(d.Max))
 		}
+		v = int(math.Round(min(f, maxDrawnLength)))
 		v = max(v, d.Min)
 	}
 	return max(v, 1)

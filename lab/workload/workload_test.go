@@ -2,6 +2,7 @@ package workload
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -132,6 +133,24 @@ func TestCapsAndSynthetic(t *testing.T) {
 	for _, q := range c {
 		if q.PromptTokens != 7 || q.OutputTokens != 9 {
 			t.Fatalf("fixed lengths: %+v", q)
+		}
+	}
+}
+
+// TestWideLognormal: draws past int64 are capped, not wrapped to 1. With
+// mu 20 and sigma 10, about 1% of the draws exceed 2^63.
+func TestWideLognormal(t *testing.T) {
+	for _, d := range []spec.Distribution{
+		{Kind: "lognormal", Mu: 20, Sigma: 10, Max: 5000},
+		{Kind: "lognormal", Mu: 20, Sigma: 10},
+	} {
+		r := rand.New(rand.NewPCG(1, 2))
+		z := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i < 2000; i++ {
+			v := draw(r, d)
+			if x := 20 + 10*z.NormFloat64(); x > 43 && (v < 5000 || d.Max > 0 && v != 5000) {
+				t.Fatalf("%+v: draw e^%.1f gave %d", d, x, v)
+			}
 		}
 	}
 }
