@@ -410,6 +410,10 @@ func (e *Engine) runCommand(ctx context.Context, argv, env []string, renv engine
 	// when stdout/stderr are not files).
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
+		// fork/exec names the program even when the folder is the problem.
+		if fi, serr := os.Stat(e.workdir); serr != nil || !fi.IsDir() {
+			return &engine.ExitError{Code: 127, Reason: fmt.Sprintf("cannot start %s: workdir %s is not a folder on this host", argv[0], e.workdir)}
+		}
 		return &engine.ExitError{Code: 127, Reason: fmt.Sprintf("cannot start %s: %v", argv[0], err)}
 	}
 	pgid := cmd.Process.Pid

@@ -180,6 +180,8 @@ func TestRunFailures(t *testing.T) {
 			cfg: spec.ExecConfig{Command: []string{"sh", "-c", "echo {{.OutputDir}} >/dev/null"}}},
 		{name: "not found", code: 127, reason: "cannot start",
 			cfg: spec.ExecConfig{Command: []string{filepath.Join(wd, "nope"), "{{.OutputDir}}"}}},
+		{name: "no workdir", code: 127, reason: "cannot start ./bench.sh: workdir " + filepath.Join(wd, "gone") + " is not a folder",
+			cfg: spec.ExecConfig{Workdir: filepath.Join(wd, "gone"), Command: []string{"./bench.sh", "{{.OutputDir}}"}}},
 		{name: "no new folder", reason: "created no new folder matching outputs",
 			cfg: spec.ExecConfig{Workdir: wd, Outputs: "root/*/replica_0/plots", Command: []string{"true"}}},
 		{name: "two new folders", reason: "created 2 new folders matching outputs",
