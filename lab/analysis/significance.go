@@ -520,25 +520,36 @@ func (sig *Significance) conclude(s *Selection) {
 			others = append(others, sig.Points[i].Point)
 		}
 	}
+	// bestDetail is the choice's numbers, with why a significant p did not
+	// make it "better": its interval is not wholly beyond the margin.
+	bestDetail := func() string {
+		d := sig.describe(best)
+		if best.P <= opt.Alpha && best.Verdict == Same {
+			d += fmt.Sprintf(", not clearly beyond the %s margin", marginPct(opt.Margin))
+		}
+		return d + fmt.Sprintf(", best in %s of resamples", pct0(best.WinProbability))
+	}
 	var b strings.Builder
-	if sig.Significant {
+	switch {
+	case sig.Significant:
 		fmt.Fprintf(&b, "%s: %s, best in %s of resamples", s.pointName(best.Point), sig.describe(best), pct0(best.WinProbability))
-	} else {
+		if len(others) > 0 {
+			fmt.Fprintf(&b, "; also significantly better: %s", s.pointList(others))
+		}
+	case len(others) > 0:
+		// The lowest score is noise, yet other points do beat the baseline:
+		// "nothing beats it; keep it" would contradict them.
+		fmt.Fprintf(&b, "%s has the lowest score but does not beat %s significantly (%s); significantly better than %s: %s",
+			s.pointName(best.Point), sig.Baseline, bestDetail(), sig.Baseline, s.pointList(others))
+	default:
 		if len(s.Params) > 1 {
 			fmt.Fprintf(&b, "no other point beats %s significantly; keep it", s.pointName(sig.Baseline))
 		} else {
 			fmt.Fprintf(&b, "no other %s beats %s significantly; keep %s", s.Param, sig.Baseline, sig.Baseline)
 		}
 		if !best.Baseline {
-			fmt.Fprintf(&b, " (lowest score: %s, %s", s.pointName(best.Point), sig.describe(best))
-			if best.P <= opt.Alpha && best.Verdict == Same {
-				fmt.Fprintf(&b, ", within the %s margin", marginPct(opt.Margin))
-			}
-			fmt.Fprintf(&b, ", best in %s of resamples)", pct0(best.WinProbability))
+			fmt.Fprintf(&b, " (lowest score: %s, %s)", s.pointName(best.Point), bestDetail())
 		}
-	}
-	if len(others) > 0 {
-		fmt.Fprintf(&b, "; also significantly better: %s", s.pointList(others))
 	}
 	var contenders []string
 	for i := range sig.Points {

@@ -576,3 +576,37 @@ func TestSignificanceGrid(t *testing.T) {
 		t.Errorf("power note %q", sig.PowerNote)
 	}
 }
+
+// TestConclusionOtherPointBetter: the lowest score (4: −8% on average but
+// noisy) is not significant while 2 (a steady −3%) is. The conclusion must
+// not say that nothing beats the baseline.
+func TestConclusionOtherPointBetter(t *testing.T) {
+	reps := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	tab := NewTable([]string{"min_chunk_threshold"}, []Point{{0}, {2}, {4}}, reps)
+	for r := range reps {
+		noisy := 1.05
+		if r%2 == 0 {
+			noisy = 0.8
+		}
+		for p, f := range []float64{1, 0.97 + 0.001*float64(r%3), noisy} {
+			tab.Cells[r][p] = Cell{Present: true, Summary: Summary{RequestP95: f, RequestExecNorm: f, PrefillP95: f, PrefillExecNorm: f, DecodeNorm: f}}
+		}
+	}
+	s, err := Select(tab, Options{Baseline: Point{0}, Weights: spec.DefaultWeights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := s.Significance(SignificanceOptions{Seed: 1, Resamples: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Recommended()[0] != 4 || sig.Significant || sig.Points[1].Verdict != Better || sig.Points[2].Verdict != Same {
+		t.Fatalf("choice %v significant %v verdicts %s %s; want 4, false, better at 2, same at 4",
+			s.Recommended(), sig.Significant, sig.Points[1].Verdict, sig.Points[2].Verdict)
+	}
+	want := "min_chunk_threshold = 4 has the lowest score but does not beat 0 significantly (score −"
+	if !strings.HasPrefix(sig.Conclusion, want) || !strings.Contains(sig.Conclusion, "; significantly better than 0: min_chunk_threshold = 2") ||
+		strings.Contains(sig.Conclusion, "no other") {
+		t.Errorf("conclusion %q", sig.Conclusion)
+	}
+}
