@@ -1,6 +1,10 @@
 package analysis
 
-import "math"
+import (
+	"math"
+
+	"github.com/schedlab/schedlab/lab/stats"
+)
 
 // numpyBlock is numpy's default ufunc buffer size (np.getbufsize()): a
 // reduction over a long array is carried out block by block, each block
@@ -138,14 +142,14 @@ func percentileUnsorted(xs []float64, q float64) float64 {
 	}
 	i, frac, last := quantileIndex(n, q)
 	if last {
-		selectKth(xs, n-1)
+		stats.SelectKth(xs, n-1)
 		return xs[n-1]
 	}
 	if i < 0 {
-		selectKth(xs, 0)
+		stats.SelectKth(xs, 0)
 		return xs[0]
 	}
-	selectKth(xs, i)
+	stats.SelectKth(xs, i)
 	a := xs[i]
 	// After selection every element right of i is ≥ xs[i]; the next order
 	// statistic is their minimum.
@@ -156,82 +160,4 @@ func percentileUnsorted(xs []float64, q float64) float64 {
 		}
 	}
 	return lerp(a, b, frac)
-}
-
-// medianUnsorted is Median without sorting (partially orders xs in place).
-func medianUnsorted(xs []float64) float64 {
-	n := len(xs)
-	if n == 0 {
-		return math.NaN()
-	}
-	k := n / 2
-	selectKth(xs, k)
-	if n%2 == 1 {
-		return xs[k]
-	}
-	a := xs[0]
-	for _, x := range xs[1:k] {
-		if x > a {
-			a = x
-		}
-	}
-	return (a + xs[k]) / 2
-}
-
-// selectKth reorders xs so that xs[k] is the value it would have if xs were
-// sorted, everything before it ≤ it and everything after ≥ it (Hoare's
-// quickselect with a median-of-three pivot; values are finite, so plain
-// comparisons order them).
-func selectKth(xs []float64, k int) {
-	lo, hi := 0, len(xs)-1
-	for hi > lo {
-		if hi-lo < 16 {
-			insertionSort(xs[lo : hi+1])
-			return
-		}
-		mid := lo + (hi-lo)/2
-		if xs[mid] < xs[lo] {
-			xs[mid], xs[lo] = xs[lo], xs[mid]
-		}
-		if xs[hi] < xs[lo] {
-			xs[hi], xs[lo] = xs[lo], xs[hi]
-		}
-		if xs[hi] < xs[mid] {
-			xs[hi], xs[mid] = xs[mid], xs[hi]
-		}
-		p := xs[mid]
-		i, j := lo, hi
-		for i <= j {
-			for xs[i] < p {
-				i++
-			}
-			for xs[j] > p {
-				j--
-			}
-			if i <= j {
-				xs[i], xs[j] = xs[j], xs[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return
-		}
-	}
-}
-
-func insertionSort(xs []float64) {
-	for i := 1; i < len(xs); i++ {
-		v := xs[i]
-		j := i - 1
-		for ; j >= 0 && xs[j] > v; j-- {
-			xs[j+1] = xs[j]
-		}
-		xs[j+1] = v
-	}
 }

@@ -192,9 +192,10 @@ func bcaLevel(alpha, z0, a float64) float64 {
 	return stdNormal.CDF(z0 + z/den)
 }
 
-// quantileSelect is quantileSorted without sorting: it partially orders x
-// in place (quickselect, O(len(x))), which is all the interpolation needs.
-// It gives the same number as sorting first.
+// quantileSelect interpolates linearly at position (len(x)−1)·q of the
+// sorted values without sorting: it partially orders x in place
+// (quickselect, O(len(x))), which is all the interpolation needs. It gives
+// the same number as sorting first.
 func quantileSelect(x []float64, q float64) float64 {
 	q = math.Min(math.Max(q, 0), 1)
 	pos := float64(len(x)-1) * q
@@ -202,17 +203,18 @@ func quantileSelect(x []float64, q float64) float64 {
 	if i >= len(x)-1 {
 		return slices.Max(x)
 	}
-	selectKth(x, i)
+	SelectKth(x, i)
 	// Everything right of i is ≥ x[i]; the next order statistic is their minimum.
 	next := slices.Min(x[i+1:])
 	f := pos - float64(i)
 	return x[i] + f*(next-x[i])
 }
 
-// selectKth reorders x so that x[k] holds the k-th smallest value, with
-// nothing larger before it and nothing smaller after it (Hoare's
-// quickselect, median-of-three pivot; values are finite).
-func selectKth(x []float64, k int) {
+// SelectKth reorders x in place so that x[k] holds the k-th smallest value
+// (0-based), with nothing larger before it and nothing smaller after it
+// (Hoare's quickselect, median-of-three pivot, O(len(x)) on average): an
+// order statistic without a full sort. The values must not be NaN.
+func SelectKth(x []float64, k int) {
 	lo, hi := 0, len(x)-1
 	for hi-lo >= 12 {
 		mid := lo + (hi-lo)/2
@@ -250,16 +252,4 @@ func selectKth(x []float64, k int) {
 		}
 	}
 	slices.Sort(x[lo : hi+1])
-}
-
-// quantileSorted interpolates linearly at position (n−1)·q of sorted x.
-func quantileSorted(x []float64, q float64) float64 {
-	q = math.Min(math.Max(q, 0), 1)
-	pos := float64(len(x)-1) * q
-	i := int(math.Floor(pos))
-	if i >= len(x)-1 {
-		return x[len(x)-1]
-	}
-	f := pos - float64(i)
-	return x[i] + f*(x[i+1]-x[i])
 }

@@ -194,3 +194,15 @@ func TestBootstrapCIsPaired(t *testing.T) {
 		t.Error("want an error for unequal lengths")
 	}
 }
+
+// quantileSorted interpolates linearly at position (n−1)·q of sorted x.
+func quantileSorted(x []float64, q float64) float64 {
+	q = math.Min(math.Max(q, 0), 1)
+	pos := float64(len(x)-1) * q
+	i := int(math.Floor(pos))
+	if i >= len(x)-1 {
+		return x[len(x)-1]
+	}
+	f := pos - float64(i)
+	return x[i] + f*(x[i+1]-x[i])
+}
