@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/schedlab/schedlab/lab/engine"
 	"github.com/schedlab/schedlab/lab/engine/exec"
@@ -26,13 +27,13 @@ func NewEngine(s *spec.Spec) (engine.Engine, error) {
 	case "sim":
 		e, err := sim.New(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", specName(s), err)
+			return nil, engineError(s, err)
 		}
 		return e, nil
 	case "gpu":
 		e, err := gpu.New(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", specName(s), err)
+			return nil, engineError(s, err)
 		}
 		return e, nil
 	case "":
@@ -40,6 +41,21 @@ func NewEngine(s *spec.Spec) (engine.Engine, error) {
 	default:
 		return nil, fmt.Errorf("%s: unknown engine kind %q", specName(s), k)
 	}
+}
+
+// engineField matches an engine error about one field of its block:
+// "sim.workload.trace: msg" (the sim and gpu engines name fields so).
+var engineField = regexp.MustCompile(`^(sim|gpu)\.([A-Za-z0-9_.\[\]]+): `)
+
+// engineError places an engine's complaint about a field of its block at
+// that field in the spec file (file:line:col, as parse errors are): the
+// trace it cannot open, a trace with fewer rows than requests.
+func engineError(s *spec.Spec, err error) error {
+	msg := err.Error()
+	if m := engineField.FindStringSubmatch(msg); m != nil {
+		return s.ErrorAt("engine."+m[1]+"."+m[2], msg[len(m[0]):])
+	}
+	return fmt.Errorf("%s: %w", specName(s), err)
 }
 
 func specName(s *spec.Spec) string {

@@ -71,3 +71,17 @@ func sortErrors(es Errors) Errors {
 	}
 	return out
 }
+
+// ErrorAt is the problem msg about field — a dotted path from the top of the
+// spec as in Parse's messages, e.g. "engine.sim.workload.trace" — positioned
+// like a parse error (file:line:col: field: msg) at that field, or at the
+// nearest enclosing one present in the file. It is for problems found after
+// parsing, such as an engine that cannot open the trace the spec names, so
+// that they read like every other spec error. Without positions (a spec
+// built in Go) it names the file only.
+func (s *Spec) ErrorAt(field, msg string) error {
+	d := &decoder{file: s.Path, nodes: s.nodes}
+	path := "$." + field
+	at := d.at(path)
+	return Errors{{File: s.Path, Line: at.line, Col: at.col, Msg: fieldName(path) + ": " + msg}}
+}

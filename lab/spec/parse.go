@@ -109,6 +109,7 @@ func Parse(path string, data []byte) (*Spec, error) {
 	if len(d.errs) > 0 {
 		return nil, sortErrors(d.errs)
 	}
+	s.nodes = d.nodes
 	return s, nil
 }
 

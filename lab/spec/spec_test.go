@@ -428,3 +428,32 @@ sweep:
 		t.Errorf("command[2] = %q, want %q", got, want)
 	}
 }
+
+// ErrorAt places a problem found after parsing at its field, or at the
+// nearest enclosing field the file has; a spec built in Go has no positions.
+func TestErrorAt(t *testing.T) {
+	src := "name: x\nengine:\n  sim:\n    model: llama-3-8b\n    gpu: h200\n    scheduler: {chunk_size: 256}\n" +
+		"    workload: {trace: t.csv, requests: 5}\nsweep:\n  min_chunk_threshold: [0, 1]\n"
+	s, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ field, want string }{
+		{"engine.sim.workload.trace", "x.yaml:7:23: engine.sim.workload.trace: bad"},
+		{"engine.sim.workload.requests", "x.yaml:7:40: engine.sim.workload.requests: bad"},
+		// Absent: at the enclosing workload mapping's key.
+		{"engine.sim.workload.arrival.qps", "x.yaml:7:5: engine.sim.workload.arrival.qps: bad"},
+		{"engine.sim.model", "x.yaml:4:12: engine.sim.model: bad"},
+	}
+	for _, tc := range tests {
+		err := s.ErrorAt(tc.field, "bad")
+		var es Errors
+		if !errors.As(err, &es) || err.Error() != tc.want {
+			t.Errorf("ErrorAt(%q) = %q, want %q", tc.field, err, tc.want)
+		}
+	}
+	built := &Spec{Path: "built.yaml"}
+	if got := built.ErrorAt("engine.sim.model", "bad").Error(); got != "built.yaml: engine.sim.model: bad" {
+		t.Errorf("spec built in Go: %q", got)
+	}
+}

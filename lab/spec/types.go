@@ -24,6 +24,10 @@ type Spec struct {
 	Path string `yaml:"-"`
 	// Source is the YAML text, kept for provenance and the report.
 	Source []byte `yaml:"-"`
+
+	// nodes are the positions of the fields in Source (set by Parse), for
+	// ErrorAt.
+	nodes map[string]nodeInfo
 }
 
 // Engine holds exactly one engine configuration.
