@@ -198,6 +198,23 @@ func Fit(n Name) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	coef, err := fitCoef(ms)
+	if err != nil {
+		return nil, fmt.Errorf("fitting %s: %w", n, err)
+	}
+	m := &Model{Name: n, Noise: noiseOf(ms), Coef: coef}
+	if n.Mode == "eager" {
+		if g, err := Fit(Name{n.GPU, n.Model, "graph"}); err == nil {
+			m.Eager = fitEager(g, ms)
+		}
+	}
+	return m, nil
+}
+
+// fitCoef fits the linear model's coefficients to ms by NNLS on relative
+// error (rows weighted 1/ms_median).
+func fitCoef(ms []Measurement) ([nFeatures]float64, error) {
+	var coef [nFeatures]float64
 	rows := len(ms)
 	a := make([]float64, rows*nFeatures)
 	b := make([]float64, rows)
@@ -205,7 +222,7 @@ func Fit(n Name) (*Model, error) {
 	for i := range ms {
 		s := ShapeOf(&ms[i])
 		if s.Tokens() != ms[i].Tokens {
-			return nil, fmt.Errorf("%s:%d: tokens %d, but prefill and decode_batch add up to %d", ms[i].file, ms[i].line, ms[i].Tokens, s.Tokens())
+			return coef, fmt.Errorf("%s:%d: tokens %d, but prefill and decode_batch add up to %d", ms[i].file, ms[i].line, ms[i].Tokens, s.Tokens())
 		}
 		features(&s, &f)
 		w := 1 / ms[i].MsMedian
@@ -214,18 +231,12 @@ func Fit(n Name) (*Model, error) {
 		}
 		b[i] = 1
 	}
-	coef, err := nnls(a, rows, nFeatures, b)
+	x, err := nnls(a, rows, nFeatures, b)
 	if err != nil {
-		return nil, fmt.Errorf("fitting %s: %w", n, err)
+		return coef, err
 	}
-	m := &Model{Name: n, Noise: noiseOf(ms)}
-	copy(m.Coef[:], coef)
-	if n.Mode == "eager" {
-		if g, err := Fit(Name{n.GPU, n.Model, "graph"}); err == nil {
-			m.Eager = fitEager(g, ms)
-		}
-	}
-	return m, nil
+	copy(coef[:], x)
+	return coef, nil
 }
 
 // fitEager fits max(CPU·x, k·graph(x)) by alternating: each point is

@@ -51,6 +51,46 @@ func TestFitTargets(t *testing.T) {
 	}
 }
 
+// TestFitLeaveOneOut: the graph-mode targets hold out of sample too. Each
+// point is predicted by a model fitted without it, so 14 coefficients on
+// ~90 points cannot pass by memorising them.
+func TestFitLeaveOneOut(t *testing.T) {
+	names, err := Profiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n.Mode != "graph" {
+			continue
+		}
+		ms, err := Measurements(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, worst, count := map[string]float64{}, map[string]float64{}, map[string]int{}
+		rest := make([]Measurement, 0, len(ms)-1)
+		for i := range ms {
+			rest = append(append(rest[:0], ms[:i]...), ms[i+1:]...)
+			coef, err := fitCoef(rest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := Model{Coef: coef}
+			s := ShapeOf(&ms[i])
+			pct := 100 * math.Abs(m.PredictMS(&s)-ms[i].MsMedian) / ms[i].MsMedian
+			g := ms[i].Group
+			sum[g] += pct
+			count[g]++
+			worst[g] = math.Max(worst[g], pct)
+		}
+		for _, g := range Groups {
+			if mean := sum[g] / float64(count[g]); mean > 5 || worst[g] > 15 {
+				t.Errorf("%s %s leave-one-out: mean %.2f%% max %.2f%%, want ≤ 5%% and ≤ 15%%", n, g, mean, worst[g])
+			}
+		}
+	}
+}
+
 // TestPredictExamples checks the worked example of the profile README
 // (llama-3-8b on an H200, graph): 32 decodes at k=1024 take 7.00 ms; with a
 // 1-token chunk 7.38, a 64-token chunk 8.07, a 256-token chunk 11.55.
