@@ -352,7 +352,13 @@ func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
 	sample := Cell{Point: Point{}, Repeat: 0, Seed: CellSeed(0, 0)}
 	var names []string
 	for _, p := range sweep {
+		if slices.Contains(reservedParams, p.Name) {
+			continue // reported at the sweep
+		}
 		names = append(names, p.Name)
+		// A parameter whose values are broken (reported at the sweep) is
+		// still defined: its templates must not be reported as well.
+		sample.Point[p.Name] = 0
 		if len(p.Values) > 0 {
 			sample.Point[p.Name] = p.Values[0]
 		}
