@@ -26,6 +26,16 @@
 //
 // The budget is chunk_size tokens per iteration; each decode uses one.
 //
+// KV accounting is exact, and differs from sarathi-serve's block manager in
+// two places that only matter when the cache is nearly full: Sarathi
+// preempts before any decode while no block at all is free (can_append_slot:
+// free > 0), even one that needs none, and admits a request only if 1% of
+// the blocks stay free afterwards (the watermark). Here a decode preempts
+// only when it needs a new block and none is free, and admission may take
+// the last block. The two go together: Sarathi's preemption test without
+// its watermark thrashes (in the golden tight-cache schedule, 25 preemptions
+// instead of 1).
+//
 // A consequence worth knowing: at most one running sequence is ever
 // mid-prefill at the end of an iteration (chunks are handed out greedily, as
 // Sarathi's _get_seq_next_num_prefill_tokens does, so only the last chunk of
