@@ -64,7 +64,7 @@ func (s *Store) Verify() ([]Problem, error) {
 		if busy {
 			continue // a run is writing this cell right now
 		}
-		add(hash, rel, "incomplete: temporary folder left by an interrupted run (lab gc or CleanTemp removes it)")
+		add(hash, rel, "incomplete: temporary folder left by an interrupted run (the next `lab run` or `lab gc --delete` removes it)")
 	}
 	sort.Slice(probs, func(i, j int) bool {
 		a, b := probs[i], probs[j]
