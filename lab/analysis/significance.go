@@ -657,7 +657,8 @@ func (sig *Significance) powerNote(s *Selection) {
 		if focus.Pairs == 1 {
 			pairs = "pair"
 		}
-		n := fmt.Sprintf("with %d %s the exact sign-flip test cannot go below p = %s (two-sided)", focus.Pairs, pairs, pValue(stats.MinP(focus.Pairs)))
+		n := fmt.Sprintf("with %d %s the exact sign-flip test cannot go below p = %s (two-sided)", focus.Pairs, pairs,
+			strconv.FormatFloat(stats.MinP(focus.Pairs), 'g', -1, 64)) // exact: 0.125, not a rounded 0.12 that is below the floor
 		if sig.Compared > 1 {
 			n += fmt.Sprintf("; Holm over %d comparisons needs ≥ %d repeats to reach p ≤ %s", sig.Compared, pw.ExactFloor, strconv.FormatFloat(opt.Alpha, 'g', -1, 64))
 		} else {
