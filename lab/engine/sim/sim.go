@@ -111,6 +111,9 @@ func New(s *spec.Spec) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
+	if err := checkNoise(r.Noise, model); err != nil {
+		return nil, err
+	}
 	digest, err := perfmodel.Digest()
 	if err != nil {
 		return nil, err
@@ -137,6 +140,22 @@ func New(s *spec.Spec) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// checkNoise rejects a noise scale that could draw a factor ≤ 0 (z is
+// clamped at ±3σ): such iterations would take no time, or be clamped to 0.
+func checkNoise(scale float64, m *perfmodel.Model) error {
+	worst, group := 0.0, ""
+	for _, g := range perfmodel.Groups {
+		if s := m.Noise.Sigma[g]; s > worst {
+			worst, group = s, g
+		}
+	}
+	if limit := 1 / (3 * worst); worst > 0 && scale >= limit {
+		return fmt.Errorf("sim.noise: %g, expected < %.3g: the %s iterations of %s have σ %.2f%%, and %g × 3σ would draw times ≤ 0",
+			scale, limit, group, m.Name, 100*worst, scale)
+	}
+	return nil
 }
 
 // Kind is "sim".

@@ -279,6 +279,12 @@ func TestConfigAndErrors(t *testing.T) {
 	if _, err := New(parse(t, bad)); err == nil || !strings.Contains(err.Error(), "sweep point min_chunk_threshold=300") {
 		t.Errorf("threshold 300 in the sweep: %v", err)
 	}
+	// A noise scale that could draw a time ≤ 0 is rejected (graph prefill σ
+	// is about 1%: the limit is about 34).
+	loud := strings.Replace(small, "gpu: h200", "gpu: h200\n    noise: 40", 1)
+	if _, err := New(parse(t, loud)); err == nil || !strings.Contains(err.Error(), "sim.noise: 40, expected <") {
+		t.Errorf("noise 40: %v", err)
+	}
 	// Long prompts are ignored and counted.
 	short := strings.Replace(small, "gpu: h200", "gpu: h200\n    max_model_len: 600", 1)
 	e3, s3 := newEngine(t, short)
