@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
@@ -185,9 +186,7 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	if err != nil {
 		return err
 	}
-	if len(sel.FellBack) > 0 {
-		fmt.Fprintf(env.stderr, "warning: baseline %d missing in %v: those runs use their smallest threshold\n", lf.baseline, sel.FellBack)
-	}
+	warn(env.stderr, fellBack(sel))
 	files, err := t.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		return err
@@ -265,9 +264,10 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if asJSON {
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
-			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw, Warnings: t.Warnings,
+			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw,
 			Conclusion: headSig.Conclusion, Significant: headSig.Significant, Robustness: robust,
 		}
+		out.Warnings = append(slices.Clone(t.Warnings), fellBack(head)...)
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
@@ -280,6 +280,7 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return writeJSON(env.stdout, out)
 	}
 	warn(env.stderr, t.Warnings)
+	warn(env.stderr, fellBack(head))
 	base := "each repeat's smallest"
 	if head.Baseline != nil {
 		base = head.Baseline.String()
@@ -299,6 +300,16 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	}
 	fmt.Fprintln(env.stdout)
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
+}
+
+// fellBack is the warning that some repeats lack the configured baseline
+// and so normalize by their smallest point (DESIGN §6 step 2), or nothing.
+func fellBack(s *analysis.Selection) []string {
+	if len(s.FellBack) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("baseline %s=%s missing in %s: those repeats use their smallest %s",
+		s.Param, s.Baseline, strings.Join(s.FellBack, ", "), s.Param)}
 }
 
 func warn(w io.Writer, warnings []string) {

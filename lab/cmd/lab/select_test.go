@@ -246,3 +246,13 @@ func coreRow(t *testing.T, m json.RawMessage) row {
 	}
 	return r
 }
+
+// A run without the baseline falls back to its smallest threshold, and
+// says so on stderr (the table itself stays the old script's).
+func TestSelectFallbackWarning(t *testing.T) {
+	code, _, stderr := runLab(t, "select", "--root", filepath.Join(legacyTrees, "missing_baseline"))
+	want := "warning: baseline threshold=0 missing in run_b: those repeats use their smallest threshold\n"
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %q", code, stderr, want)
+	}
+}
