@@ -90,9 +90,16 @@ type Outcome struct {
 }
 
 // Result summarizes a run. Outcomes are in the spec's cell order.
+//
+// Every cell is counted once in Cached, Ran, Elsewhere, Interrupted or
+// NotRun. Cached: an ok record was in the store before the cell's turn
+// (before the run, or committed by a concurrent run before this one tried
+// it). Ran: this run ran it. Elsewhere: a concurrent run was running it;
+// this one waited and took its record. OK and Failed split Ran +
+// Elsewhere by the record's status.
 type Result struct {
-	Total, Cached, Ran, OK, Failed, Interrupted, NotRun int
-	Outcomes                                            []Outcome
+	Total, Cached, Ran, Elsewhere, OK, Failed, Interrupted, NotRun int
+	Outcomes                                                       []Outcome
 }
 
 // Planned is a cell to run with its store hash.
@@ -212,14 +219,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	execErr := ex.Execute(ctx, &opts, todo, done)
 	prog.close()
 
+	res.Cached = 0 // recounted: cells may have been committed by a concurrent run meanwhile
 	for _, o := range res.Outcomes {
 		switch o.State {
-		case StateOK:
-			res.Ran++
-			res.OK++
-		case StateFailed:
-			res.Ran++
-			res.Failed++
+		case StateCached:
+			res.Cached++
+		case StateOK, StateFailed:
+			if o.Elsewhere {
+				res.Elsewhere++
+			} else {
+				res.Ran++
+			}
+			if o.State == StateOK {
+				res.OK++
+			} else {
+				res.Failed++
+			}
 		case StateInterrupted:
 			res.Interrupted++
 		case StateNotRun:
@@ -231,7 +246,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("interrupted: %d cells finished in this run (%d ok, %d failed) and are kept, %d remain (%d cached before)",
-			res.Ran, res.OK, res.Failed, res.Interrupted+res.NotRun, res.Cached)
+			res.Ran+res.Elsewhere, res.OK, res.Failed, res.Interrupted+res.NotRun, res.Cached)
 	}
 	return res, nil
 }

@@ -96,7 +96,11 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 		return reportDetached(env, opts, pos[0], sx, res, err)
 	}
 	if res != nil {
-		fmt.Fprintf(env.stdout, "%s: %d cells: %d cached, %d ran (%d ok, %d failed)", opts.Spec.Name, res.Total, res.Cached, res.Ran, res.OK, res.Failed)
+		fmt.Fprintf(env.stdout, "%s: %d cells: %d cached, %d ran", opts.Spec.Name, res.Total, res.Cached, res.Ran)
+		if res.Elsewhere > 0 {
+			fmt.Fprintf(env.stdout, ", %d run by another process", res.Elsewhere)
+		}
+		fmt.Fprintf(env.stdout, " (%d ok, %d failed)", res.OK, res.Failed)
 		if n := res.Interrupted + res.NotRun; n > 0 {
 			fmt.Fprintf(env.stdout, ", %d not run", n)
 		}

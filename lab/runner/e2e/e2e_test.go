@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"reflect"
 	"strconv"
 	"strings"
@@ -325,6 +326,27 @@ func TestConcurrentRunsRunEachCellOnce(t *testing.T) {
 	}
 	if n := x.starts(t); n != 12 {
 		t.Errorf("engine started %d times for 12 cells", n)
+	}
+	// Each summary accounts for every cell once, and the cells the two
+	// runs say they ran add up to the 12 the engine started.
+	summary := regexp.MustCompile(`(\d+) cells: (\d+) cached, (\d+) ran(?:, (\d+) run by another process)?`)
+	ran := 0
+	for i, out := range outs {
+		m := summary.FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("run %d: no summary in\n%s", i, out)
+		}
+		n := make([]int, 4)
+		for j := range n {
+			n[j], _ = strconv.Atoi(m[j+1])
+		}
+		if n[0] != 12 || n[1]+n[2]+n[3] != 12 {
+			t.Errorf("run %d: summary %q does not account for 12 cells", i, m[0])
+		}
+		ran += n[2]
+	}
+	if ran != 12 {
+		t.Errorf("the two runs say they ran %d cells, the engine ran 12", ran)
 	}
 	st := x.store(t, ".lab")
 	recs := records(t, st)
