@@ -216,6 +216,10 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	if err != nil {
 		return err
 	}
+	if tr.Ignored == len(tr.Requests) {
+		// Metric files without rows would only fail later, in selection.
+		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
+	}
 	if err := sched.WritePlots(dir, tr); err != nil {
 		return err
 	}

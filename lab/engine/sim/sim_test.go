@@ -299,6 +299,12 @@ func TestConfigAndErrors(t *testing.T) {
 	if sum.IgnoredLongPrompt == 0 || len(v) != 150-sum.IgnoredLongPrompt {
 		t.Errorf("%d ignored, %d rows written", sum.IgnoredLongPrompt, len(v))
 	}
+	// A run where every prompt is too long fails instead of writing empty files.
+	tiny := strings.Replace(small, "gpu: h200", "gpu: h200\n    max_model_len: 1", 1)
+	e4, s4 := newEngine(t, tiny)
+	if err := e4.Run(context.Background(), s4.Cells()[0], t.TempDir(), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "all 150 requests ignored") {
+		t.Errorf("every prompt too long: %v", err)
+	}
 	// Cancellation stops a run.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
