@@ -43,7 +43,7 @@ type Config struct {
 	OrderWaiting bool
 }
 
-// Validate reports the first problem of c, naming the field.
+// Validate reports every problem of c (joined), each naming its field.
 func (c *Config) Validate() error {
 	var errs []error
 	if c.ChunkSize < 1 {
