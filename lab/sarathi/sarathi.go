@@ -209,8 +209,8 @@ func parseValues(lines lineReader, path, metric string, dst []float64) ([]float6
 	ncol := 0
 	forEachField(header, func(i int, field []byte) {
 		ncol++
-		if string(unquote(bytes.TrimSpace(field))) == metric {
-			col = i
+		if col < 0 && string(unquote(bytes.TrimSpace(field))) == metric {
+			col = i // the first such column, as pandas reads it
 		}
 	})
 	if col < 0 {

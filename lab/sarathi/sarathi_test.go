@@ -26,6 +26,7 @@ func TestReadValuesEdgeCases(t *testing.T) {
 		{"quoted header and value", "\"Request Id\",\"m\",\"cdf\"\n\"0_0\",\"4\",\"1\"\n", []float64{4}, ""},
 		{"vidur index column", ",Request Id,m,cdf\n0,0_0,0.1,0.5\n1,0_1,0.2,1\n", []float64{0.1, 0.2}, ""},
 		{"metric in the last column", "Request Id,cdf,m\n0_0,1,7\n", []float64{7}, ""},
+		{"metric column twice: the first", "Request Id,m,m\n0_0,1,7\n", []float64{1}, ""},
 		{"empty fields and blank lines skipped", "Request Id,m,cdf\n0_0,,0.5\n\n0_1, 3 ,1\n\r\n", []float64{3}, ""},
 		{"short row", "Request Id,m,cdf\n0_0,1,0.5\n0_1\n", nil, `:3: row has fewer than 2 fields`},
 		{"not a number", "Request Id,m,cdf\n0_0,1,0.5\n0_1,1.2.3,1\n", nil, `:3: column "m": "1.2.3" is not a number`},
