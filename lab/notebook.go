@@ -25,8 +25,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-echarts/go-echarts/v2/charts"
-	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 	"github.com/schedlab/schedlab/lab/report"
@@ -135,7 +133,10 @@ func EChartsHTML() (string, error) {
 }
 
 // Chart is what every go-echarts chart provides (charts.Line, charts.Bar,
-// charts.Scatter, charts.BoxPlot …).
+// charts.Scatter, charts.BoxPlot …), and so does a report.Chart: the
+// notebooks display the report's own charts (report.NormalizationChart,
+// AggregationChart, ScoreChart, PromptWeightChart), built once in
+// lab/report.
 type Chart interface {
 	Validate()
 	JSON() map[string]any
@@ -162,9 +163,14 @@ func ChartHTML(c Chart) (string, error) {
 	// chart displayed twice in one page draws only the first time.
 	sum := sha256.Sum256(opt)
 	id := "schedlab-chart-" + hex.EncodeToString(sum[:8])
+	// A report chart knows the height its legend and subtitle need.
+	height := 420
+	if rc, ok := c.(*report.Chart); ok && rc.Height > 0 {
+		height = rc.Height
+	}
 	// </ must not end the script early; \u003c keeps the JSON valid.
 	optJS := strings.ReplaceAll(string(opt), "</", `\u003c/`)
-	return fmt.Sprintf(`<div id="%[1]s" class="schedlab-chart" style="width:100%%;max-width:960px;height:420px"></div>
+	return fmt.Sprintf(`<div id="%[1]s" class="schedlab-chart" style="width:100%%;max-width:960px;height:%[4]dpx"></div>
 <script type="text/javascript">
 (function () {
   var el = document.getElementById(%[2]q);
@@ -179,7 +185,7 @@ func ChartHTML(c Chart) (string, error) {
   window.addEventListener("resize", function () { chart.resize(); });
 })();
 </script>
-`, id, id, optJS), nil
+`, id, id, optJS, height), nil
 }
 
 // Experiment is an experiment opened the way a notebook uses it: its spec,
@@ -521,204 +527,6 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 	}
 	b.WriteString("</tbody></table></div>\n")
 	return b.String()
-}
-
-// Mark is a vertical line on a chart's x axis, e.g. a derived value.
-type Mark struct {
-	Name string
-	X    float64
-}
-
-// chartFrame sets what every notebook chart shares: title, axis names
-// (with units in them), a tooltip, a scrolling legend, no animation.
-func chartFrame(c *charts.Line, title, subtitle, xName, yName string, valueX bool) {
-	x := opts.XAxis{Name: xName, NameLocation: "middle", NameGap: 30, Type: "category"}
-	if valueX {
-		x.Type, x.Scale = "value", opts.Bool(true)
-	}
-	c.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle}),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "48", Left: "center"}),
-		charts.WithGridOpts(opts.Grid{Top: "96", Left: "64", Right: "40", ContainLabel: opts.Bool(true)}),
-		charts.WithAnimation(false),
-		charts.WithXAxisOpts(x),
-		charts.WithYAxisOpts(opts.YAxis{Name: yName, NameLocation: "middle", NameGap: 56, Type: "value", Scale: opts.Bool(true)}),
-	)
-}
-
-// numericX reports whether a selection's points can sit on a value axis
-// (a one-parameter sweep); a grid uses its points' labels as categories.
-func numericX(sel *analysis.Selection) bool { return len(sel.Params) == 1 }
-
-// lineData turns values over points into series data: [x, y] pairs on a
-// value axis, plain values on a category axis; NaN is a gap.
-func lineData(points []analysis.Point, ys []float64, valueX bool) []opts.LineData {
-	d := make([]opts.LineData, len(ys))
-	for i, y := range ys {
-		var v any = y
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			v = "-"
-		}
-		if valueX {
-			d[i] = opts.LineData{Value: []any{points[i][0], v}}
-		} else {
-			d[i] = opts.LineData{Value: v}
-		}
-	}
-	return d
-}
-
-func pointLabels(points []analysis.Point) []string {
-	l := make([]string, len(points))
-	for i, p := range points {
-		l[i] = p.String()
-	}
-	return l
-}
-
-// metricIndex maps a ratio name ("request_ratio" or "request") to its
-// position in analysis.Ratios order.
-func metricIndex(metric string) (int, error) {
-	for k, m := range metricColumns {
-		if metric == m.ratio || metric+"_ratio" == m.ratio {
-			return k, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown metric %q: want one of request_ratio, request_exec_norm_ratio, prefill_ratio, prefill_exec_norm_ratio, decode_ratio", metric)
-}
-
-// RatioChart draws the normalization of one metric: each repeat's ratio to
-// its baseline over the sweep (thin lines) and the aggregate the selection
-// scores (thick line).
-func RatioChart(sel *analysis.Selection, metric string) (*charts.Line, error) {
-	k, err := metricIndex(metric)
-	if err != nil {
-		return nil, err
-	}
-	valueX := numericX(sel)
-	points := make([]analysis.Point, len(sel.Rows))
-	for i, r := range sel.Rows {
-		points[i] = r.Point
-	}
-	sub := "ratio to the repeat's baseline (1 = baseline)"
-	if sel.Preset != "" {
-		sub += "; preset " + sel.Preset
-	}
-	c := charts.NewLine()
-	chartFrame(c, metricColumns[k].ratio+" per repeat and "+sel.Agg, sub, sel.Param, "ratio (dimensionless)", valueX)
-	if !valueX {
-		c.SetXAxis(pointLabels(points))
-	}
-	for r, name := range sel.Repeats {
-		ys := make([]float64, len(sel.Rows))
-		for i, row := range sel.Rows {
-			ys[i] = math.NaN()
-			if pr := row.PerRepeat[r]; pr.Present {
-				ys[i] = ratioValues(pr.Ratios)[k]
-			}
-		}
-		c.AddSeries(name, lineData(points, ys, valueX),
-			charts.WithLineStyleOpts(opts.LineStyle{Width: 1, Opacity: opts.Float(0.6)}))
-	}
-	agg := make([]float64, len(sel.Rows))
-	for i, row := range sel.Rows {
-		agg[i] = ratioValues(row.Ratios)[k]
-	}
-	c.AddSeries(sel.Agg, lineData(points, agg, valueX), charts.WithLineStyleOpts(opts.LineStyle{Width: 4}))
-	return c, nil
-}
-
-// ScoreChart draws the score over the sweep of each selection (one line
-// per preset × aggregation given), with marks as vertical lines (e.g. a
-// derived prompt_weight). The lowest point of each line is its choice.
-func ScoreChart(title string, sels []*analysis.Selection, marks ...Mark) (*charts.Line, error) {
-	if len(sels) == 0 {
-		return nil, errors.New("ScoreChart: no selection")
-	}
-	valueX := numericX(sels[0])
-	c := charts.NewLine()
-	chartFrame(c, title, "weighted sum of aggregated ratios; lower is better, 1 = baseline", sels[0].Param, "score (dimensionless)", valueX)
-	if !valueX {
-		c.SetXAxis(pointLabels(func() []analysis.Point {
-			p := make([]analysis.Point, len(sels[0].Rows))
-			for i, r := range sels[0].Rows {
-				p[i] = r.Point
-			}
-			return p
-		}()))
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, s := range sels {
-		points := make([]analysis.Point, len(s.Rows))
-		ys := make([]float64, len(s.Rows))
-		for j, r := range s.Rows {
-			points[j], ys[j] = r.Point, r.Score
-		}
-		c.AddSeries(s.Preset+" / "+s.Agg, lineData(points, ys, valueX))
-		for _, y := range ys {
-			if !math.IsNaN(y) && !math.IsInf(y, 0) {
-				lo, hi = min(lo, y), max(hi, y)
-			}
-		}
-	}
-	if len(marks) > 0 {
-		if !valueX {
-			return nil, errors.New("ScoreChart: marks need a one-parameter sweep")
-		}
-		addMarks(c, marks, lo, hi)
-	}
-	if valueX {
-		// Sweeps over decades (prompt_weight −0.01 … −0.00001) crowd one
-		// end of a linear axis: a slider (and the mouse wheel) zooms in.
-		c.SetGlobalOptions(
-			charts.WithDataZoomOpts(opts.DataZoom{Type: "slider", XAxisIndex: []int{0}, Start: 0, End: 100},
-				opts.DataZoom{Type: "inside", XAxisIndex: []int{0}, Start: 0, End: 100}),
-			charts.WithGridOpts(opts.Grid{Top: "96", Left: "64", Right: "40", Bottom: "72", ContainLabel: opts.Bool(true)}))
-	}
-	return c, nil
-}
-
-// addMarks draws each mark as a dashed vertical segment from lo to hi, a
-// series of its own (named in the legend). Not a markLine: ECharts rounds a
-// markLine's coordinate to its "precision" option (default 2 decimals, and
-// go-echarts' MarkLineStyle cannot set it), so a mark at 5e-5 s per token
-// lands on 0 — and on a log axis vanishes.
-func addMarks(c *charts.Line, marks []Mark, lo, hi float64) {
-	for _, m := range marks {
-		c.AddSeries(m.Name, []opts.LineData{{Value: []any{m.X, lo}}, {Value: []any{m.X, hi}}},
-			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
-			charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
-	}
-}
-
-// CDFChart draws the empirical distribution of sorted (ascending) values,
-// downsampled to at most 200 quantiles (analysis.Percentile) so that the
-// notebook stays small, with marks as vertical lines (e.g. mean, median,
-// p80). Positive values spanning more than a decade get a log axis.
-func CDFChart(title, xName string, sorted []float64, marks ...Mark) (*charts.Line, error) {
-	if len(sorted) == 0 {
-		return nil, errors.New("CDFChart: no values")
-	}
-	n := min(len(sorted), 200)
-	data := make([]opts.LineData, n)
-	for i := range n {
-		q := 1.0
-		if n > 1 {
-			q = float64(i) / float64(n-1)
-		}
-		data[i] = opts.LineData{Value: []any{analysis.Percentile(sorted, q), q}}
-	}
-	c := charts.NewLine()
-	chartFrame(c, title, fmt.Sprintf("%d values", len(sorted)), xName, "fraction of requests ≤ x", true)
-	if lo, hi := sorted[0], sorted[len(sorted)-1]; lo > 0 && hi/lo > 10 {
-		// A long right tail squeezes the body of the distribution against
-		// the axis; a log axis shows both.
-		c.SetGlobalOptions(charts.WithXAxisOpts(opts.XAxis{Name: xName + ", log scale", NameLocation: "middle", NameGap: 30, Type: "log"}))
-	}
-	c.AddSeries("CDF", data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}))
-	addMarks(c, marks, 0, 1)
-	return c, nil
 }
 
 // PromptWeightFrame lays out a prompt_weight derivation: per statistic the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -121,6 +122,27 @@ func TestChartHTML(t *testing.T) {
 	id := func(s string) string { return s[strings.Index(s, `id="`)+4 : strings.Index(s, `" class`)] }
 	if id(other) == id(frag) {
 		t.Errorf("two different charts share the element id %s", id(frag))
+	}
+
+	// A report chart draws its own option in a container of its height.
+	sel, err := analysis.Select(testTable(), analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "mean", Preset: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := report.ScoreChart("scores", []*analysis.Selection{sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh, err := ChartHTML(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(rc.Option)
+	if got, _ := json.Marshal(optionOf(t, rh)); !bytes.Equal(got, want) {
+		t.Errorf("report chart drawn with option\n%s\nwant\n%s", got, want)
+	}
+	if h := fmt.Sprintf("height:%dpx", rc.Height); !strings.Contains(rh, h) {
+		t.Errorf("report chart container lacks %q:\n%.300s", h, rh)
 	}
 
 	fn := charts.NewLine()
@@ -270,85 +292,6 @@ func TestFrameHTML(t *testing.T) {
 	}
 	if strings.Contains(h, "NaN") || strings.Contains(h, "<b>") {
 		t.Errorf("FrameHTML shows NaN or unescaped HTML:\n%s", h)
-	}
-}
-
-func TestCharts(t *testing.T) {
-	tab := testTable()
-	sels, err := analysis.SelectAll(tab, []spec.Preset{{Name: "p", Weights: spec.DefaultWeights}}, analysis.Point{0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := RatioChart(sels[0], "prefill")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := optionOf(t, must(ChartHTML(rc)))
-	series := m["series"].([]any)
-	if len(series) != 3 { // two repeats and the aggregate
-		t.Fatalf("ratio chart has %d series, want 3", len(series))
-	}
-	// Repeat b lacks threshold 2: a gap, not a zero.
-	last := series[1].(map[string]any)["data"].([]any)[2].(map[string]any)["value"].([]any)
-	if last[0] != 2.0 || last[1] != "-" {
-		t.Errorf("repeat b at threshold 2 = %v, want [2 -]", last)
-	}
-	if _, err := RatioChart(sels[0], "latency"); err == nil {
-		t.Error("RatioChart with an unknown metric: no error")
-	}
-
-	sc, err := ScoreChart("scores", sels, Mark{Name: "derived", X: 0.5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m = optionOf(t, must(ChartHTML(sc)))
-	all := m["series"].([]any)
-	if n := len(all); n != len(sels)+1 {
-		t.Fatalf("score chart has %d series, want %d selections and the mark", n, len(sels)+1)
-	}
-	// The mark spans the scores drawn: from the smallest to the largest.
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, s := range sels {
-		for _, r := range s.Rows {
-			lo, hi = min(lo, r.Score), max(hi, r.Score)
-		}
-	}
-	mark := all[len(sels)].(map[string]any)
-	pts := mark["data"].([]any)
-	p0, p1 := pts[0].(map[string]any)["value"].([]any), pts[1].(map[string]any)["value"].([]any)
-	if mark["name"] != "derived" || p0[0] != 0.5 || p1[0] != 0.5 || p0[1] != lo || p1[1] != hi {
-		t.Errorf("mark series %v, want \"derived\" from (0.5, %v) to (0.5, %v)", mark, lo, hi)
-	}
-	if _, err := ScoreChart("none", nil); err == nil {
-		t.Error("ScoreChart without selections: no error")
-	}
-
-	sorted := []float64{1e-5, 2e-5, 3e-5, 5e-4}
-	cc, err := CDFChart("cdf", "s", sorted, Mark{Name: "mean", X: 1e-3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m = optionOf(t, must(ChartHTML(cc)))
-	data := m["series"].([]any)[0].(map[string]any)["data"].([]any)
-	if len(data) != len(sorted) {
-		t.Errorf("CDF has %d points, want %d", len(data), len(sorted))
-	}
-	if n := len(m["series"].([]any)); n != 2 {
-		t.Errorf("CDF chart has %d series, want the CDF and one mark", n)
-	}
-	if x := m["xAxis"].([]any)[0].(map[string]any)["type"]; x != "log" {
-		t.Errorf("CDF over 1.7 decades has x axis %v, want log", x)
-	}
-	narrow, err := CDFChart("cdf", "s", []float64{1, 2, 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m = optionOf(t, must(ChartHTML(narrow)))
-	if x := m["xAxis"].([]any)[0].(map[string]any)["type"]; x != "value" {
-		t.Errorf("CDF within a decade has x axis %v, want value", x)
-	}
-	if _, err := CDFChart("cdf", "s", nil); err == nil {
-		t.Error("CDFChart without values: no error")
 	}
 }
 

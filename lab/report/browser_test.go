@@ -239,8 +239,8 @@ func TestChartBuildersInBrowser(t *testing.T) {
 	s.add(block{Chart: boxChart("c-box", frame{Title: "Box", XName: "x", YName: "y (s)", Legend: true}, labels,
 		[][5]float64{{1, 2, 3, 4, 5}, {2, 3, 4, 5, 6}, {nan, nan, nan, nan, nan}, {1, 1, 1, 1, 1}},
 		[][]float64{{1, 2, nan, 1}, {5, 6, nan, 1}}, []string{"r0", "r1"})})
-	s.add(block{Chart: xyLineChart("c-xy", frame{Title: "XY", XName: "seconds per token (s)", YName: "fraction", YMin: 0}, [][]float64{{0.1, 0.2, 0.3}},
-		[]lineSeries{{Name: "cdf", Y: []float64{0, 0.5, 1}, Symbol: "none", VLines: []vline{{Label: "median", X: 0.2}}}})})
+	s.add(block{Chart: xyLineChart("c-xy", frame{Title: "XY", XName: "seconds per token (s)", YName: "fraction", YMin: 0, LogX: true, Legend: true}, [][]float64{{1e-5, 2e-5, 3e-3}, {2e-5, 2e-5}},
+		[]lineSeries{{Name: "cdf", Y: []float64{0, 0.5, 1}, Symbol: "none"}, {Name: "median", Y: []float64{0, 1}, Dashed: true, Symbol: "none"}})})
 	s.add(block{Table: &table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "2"}}, Mark: []bool{true}, Num: []bool{false, true}}})
 	p.Sections = []*section{s}
 	path := filepath.Join(t.TempDir(), "index.html")

@@ -65,25 +65,19 @@ func RenderHTML(w io.Writer, in *Input) error {
 
 // builder holds what every section needs.
 type builder struct {
-	in     *Input
-	head   *analysis.Selection
-	labels []string // the table's points, as category labels
-	xName  string
-	zoom   bool
+	in   *Input
+	head *analysis.Selection
+	// axis holds the table's points: every chart shows all of them, a
+	// point without results as a gap.
+	axis   axis
+	labels []string // axis.labels
 }
 
 func buildPage(in *Input) *page {
 	b := &builder{in: in, head: in.headline()}
 	t := in.Table
-	b.labels = make([]string, len(t.Points))
-	for i, pt := range t.Points {
-		b.labels[i] = pt.String()
-	}
-	b.xName = t.Param
-	if u, ok := paramUnits[t.Param]; ok && len(t.Params) <= 1 {
-		b.xName += " (" + u + ")"
-	}
-	b.zoom = len(t.Points) > zoomAbove
+	b.axis = newAxis(t.Param, t.Params, t.Points)
+	b.labels = b.axis.labels
 
 	p := &page{
 		Title:     "schedlab report: " + in.Name,
@@ -206,7 +200,7 @@ func rowIndex(s *analysis.Selection, p analysis.Point) int {
 }
 
 func (b *builder) frame(title, subtitle, yName string, legend bool) frame {
-	return frame{Title: title, Subtitle: subtitle, XName: b.xName, YName: yName, Legend: legend, Zoom: b.zoom}
+	return b.axis.frame(title, subtitle, yName, legend)
 }
 
 // rawSection: per metric, the spread over repeats of the per-cell summary.
@@ -276,42 +270,10 @@ func (b *builder) normalizationSection() *section {
 	s := &section{ID: "normalization", Title: "Normalization by the baseline"}
 	h := b.head
 	s.text("Every repeat is divided by its own baseline (%s), so run-to-run drift that moves a whole repeat cancels out: each line is one repeat, and the baseline sits at 1.0. Below 1 is better than the baseline.", baselineText(h))
-	idx := b.rowsByPoint(h)
 	for _, m := range metrics {
-		series := make([]lineSeries, len(h.Repeats))
-		for r := range h.Repeats {
-			ys := make([]float64, len(b.labels))
-			for p := range ys {
-				ys[p] = math.NaN()
-				if i := idx[p]; i >= 0 && h.Rows[i].PerRepeat[r].Present {
-					ys[p] = m.ratio(h.Rows[i].PerRepeat[r].Ratios)
-				}
-			}
-			series[r] = lineSeries{Name: repeatLabel(h.Repeats[r]), Y: ys, Width: 1.5, Symbol: "circle"}
-		}
-		if len(series) > 0 {
-			series[0].HLines = []hline{{Label: "baseline", Y: 1}}
-		}
-		f := b.frame(m.file+" ratio", m.summary+" ÷ the repeat's baseline", "ratio to baseline (1)", true)
-		s.add(block{Chart: lineChart("chart-norm-"+m.key, f, b.labels, series)})
+		s.add(block{Chart: normalizationChart(b.axis, h, m)})
 	}
 	return s
-}
-
-// rowsByPoint maps each table point to its row in s (-1 where s has none).
-func (b *builder) rowsByPoint(s *analysis.Selection) []int {
-	idx := make([]int, len(b.in.Table.Points))
-	j := 0
-	for p, pt := range b.in.Table.Points {
-		idx[p] = -1
-		for j < len(s.Rows) && s.Rows[j].Point.Compare(pt) < 0 {
-			j++
-		}
-		if j < len(s.Rows) && s.Rows[j].Point.Compare(pt) == 0 {
-			idx[p] = j
-		}
-	}
-	return idx
 }
 
 // presetSelections returns the headline preset's selections in the order
@@ -339,31 +301,13 @@ func (b *builder) presets() []string {
 	return out
 }
 
-var aggColors = map[string]string{"mean": "#5470c6", "median": "#3ba272", "p90": "#fc8452", "max": "#ee6666"}
-
 // aggregationSection: per metric, the ratios combined across repeats.
 func (b *builder) aggregationSection() *section {
 	s := &section{ID: "aggregation", Title: "Aggregation across repeats"}
 	sels := b.presetSelections(b.head.Preset)
 	s.text("At each %s the repeats' ratios are combined: mean (the old script's default), median (robust to one odd run), p90 and max (conservative: a point must not regress even in its bad runs). Aggregates use numpy's definitions (linear interpolation for percentiles).", b.in.Table.Param)
 	for _, m := range metrics {
-		var series []lineSeries
-		for _, sel := range sels {
-			idx := b.rowsByPoint(sel)
-			ys := make([]float64, len(b.labels))
-			for p := range ys {
-				ys[p] = math.NaN()
-				if i := idx[p]; i >= 0 {
-					ys[p] = m.ratio(sel.Rows[i].Ratios)
-				}
-			}
-			series = append(series, lineSeries{Name: sel.Agg, Y: ys, Color: aggColors[sel.Agg], Dashed: sel.Agg != b.head.Agg})
-		}
-		if len(series) > 0 {
-			series[0].HLines = []hline{{Label: "baseline", Y: 1}}
-		}
-		f := b.frame(m.file+" ratio, aggregated", "mean, median, p90 and max over the repeats", "ratio to baseline (1)", true)
-		s.add(block{Chart: lineChart("chart-agg-"+m.key, f, b.labels, series)})
+		s.add(block{Chart: aggregationChart(b.axis, sels, m, b.head.Agg)})
 	}
 	return s
 }
@@ -374,28 +318,13 @@ func (b *builder) scoresSection() *section {
 	s := &section{ID: "scores", Title: "Scores and the choice"}
 	s.text("score = w_request·request_ratio + w_prefill·prefill_ratio + w_prefill_exec_norm·prefill_exec_norm_ratio + w_request_exec_norm·request_exec_norm_ratio + w_decode·decode_ratio, with the ratios aggregated as named. The pin marks each curve's minimum: the point it chooses.")
 	for pi, preset := range b.presets() {
-		sels := b.presetSelections(preset)
-		var series []lineSeries
-		for _, sel := range sels {
-			idx := b.rowsByPoint(sel)
-			ys := make([]float64, len(b.labels))
-			for p := range ys {
-				ys[p] = math.NaN()
-				if i := idx[p]; i >= 0 {
-					ys[p] = sel.Rows[i].Score
-				}
-			}
-			best := sel.Rows[sel.Best]
-			series = append(series, lineSeries{
-				Name: sel.Agg, Y: ys, Color: aggColors[sel.Agg],
-				Marks: []mark{{Label: best.Point.String(), X: best.Point.String(), Y: best.Score}},
-			})
+		c, err := scoreChart(b.axis, "Score, preset "+preset, b.presetSelections(preset), nil)
+		if err != nil {
+			s.text("%s", err) // not reached: without marks nothing fails
+			continue
 		}
-		w := sels[0].Weights
-		sub := fmt.Sprintf("weights: request %s, prefill %s, prefill_exec_norm %s, request_exec_norm %s, decode %s",
-			num(w.Request), num(w.Prefill), num(w.PrefillExecNorm), num(w.RequestExecNorm), num(w.Decode))
-		f := b.frame("Score, preset "+preset, sub, "score (weighted ratio, 1)", true)
-		s.add(block{Chart: lineChart("chart-score-"+strconv.Itoa(pi), f, b.labels, series)})
+		c.ID = "chart-score-" + strconv.Itoa(pi)
+		s.add(block{Chart: c})
 	}
 	tb := &table{
 		Caption: "The choice of every preset × aggregation (highlighted: the headline)",
@@ -476,7 +405,7 @@ func (b *builder) statisticsSection() *section {
 	o := sig.Options
 	s.text("Each %s is compared with %s repeat by repeat: the score ratio is the geometric mean over the repeats that have both of score(point) ÷ score(baseline), with a %s BCa bootstrap interval; p is an exact sign-flip test of the log ratios, Holm-adjusted over the %d points compared. A point is better (worse) only when p ≤ %s and its whole interval lies below 1 − %s (above 1 + %s); otherwise it is the same: no significant difference worth acting on. The win probability is the share of %d bootstrap resamples of the repeats in which the point has the smallest %s score.",
 		h.Param, pointText(h.Params, sig.Baseline), pct0(o.Level), sig.Compared, num(o.Alpha), pct0(o.Margin), pct0(o.Margin), o.WinResamples, h.Agg)
-	idx := b.rowsByPoint(h)
+	idx := rowsByPoint(b.axis.points, h)
 	n := len(b.labels)
 	ratio := make([]float64, n)
 	ci := make([][2]float64, n)
@@ -523,19 +452,11 @@ func (b *builder) promptWeightSection() *section {
 	best := h.Rows[h.Best]
 	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
 		pointText(h.Params, best.Point), len(pw.Files), pw.N)
-	xs := cdf(pw.Sorted)
-	qs := make([]float64, cdfQuantiles)
-	for i := range qs {
-		qs[i] = float64(i) / float64(cdfQuantiles-1)
+	if c, err := PromptWeightChart(pw, pointText(h.Params, best.Point)); err != nil {
+		s.text("%s", err) // not reached: Input.check rejects a result without values
+	} else {
+		s.add(block{Chart: c})
 	}
-	var vlines []vline
-	for _, st := range pw.Stats {
-		vlines = append(vlines, vline{Label: st.Stat + " " + num(st.Seconds), X: st.Seconds})
-	}
-	f := frame{Title: "Seconds per prefill token at " + pointText(h.Params, best.Point),
-		Subtitle: fmt.Sprintf("distribution over %d requests (drawn with %d quantiles)", pw.N, cdfQuantiles),
-		XName:    "seconds per prefill token (s/token)", YName: "fraction of requests ≤ x (1)", YMin: 0}
-	s.add(block{Chart: xyLineChart("chart-pw-cdf", f, [][]float64{xs}, []lineSeries{{Name: "CDF", Y: qs, Symbol: "none", VLines: vlines}})})
 	tb := &table{
 		Caption: fmt.Sprintf("Weights from each statistic (95%% bootstrap intervals, %d resamples, seed %d)", pw.Resamples, pw.Seed),
 		Header:  []string{"statistic", "s (s/token)", "95% interval", "time_weight = 1: prompt_weight", "prompt_weight = −1: time_weight"},
@@ -563,7 +484,7 @@ func (b *builder) promptWeightSection() *section {
 // promptWeightCurve is the headline score against prompt_weight when the
 // experiment sweeps it (other parameters fixed at the choice); nil when it
 // does not.
-func (b *builder) promptWeightCurve() *chart {
+func (b *builder) promptWeightCurve() *Chart {
 	t := b.in.Table
 	k := slices.Index(t.Params, "prompt_weight")
 	if k < 0 {

@@ -112,8 +112,9 @@ type frame struct {
 	Legend bool
 	// Zoom adds a slider under the x axis (long sweeps).
 	Zoom bool
-	// ValueX makes the x axis numeric instead of categories.
-	ValueX bool
+	// ValueX makes the x axis numeric instead of categories; LogX makes
+	// that axis logarithmic.
+	ValueX, LogX bool
 }
 
 func (f frame) globals() []charts.GlobalOpts {
@@ -131,6 +132,9 @@ func (f frame) globals() []charts.GlobalOpts {
 	x := opts.XAxis{Name: f.XName, NameLocation: "middle", NameGap: 30}
 	if f.ValueX {
 		x.Type = "value"
+		if f.LogX {
+			x.Type = "log"
+		}
 		x.Scale = opts.Bool(true)
 	} else {
 		x.Type = "category"
@@ -140,6 +144,11 @@ func (f frame) globals() []charts.GlobalOpts {
 	y := opts.YAxis{Name: f.YName, NameLocation: "end", NameGap: 14, Type: "value", Scale: opts.Bool(f.YMin == nil)}
 	if f.YMin != nil {
 		y.Min = f.YMin
+	}
+	if f.ValueX {
+		// The y axis stays on the left: by default it crosses a numeric x
+		// axis at x = 0, the right edge of a sweep of negative prompt_weights.
+		y.AxisLine = &opts.AxisLine{OnZero: opts.Bool(false)}
 	}
 	g = append(g, charts.WithXAxisOpts(x), charts.WithYAxisOpts(y))
 	if f.Zoom {
@@ -191,15 +200,13 @@ type lineSeries struct {
 	Marks []mark
 	// HLines are horizontal reference lines (e.g. the baseline at 1.0).
 	HLines []hline
-	// VLines are vertical reference lines on a value x axis.
-	VLines []vline
 	// Symbol "none" hides the points.
 	Symbol string
 }
 
 type mark struct {
 	Label string
-	X     string // the category
+	X     any // the category (a string), or the number on a value axis
 	Y     float64
 }
 
@@ -208,14 +215,8 @@ type hline struct {
 	Y     float64
 }
 
-type vline struct {
-	Label string
-	X     float64
-	Color string
-}
-
 // lineChart draws series over the category axis labels.
-func lineChart(id string, f frame, labels []string, series []lineSeries) *chart {
+func lineChart(id string, f frame, labels []string, series []lineSeries) *Chart {
 	c := charts.NewLine()
 	c.SetGlobalOptions(f.globals()...)
 	c.SetXAxis(labels)
@@ -226,11 +227,11 @@ func lineChart(id string, f frame, labels []string, series []lineSeries) *chart 
 		}
 		c.AddSeries(s.Name, data, lineOpts(i, s)...)
 	}
-	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
+	return &Chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
 }
 
 // xyLineChart draws series of (x, y) pairs on a numeric x axis.
-func xyLineChart(id string, f frame, xs [][]float64, series []lineSeries) *chart {
+func xyLineChart(id string, f frame, xs [][]float64, series []lineSeries) *Chart {
 	f.ValueX = true
 	c := charts.NewLine()
 	c.SetGlobalOptions(f.globals()...)
@@ -246,7 +247,7 @@ func xyLineChart(id string, f frame, xs [][]float64, series []lineSeries) *chart
 		}
 		c.AddSeries(s.Name, data, lineOpts(i, s)...)
 	}
-	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
+	return &Chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
 }
 
 func lineOpts(i int, s lineSeries) []charts.SeriesOpts {
@@ -282,22 +283,12 @@ func lineOpts(i int, s lineSeries) []charts.SeriesOpts {
 		}
 		o = append(o, charts.WithMarkPointNameCoordItemOpts(items...))
 	}
-	if len(s.HLines) > 0 || len(s.VLines) > 0 {
+	if len(s.HLines) > 0 {
 		var items []opts.MarkLineNameYAxisItem
 		for _, h := range s.HLines {
 			items = append(items, opts.MarkLineNameYAxisItem{Name: h.Label, YAxis: round(h.Y)})
 		}
-		if len(items) > 0 {
-			o = append(o, charts.WithMarkLineNameYAxisItemOpts(items...))
-		}
-		var xitems []opts.MarkLineNameXAxisItem
-		for _, v := range s.VLines {
-			xitems = append(xitems, opts.MarkLineNameXAxisItem{Name: v.Label, XAxis: round(v.X)})
-		}
-		if len(xitems) > 0 {
-			o = append(o, charts.WithMarkLineNameXAxisItemOpts(xitems...))
-		}
-		o = append(o, charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
+		o = append(o, charts.WithMarkLineNameYAxisItemOpts(items...), charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
 			Symbol:    []string{"none", "none"},
 			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"},
 			LineStyle: &opts.LineStyle{Color: "#59636e", Type: "dashed", Width: 1},
@@ -309,7 +300,7 @@ func lineOpts(i int, s lineSeries) []charts.SeriesOpts {
 // boxChart draws, per category, a box of the given five numbers (min, Q1,
 // median, Q3, max) and the individual values as dots on top, so that a box
 // over three repeats is not mistaken for a distribution of many.
-func boxChart(id string, f frame, labels []string, boxes [][5]float64, dots [][]float64, dotNames []string) *chart {
+func boxChart(id string, f frame, labels []string, boxes [][5]float64, dots [][]float64, dotNames []string) *Chart {
 	b := charts.NewBoxPlot()
 	b.SetGlobalOptions(f.globals()...)
 	b.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
@@ -336,7 +327,7 @@ func boxChart(id string, f frame, labels []string, boxes [][5]float64, dots [][]
 		s.AddSeries(dotNames[r], pts, charts.WithItemStyleOpts(opts.ItemStyle{Color: palette[r%len(palette)], Opacity: opts.Float(0.8)}))
 		b.Overlap(s)
 	}
-	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
+	return &Chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
 }
 
 // verdictColors colour the statistics charts by verdict.
@@ -347,7 +338,7 @@ var verdictColors = map[string]string{"better": "#1a7f37", "same": "#8c959f", "w
 // dot coloured by its verdict; hlines mark references (1, 1 ± margin).
 // band, when its label is not empty, shades a horizontal band (the
 // practical margin around 1).
-func ciChart(id string, f frame, labels []string, value []float64, ci [][2]float64, verdicts []string, hlines []hline, band [2]float64, bandLabel string) *chart {
+func ciChart(id string, f frame, labels []string, value []float64, ci [][2]float64, verdicts []string, hlines []hline, band [2]float64, bandLabel string) *Chart {
 	b := charts.NewBoxPlot()
 	b.SetGlobalOptions(f.globals()...)
 	b.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
@@ -401,11 +392,11 @@ func ciChart(id string, f frame, labels []string, value []float64, ci [][2]float
 		s.AddSeries(verdict, pts, charts.WithItemStyleOpts(opts.ItemStyle{Color: verdictColors[verdict]}))
 		b.Overlap(s)
 	}
-	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
+	return &Chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(b)}
 }
 
 // barChart draws one bar per category.
-func barChart(id string, f frame, labels []string, name string, ys []float64, color string) *chart {
+func barChart(id string, f frame, labels []string, name string, ys []float64, color string) *Chart {
 	c := charts.NewBar()
 	c.SetGlobalOptions(f.globals()...)
 	c.SetXAxis(labels)
@@ -414,5 +405,5 @@ func barChart(id string, f frame, labels []string, name string, ys []float64, co
 		data[i] = opts.BarData{Value: cell(v)}
 	}
 	c.AddSeries(name, data, charts.WithItemStyleOpts(opts.ItemStyle{Color: color}))
-	return &chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
+	return &Chart{ID: id, Title: f.Title, Height: heightFor(f), Option: optionOf(c)}
 }

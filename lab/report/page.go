@@ -45,7 +45,7 @@ type block struct {
 	Strong   string   // an emphasized paragraph (the headline, a disagreement)
 	Items    []string // a bullet list
 	Heading  string   // a sub-heading (h3)
-	Chart    *chart
+	Chart    *Chart
 	Table    *table
 	Pre      string // preformatted text
 	Collapse string // the summary line of a <details> around Pre
@@ -61,13 +61,24 @@ type table struct {
 	Num []bool
 }
 
-// chart is one echarts instance: its container and its option.
-type chart struct {
+// Chart is one chart ready to draw: its ECharts option (built by
+// go-echarts, as plain maps), its title and the height its container
+// needs. The report's sections and the Go notebooks (lab.ChartHTML) draw
+// the same Charts from the same builders (figures.go).
+type Chart struct {
 	ID     string
 	Title  string // repeated as the container's aria-label
 	Height int    // CSS pixels
 	Option map[string]any
 }
+
+// Validate and JSON give a Chart the methods of a go-echarts chart, so
+// that whatever draws one (lab.ChartHTML) draws the other; the option is
+// complete already, Validate has nothing to do.
+func (c *Chart) Validate() {}
+
+// JSON returns the chart's ECharts option.
+func (c *Chart) JSON() map[string]any { return c.Option }
 
 func (s *section) text(format string, a ...any) {
 	s.Blocks = append(s.Blocks, block{Text: fmt.Sprintf(format, a...)})
@@ -80,8 +91,8 @@ func (s *section) strong(format string, a ...any) {
 func (s *section) add(b block) { s.Blocks = append(s.Blocks, b) }
 
 // charts returns the page's charts in page order.
-func (p *page) charts() []*chart {
-	var out []*chart
+func (p *page) charts() []*Chart {
+	var out []*Chart
 	for _, s := range p.Sections {
 		for _, b := range s.Blocks {
 			if b.Chart != nil {
