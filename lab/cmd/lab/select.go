@@ -177,6 +177,11 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, sf *sigFlags, asJSON bool) error {
+	// Checked before reading what may be gigabytes of CSV (argparse's
+	// choices did the same for the old script).
+	if !slices.Contains(analysis.Aggregations, lf.runAgg) {
+		return fmt.Errorf("--run_agg: unknown aggregation %q (want mean, median, p90 or max)", lf.runAgg)
+	}
 	t, err := analysis.LoadLegacy(lf.root)
 	if err != nil {
 		return err

@@ -141,6 +141,8 @@ func TestSelectErrors(t *testing.T) {
 		{[]string{"select", "--root", filepath.Join(dir, "nope")}, 1, "no such file"},
 		{[]string{"select", "--root", dir}, 1, "no complete threshold folder"},
 		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
+		// Checked before the tree is read.
+		{[]string{"select", "--root", filepath.Join(dir, "nope"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
 		{[]string{"select", "x.yaml", "--w_request", "1"}, 1, "apply to --root"},
 		{[]string{"select", "x.yaml", "--root", dir}, 1, "not both"},
 		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic")}, 1, "needs --threshold"},
