@@ -67,9 +67,17 @@ func Parse(path string, data []byte) (*Spec, error) {
 		return nil, sortErrors(d.errs)
 	}
 	if len(file.Docs) > 1 {
-		at := tokenPos(file.Docs[1].GetToken())
-		if file.Docs[1].Start != nil {
-			at = tokenPos(file.Docs[1].Start) // the "---"
+		// The "---" that starts it, else its first token; a document of
+		// nothing after a "---" has no Body (GetToken would panic).
+		at := pos{1, 1}
+		switch doc := file.Docs[1]; {
+		case doc.Start != nil:
+			at = tokenPos(doc.Start)
+		case doc.Body != nil:
+			at = tokenPos(doc.Body.GetToken())
+		}
+		if at.line == 0 {
+			at = pos{1, 1}
 		}
 		d.errorf(at, "a spec file holds one YAML document, found %d", len(file.Docs))
 	}
