@@ -68,10 +68,19 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if f.jobs < 0 {
 		return &exitCodeError{code: 2, err: fmt.Errorf("-j must be ≥ 1, got %d", f.jobs)}
 	}
+	if f.retries < 0 {
+		return &exitCodeError{code: 2, err: fmt.Errorf("--retries must be ≥ 0, got %d", f.retries)}
+	}
 	var gpus []string
 	if f.gpus != "" {
+		seen := map[string]bool{}
 		for _, g := range strings.Split(f.gpus, ",") {
-			gpus = append(gpus, strings.TrimSpace(g))
+			g = strings.TrimSpace(g)
+			if g == "" || seen[g] {
+				return &exitCodeError{code: 2, err: fmt.Errorf("--gpus %q: expected distinct GPU ids separated by commas, e.g. 0,1,2,3", f.gpus)}
+			}
+			seen[g] = true
+			gpus = append(gpus, g)
 		}
 	}
 	opts, err := openRun(pos[0], f.store)

@@ -645,7 +645,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run"}, 2, "expected one SPEC file"},
 		{[]string{"run", "nope.yaml"}, 1, "nope.yaml"},
 		{[]string{"run", "exp.yaml", "-j", "-1"}, 2, "-j must be ≥ 1"},
-		{[]string{"run", "exp.yaml", "--gpus", "0,0"}, 1, "repeated"},
+		{[]string{"run", "exp.yaml", "--gpus", "0,0"}, 2, "expected distinct GPU ids"},
+		{[]string{"run", "exp.yaml", "--gpus", ","}, 2, "expected distinct GPU ids"},
+		{[]string{"run", "exp.yaml", "--retries", "-1"}, 2, "--retries must be ≥ 0"},
 		{[]string{"run", "exp.yaml", "--timeout", "soon"}, 2, "soon"},
 		{[]string{"import", "missing_dir"}, 1, "missing_dir"},
 	} {
