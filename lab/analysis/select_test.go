@@ -198,3 +198,20 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// Points print as the old script's table prints thresholds: whole numbers
+// in full, fractions in their shortest exact form.
+func TestPointString(t *testing.T) {
+	for _, tc := range []struct {
+		p    Point
+		want string
+	}{
+		{Point{6}, "6"}, {Point{-1}, "-1"}, {Point{2000000}, "2000000"}, {Point{1e21}, "1e+21"},
+		{Point{0.5}, "0.5"}, {Point{1e-05}, "1e-05"}, {Point{1234567.5}, "1.2345675e+06"},
+		{Point{6, 0.25}, "6,0.25"}, {Point{4096, -0.01}, "4096,-0.01"},
+	} {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("%v: %q, want %q", []float64(tc.p), got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -31,11 +32,17 @@ func (p Point) Compare(q Point) int {
 }
 
 // String is the point's values separated by commas, each in the shortest
-// form that reads back exactly ("6", "0.5", "6,0.25").
+// form that reads back exactly ("6", "0.5", "6,0.25"). Whole numbers are
+// written out ("2000000", as the old script's pandas table prints a
+// threshold, not "2e+06").
 func (p Point) String() string {
 	parts := make([]string, len(p))
 	for i, v := range p {
-		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		if v == math.Trunc(v) && math.Abs(v) < 1e21 {
+			parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		} else {
+			parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
 	}
 	return strings.Join(parts, ",")
 }
