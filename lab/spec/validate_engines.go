@@ -95,26 +95,24 @@ func validateEngine(s *Spec, d *decoder, report reportFunc) {
 // scheduler and the workload) and then calls the simulator's own validate
 // hook when sim.go defines one.
 func (c *SimConfig) Validate(params []string) []FieldError {
-	var errs []FieldError
-	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
-	validateScheduler(c.Scheduler, "scheduler.", add)
-	validateWorkload(c.Workload, "workload.", add)
-	validateSwept(c, params, add)
-	if v, ok := any(c).(engineValidator); ok {
-		v.validate(params, add)
-	}
-	return errs
+	return validateSchedEngine(c, c.Scheduler, c.Workload, params)
 }
 
 // Validate checks the generic parts of the gpu engine's configuration and
 // then calls gpu.go's validate hook when there is one.
 func (c *GPUConfig) Validate(params []string) []FieldError {
+	return validateSchedEngine(c, c.Scheduler, c.Workload, params)
+}
+
+// validateSchedEngine is the validation the sim and gpu engines share
+// (they share the scheduler and the workload), then cfg's own hook.
+func validateSchedEngine(cfg any, sc SchedulerConfig, w WorkloadConfig, params []string) []FieldError {
 	var errs []FieldError
 	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
-	validateScheduler(c.Scheduler, "scheduler.", add)
-	validateWorkload(c.Workload, "workload.", add)
-	validateSwept(c, params, add)
-	if v, ok := any(c).(engineValidator); ok {
+	validateScheduler(sc, "scheduler.", add)
+	validateWorkload(w, "workload.", add)
+	validateSwept(cfg, params, add)
+	if v, ok := cfg.(engineValidator); ok {
 		v.validate(params, add)
 	}
 	return errs
