@@ -160,7 +160,9 @@ func (b *builder) choiceSection() *section {
 	best := h.Rows[h.Best]
 	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
 		pointText(h.Params, best.Point), h.Preset, h.Agg, best.Runs, num(best.Score))
-	if bi := rowIndex(h, h.Baseline); bi >= 0 {
+	if bi := rowIndex(h, h.Baseline); bi == h.Best {
+		s.text("The choice is the baseline itself: no other %s scores lower.", h.Param)
+	} else if bi >= 0 {
 		base := h.Rows[bi]
 		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
 			pointText(h.Params, base.Point), num(base.Score), pct(best.Score/base.Score-1))

@@ -261,3 +261,32 @@ func must(c *Chart, err error) *Chart {
 	}
 	return c
 }
+
+// TestChoiceSentence: the choice section compares the choice with the
+// baseline, unless the choice is the baseline.
+func TestChoiceSentence(t *testing.T) {
+	atBaseline := analysis.NewTable([]string{"min_chunk_threshold"}, []analysis.Point{{0}, {1}}, []string{"repeat 0"})
+	for p, f := range []float64{1, 1.2} {
+		atBaseline.Cells[0][p] = analysis.Cell{Present: true, Summary: analysis.Summary{
+			RequestP95: 10 * f, RequestExecNorm: 0.1 * f, PrefillP95: 2 * f, PrefillExecNorm: 0.001 * f, DecodeNorm: 0.02 * f, Requests: 100}}
+	}
+	for _, tc := range []struct {
+		table     *analysis.Table
+		want, not string
+	}{
+		{atBaseline, "The choice is the baseline itself", "changes the score by"},
+		{smallTable(), "so the choice changes the score by", "baseline itself"},
+	} {
+		sels, err := analysis.SelectAll(tc.table, testPresets, analysis.Point{0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := RenderHTML(&b, &Input{Name: "choice", Table: tc.table, Selections: sels}); err != nil {
+			t.Fatal(err)
+		}
+		if page := b.String(); !strings.Contains(page, tc.want) || strings.Contains(page, tc.not) {
+			t.Errorf("choice %s: the page should say %q and not %q", sels[0].Recommended(), tc.want, tc.not)
+		}
+	}
+}
