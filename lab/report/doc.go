@@ -10,6 +10,10 @@
 // charts are described by option JSON built with go-echarts. go-echarts'
 // own page renderer is not used because it loads the library from a CDN
 // host; the report renders the option JSON into its own template instead.
+// The charts of the selection steps come from exported builders
+// (NormalizationChart, AggregationChart, ScoreChart, PromptWeightChart)
+// that the Go notebooks display too (lab.ChartHTML), so a notebook draws
+// each step exactly as the report does.
 //
 // The report computes nothing itself: every number comes from lab/analysis
 // (and lab/stats through it). It only lays the numbers out, rounds them for
