@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 const legacyDir = "../../testdata/legacy"
 
 // treeNames are the hand-made trees under testdata/legacy/trees.
-var treeNames = []string{"basic", "ties", "missing_baseline", "missing_file", "unsorted_extra", "even_odd", "formats"}
+var treeNames = []string{"basic", "ties", "missing_baseline", "missing_file", "unsorted_extra", "even_odd", "formats", "wide"}
 
 func treeDir(name string) string { return filepath.Join(legacyDir, "trees", name) }
 

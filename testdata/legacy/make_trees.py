@@ -110,6 +110,14 @@ def main():
                 continue
             cell(r, run, t, [round(rng.uniform(0.7, 1.3), 2) for _ in METRICS])
 
+    # wide: negative and large thresholds (a table column wider than its
+    # name; "2000000", not "2e+06"), a ratio above 10.
+    r = tree("wide")
+    for run, fs in {"run_a": {-5: 1.1, 0: 1.0, 3: 0.9, 2000000: 12.5},
+                    "run_b": {-5: 1.05, 0: 1.0, 3: 0.95, 2000000: 11.0}}.items():
+        for t, f in fs.items():
+            cell(r, run, t, f)
+
     # formats: Vidur's extra index column, an empty value, CRLF endings.
     r = tree("formats")
     for t, f in enumerate([1.0, 0.93, 1.07]):
