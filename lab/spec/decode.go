@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -459,8 +460,39 @@ func (d *decoder) isBad(path string) bool {
 	return false
 }
 
+// yamlFloat is YAML 1.2's core-schema float without a dot: "1e-2", "-1E3".
+// goccy/go-yaml reads such plain scalars as strings (it wants a dot), so
+// `margin: 1e-2` would be rejected as text.
+var yamlFloat = regexp.MustCompile(`^[-+]?[0-9]+[eE][-+]?[0-9]+$`)
+
+// plainNumber reads n as a number when it is an unquoted scalar that YAML
+// 1.2 calls a number but goccy left a string: an exponent without a dot
+// ("1e-2"), or an integer too long for int64 / uint64. Quoted scalars stay
+// strings ("'3'" is text). err is non-nil when the number does not fit a
+// float64 ("1e400").
+func plainNumber(n ast.Node) (f float64, ok bool, err error) {
+	s, isStr := n.(*ast.StringNode)
+	if !isStr || s.Token == nil || s.Token.Type != token.StringType {
+		return 0, false, nil
+	}
+	if !yamlFloat.MatchString(s.Value) && !decimalInt.MatchString(s.Value) {
+		return 0, false, nil
+	}
+	f, err = strconv.ParseFloat(s.Value, 64)
+	return f, true, err
+}
+
+var decimalInt = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
 // number reads a finite number (integer or float) from n.
 func (d *decoder) number(n ast.Node, path string) (float64, bool) {
+	if f, ok, err := plainNumber(n); ok {
+		if err != nil {
+			d.failf(path, d.posOf(n), "%s: %s is out of range for a number (float64)", fieldName(path), n.GetToken().Value)
+			return 0, false
+		}
+		return f, true
+	}
 	switch t := n.(type) {
 	case *ast.IntegerNode:
 		switch iv := t.Value.(type) {
@@ -485,6 +517,18 @@ func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) {
 		u        uint64
 		neg, big bool
 	)
+	outOfRange := func() {
+		d.failf(path, d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
+	}
+	fromFloat := func(f float64) bool {
+		if f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+			d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
+			return false
+		}
+		i, neg = int64(f), f < 0
+		u = uint64(i)
+		return true
+	}
 	switch t := n.(type) {
 	case *ast.IntegerNode:
 		switch iv := t.Value.(type) {
@@ -496,26 +540,32 @@ func (d *decoder) decodeInt(n ast.Node, path string, v reflect.Value) {
 			i = int64(iv)
 		}
 	case *ast.FloatNode:
-		if t.Value != math.Trunc(t.Value) || math.Abs(t.Value) >= 1<<63 {
-			d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
+		if !fromFloat(t.Value) {
 			return
 		}
-		i, neg = int64(t.Value), t.Value < 0
-		u = uint64(i)
 	default:
-		d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
-		return
+		f, ok, err := plainNumber(n)
+		switch {
+		case !ok:
+			d.failf(path, d.posOf(n), "%s: expected an integer, got %s", fieldName(path), describe(n))
+			return
+		case err != nil || math.Abs(f) >= 1<<63:
+			outOfRange()
+			return
+		case !fromFloat(f):
+			return
+		}
 	}
 	switch v.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if neg || v.OverflowUint(u) {
-			d.failf(path, d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
+			outOfRange()
 			return
 		}
 		v.SetUint(u)
 	default:
 		if big || v.OverflowInt(i) {
-			d.failf(path, d.posOf(n), "%s: %s is out of range for %s", fieldName(path), n.GetToken().Value, v.Type())
+			outOfRange()
 			return
 		}
 		v.SetInt(i)
