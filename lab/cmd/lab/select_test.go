@@ -61,21 +61,12 @@ func TestSelectRootJSON(t *testing.T) {
 		}
 	}
 	var got struct {
-		Recommended int          `json:"recommended"` // an int, as the schema says
-		Baseline    int          `json:"baseline"`
-		RunAgg      string       `json:"run_agg"`
-		Runs        int          `json:"runs"`
-		Weights     spec.Weights `json:"weights"`
-		Thresholds  []struct {
-			Threshold int     `json:"threshold"`
-			Runs      int     `json:"runs"`
-			Request   float64 `json:"request_ratio"`
-			ReqNorm   float64 `json:"request_exec_norm_ratio"`
-			Prefill   float64 `json:"prefill_ratio"`
-			PreNorm   float64 `json:"prefill_exec_norm_ratio"`
-			Decode    float64 `json:"decode_ratio"`
-			Score     float64 `json:"score"`
-		} `json:"thresholds"`
+		Recommended int            `json:"recommended"` // an int, as the schema says
+		Baseline    int            `json:"baseline"`
+		RunAgg      string         `json:"run_agg"`
+		Runs        int            `json:"runs"`
+		Weights     spec.Weights   `json:"weights"`
+		Thresholds  []thresholdRow `json:"thresholds"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("schema: %v", err)
@@ -100,20 +91,21 @@ func TestSelectRootJSON(t *testing.T) {
 			t.Errorf("row %d: %+v, want %+v (full precision)", i, g, r)
 		}
 	}
-	if !slices.IsSortedFunc(got.Thresholds, func(a, b struct {
-		Threshold int     `json:"threshold"`
-		Runs      int     `json:"runs"`
-		Request   float64 `json:"request_ratio"`
-		ReqNorm   float64 `json:"request_exec_norm_ratio"`
-		Prefill   float64 `json:"prefill_ratio"`
-		PreNorm   float64 `json:"prefill_exec_norm_ratio"`
-		Decode    float64 `json:"decode_ratio"`
-		Score     float64 `json:"score"`
-	}) int {
-		return a.Threshold - b.Threshold
-	}) {
+	if !slices.IsSortedFunc(got.Thresholds, func(a, b thresholdRow) int { return a.Threshold - b.Threshold }) {
 		t.Error("thresholds not sorted")
 	}
+}
+
+// thresholdRow is a threshold object of issue 3's schema.
+type thresholdRow struct {
+	Threshold int     `json:"threshold"`
+	Runs      int     `json:"runs"`
+	Request   float64 `json:"request_ratio"`
+	ReqNorm   float64 `json:"request_exec_norm_ratio"`
+	Prefill   float64 `json:"prefill_ratio"`
+	PreNorm   float64 `json:"prefill_exec_norm_ratio"`
+	Decode    float64 `json:"decode_ratio"`
+	Score     float64 `json:"score"`
 }
 
 // The old script's flags: single or double dash, "=" or a separate value.
