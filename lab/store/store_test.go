@@ -425,6 +425,47 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+// OpenReadOnly reads a store like Open but creates nothing: a missing root
+// is an empty store, and writing through it fails.
+func TestOpenReadOnly(t *testing.T) {
+	s := openStore(t)
+	h := commitCell(t, s, sampleInputs(1, 0), StatusOK, map[string]string{"a": "1"})
+	ro, err := OpenReadOnly(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := ro.Get(h); err != nil || !rec.OK() {
+		t.Errorf("Get through OpenReadOnly: %+v, %v", rec, err)
+	}
+	if probs, err := ro.Verify(); err != nil || len(probs) != 0 {
+		t.Errorf("Verify through OpenReadOnly: %v, %v", probs, err)
+	}
+
+	missing := filepath.Join(t.TempDir(), "none")
+	ro, err = OpenReadOnly(missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := HashInputs(sampleInputs(2, 0))
+	if rec, err := ro.Get(h2); rec != nil || err != nil {
+		t.Errorf("Get in a missing store: %+v, %v; want nothing", rec, err)
+	}
+	if busy, err := ro.Locked(h2); busy || err != nil {
+		t.Errorf("Locked in a missing store: %v, %v", busy, err)
+	}
+	if _, err := ro.Begin(h2); err == nil {
+		t.Error("Begin in a missing store opened read-only succeeded")
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("OpenReadOnly created %s: %v", missing, err)
+	}
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o666)
+	if _, err := OpenReadOnly(file); err == nil {
+		t.Error("OpenReadOnly of a file succeeded")
+	}
+}
+
 func TestHostInfo(t *testing.T) {
 	out := "0, GPU-aaaa-1111, NVIDIA H100 80GB HBM3, 550.54.15\n1, GPU-bbbb-2222, NVIDIA H100 80GB HBM3, 550.54.15\n2, GPU-cccc-3333, NVIDIA A100-SXM4-40GB, 550.54.15\n"
 	h := HostInfo{Hostname: "n1", GPUs: parseNvidiaSMI(out)}
