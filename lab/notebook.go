@@ -488,7 +488,8 @@ func SignificanceFrame(sel *analysis.Selection, sig *analysis.Significance) data
 
 // FrameHTML renders a DataFrame as an HTML table with every row (gota's
 // String() shows only the first ten), floats with six significant digits,
-// NaN as an empty cell; a long table scrolls inside a box.
+// NaN as an empty cell, cells on one line ("repeat 0" did wrap); a long or
+// wide table scrolls inside a box.
 func FrameHTML(df dataframe.DataFrame, caption string) string {
 	var b strings.Builder
 	b.WriteString(`<div style="max-height:480px;overflow:auto">`)
@@ -499,7 +500,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 	names := df.Names()
 	b.WriteString("<thead><tr>")
 	for _, n := range names {
-		fmt.Fprintf(&b, `<th style="padding:2px 8px;border-bottom:1px solid #999;text-align:right">%s</th>`, html.EscapeString(n))
+		fmt.Fprintf(&b, `<th style="padding:2px 8px;white-space:nowrap;border-bottom:1px solid #999;text-align:right">%s</th>`, html.EscapeString(n))
 	}
 	b.WriteString("</tr></thead><tbody>")
 	cells := make([][]string, len(names))
@@ -521,7 +522,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 	for i := 0; i < rows; i++ {
 		b.WriteString("<tr>")
 		for j := range names {
-			fmt.Fprintf(&b, `<td style="padding:2px 8px;text-align:right">%s</td>`, html.EscapeString(cells[j][i]))
+			fmt.Fprintf(&b, `<td style="padding:2px 8px;white-space:nowrap;text-align:right">%s</td>`, html.EscapeString(cells[j][i]))
 		}
 		b.WriteString("</tr>")
 	}

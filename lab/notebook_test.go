@@ -285,7 +285,7 @@ func TestFrameHTML(t *testing.T) {
 		series.New([]float64{math.NaN(), 1.0 / 3}, series.Float, "v"),
 	)
 	h := FrameHTML(df, "a <caption>")
-	for _, want := range []string{"&lt;b&gt;", "x&amp;y", "name&lt;", "a &lt;caption&gt;", "0.333333", `<td style="padding:2px 8px;text-align:right"></td>`} {
+	for _, want := range []string{"&lt;b&gt;", "x&amp;y", "name&lt;", "a &lt;caption&gt;", "0.333333", `<td style="padding:2px 8px;white-space:nowrap;text-align:right"></td>`} {
 		if !strings.Contains(h, want) {
 			t.Errorf("FrameHTML lacks %q:\n%s", want, h)
 		}
