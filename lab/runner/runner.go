@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -497,6 +498,9 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 	if ctx.Err() != nil {
 		return 0, "", ctx.Err()
 	}
+	if err := removeSpecialFiles(dir, stderr); err != nil {
+		return 0, "", err
+	}
 	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 		return -1, fmt.Sprintf("timed out after %v; the engine was stopped", timeout), nil
 	}
@@ -520,6 +524,46 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 		return 0, "engine exited 0 but its metrics are incomplete: " + msg, nil
 	}
 	return 0, "", nil
+}
+
+// removeSpecialFiles deletes what an engine left in the cell's folder that
+// a cell cannot hold (a named pipe, a socket, a device: the store keeps
+// files, folders and symlinks only), noting each in the cell's stderr.log.
+// Left in place, it would make the commit fail and stop the whole run for
+// what is a quirk of one command's output.
+func removeSpecialFiles(dir string, stderr io.Writer) error {
+	var special []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if t := d.Type(); !t.IsDir() && !t.IsRegular() && t&fs.ModeSymlink == 0 {
+			special = append(special, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing the cell's files: %w", err)
+	}
+	for _, p := range special {
+		rel, _ := filepath.Rel(dir, p)
+		kind := "a special file"
+		if fi, err := os.Lstat(p); err == nil {
+			switch t := fi.Mode().Type(); {
+			case t&fs.ModeNamedPipe != 0:
+				kind = "a named pipe"
+			case t&fs.ModeSocket != 0:
+				kind = "a socket"
+			case t&fs.ModeDevice != 0:
+				kind = "a device"
+			}
+		}
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("removing %s, which a cell cannot hold: %w", rel, err)
+		}
+		fmt.Fprintf(stderr, "lab: removed %s, %s the engine left in its output: a cell holds only files, folders and symlinks\n", filepath.ToSlash(rel), kind)
+	}
+	return nil
 }
 
 // keepAttemptLogs moves attempt n's logs to attempts/<n>/ and removes every

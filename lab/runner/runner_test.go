@@ -38,6 +38,7 @@ type goEngine struct {
 type behaviour struct {
 	fail    int           // exit code; 0: succeed
 	err     error         // returned as the engine's error (not an exit code)
+	fifo    bool          // leave a named pipe in the cell's folder
 	omit    string        // metric not written
 	block   bool          // wait for ctx
 	sleep   time.Duration // work time
@@ -94,6 +95,14 @@ func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, std
 	}
 	if b.err != nil {
 		return b.err
+	}
+	if b.fifo {
+		if err := os.MkdirAll(filepath.Join(dir, "output"), 0o755); err != nil {
+			return err
+		}
+		if err := syscall.Mkfifo(filepath.Join(dir, "output", "pipe"), 0o644); err != nil {
+			return err
+		}
 	}
 	if b.fail != 0 {
 		fmt.Fprintln(stderr, "failing as asked")
@@ -295,6 +304,29 @@ func TestFullStoreStopsTheRun(t *testing.T) {
 	}
 	if hashes, _ := st.List(); len(hashes) != 2 {
 		t.Errorf("store holds %d cells, want the 2 finished", len(hashes))
+	}
+	noProblems(t, st)
+}
+
+// A named pipe an engine leaves behind cannot be committed (a cell holds
+// files, folders and symlinks): it is removed and noted in stderr.log, and
+// the cell is kept, instead of the commit failing and stopping the run.
+func TestSpecialFilesRemoved(t *testing.T) {
+	s, st := testSpec(2, 1), openStore(t)
+	o := opts(s, newGoEngine(func(spec.Cell, int) behaviour { return behaviour{fifo: true} }), st)
+	res, err := Run(context.Background(), o)
+	if err != nil || res.OK != 2 {
+		t.Fatalf("%+v, %v; want 2 ok cells", res, err)
+	}
+	for _, out := range res.Outcomes {
+		dir := st.CellDir(out.Hash)
+		if _, err := os.Lstat(filepath.Join(dir, "output", "pipe")); !os.IsNotExist(err) {
+			t.Errorf("the pipe is still in the cell: %v", err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
+		if !strings.Contains(string(b), "lab: removed output/pipe, a named pipe") {
+			t.Errorf("stderr.log %q does not say what was removed", b)
+		}
 	}
 	noProblems(t, st)
 }
