@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -71,6 +72,12 @@ func (o SignificanceOptions) withDefaults() (SignificanceOptions, error) {
 	}
 	return o, nil
 }
+
+// ErrNotPositive is wrapped by Significance's error when a per-repeat score
+// or metric ratio is not positive (weights of mixed signs, a metric that is
+// 0): the statistics work on log-ratios, so there are none; the selection
+// itself is still valid.
+var ErrNotPositive = errors.New("ratios must be positive for the statistics (they use log-ratios)")
 
 // Verdict is the practical outcome of one comparison with the baseline.
 type Verdict string
@@ -306,15 +313,15 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 		// score_r(b) = Σw and metric ratios of b are 1; dividing keeps the
 		// definition exact whatever the weights sum to.
 		if pr.Score <= 0 || pb.Score <= 0 {
-			return ps, fmt.Errorf("analysis: %s=%s, repeat %s: score %v against the baseline's %v: score ratios need positive scores (check the weights)",
-				s.Param, row.Point, s.Repeats[r], pr.Score, pb.Score)
+			return ps, fmt.Errorf("analysis: %s=%s, repeat %s: score %v against the baseline's %v: %w (check the weights)",
+				s.Param, row.Point, s.Repeats[r], pr.Score, pb.Score, ErrNotPositive)
 		}
 		ps.logs = append(ps.logs, math.Log(pr.Score)-math.Log(pb.Score))
 		vr, vb := pr.Ratios.values(), pb.Ratios.values()
 		for k := range vr {
 			if !(vr[k] > 0 && vb[k] > 0) || math.IsInf(vr[k], 0) {
-				return ps, fmt.Errorf("analysis: %s=%s, repeat %s: %s ratio %v: log-ratios need positive finite metrics",
-					s.Param, row.Point, s.Repeats[r], metricNames[k], vr[k])
+				return ps, fmt.Errorf("analysis: %s=%s, repeat %s: %s ratio %v: %w",
+					s.Param, row.Point, s.Repeats[r], metricNames[k], vr[k], ErrNotPositive)
 			}
 			metric[k] = append(metric[k], math.Log(vr[k])-math.Log(vb[k]))
 		}

@@ -202,12 +202,17 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		return err
 	}
 	sig, err := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
-	if err != nil {
+	none, skip := noStatistics(err)
+	if err != nil && !skip {
 		return err
 	}
 	if asJSON {
 		j := sel.JSON()
-		j.AddSignificance(sig)
+		if skip {
+			j.SummaryJSON = &analysis.SummaryJSON{Conclusion: none}
+		} else {
+			j.AddSignificance(sig)
+		}
 		return writeJSON(env.stdout, legacyJSON{SelectionJSON: j, PromptWeight: pw})
 	}
 	if err := analysis.WriteTable(env.stdout, sel); err != nil {
@@ -217,7 +222,9 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		return err
 	}
 	fmt.Fprintln(env.stdout)
-	if err := analysis.WriteSignificance(env.stdout, sel, sig); err != nil {
+	if skip {
+		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+	} else if err := analysis.WriteSignificance(env.stdout, sel, sig); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout)
@@ -261,10 +268,14 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return err
 	}
 	sigs, err := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
-	if err != nil {
+	none, skip := noStatistics(err)
+	if err != nil && !skip {
 		return err
 	}
-	headSig := sigs[slices.Index(sels, head)]
+	headSig := &analysis.Significance{Conclusion: none}
+	if !skip {
+		headSig = sigs[slices.Index(sels, head)]
+	}
 	robust := analysis.Robustness(sels)
 	if asJSON {
 		out := specSelectJSON{
@@ -278,7 +289,11 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		}
 		for i, sel := range sels {
 			j := sel.JSON()
-			j.AddSignificance(sigs[i])
+			if skip {
+				j.SummaryJSON = &analysis.SummaryJSON{Conclusion: none}
+			} else {
+				j.AddSignificance(sigs[i])
+			}
 			j.Preset, j.Param = sel.Preset, sel.Param
 			out.Selections = append(out.Selections, j)
 		}
@@ -297,7 +312,9 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	}
 	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
 		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
-	if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
+	if skip {
+		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+	} else if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
 		return err
 	}
 	if robust != "" {
@@ -315,6 +332,17 @@ func fellBack(s *analysis.Selection) []string {
 	}
 	return []string{fmt.Sprintf("baseline %s=%s missing in %s: those repeats use their smallest %s",
 		s.Param, s.Baseline, strings.Join(s.FellBack, ", "), s.Param)}
+}
+
+// noStatistics recognizes the one error that leaves selections without
+// statistics — per-repeat ratios that are not positive (weights of mixed
+// signs, a metric of 0), whose logarithm the tests need — and words it as
+// the conclusion; the selection stands, as the old script printed it.
+func noStatistics(err error) (conclusion string, ok bool) {
+	if errors.Is(err, analysis.ErrNotPositive) {
+		return "no statistics: " + err.Error(), true
+	}
+	return "", false
 }
 
 func warn(w io.Writer, warnings []string) {

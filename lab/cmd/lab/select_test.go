@@ -250,3 +250,25 @@ func TestSelectFallbackWarning(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %q", code, stderr, want)
 	}
 }
+
+// Weights that make scores negative leave no log-ratios to test, but the
+// old script's table and choice stand: the statistics are skipped, said so.
+func TestSelectWithoutStatistics(t *testing.T) {
+	args := []string{"select", "--root", filepath.Join(legacyTrees, "basic"),
+		"--w_request", "-1", "--w_prefill", "0", "--w_prefill_exec_norm", "0", "--w_request_exec_norm", "0", "--w_decode", "0"}
+	code, out, stderr := runLab(t, args...)
+	if code != 0 || !strings.Contains(out, "Recommended threshold: 0 (score -1.000000") ||
+		!strings.Contains(out, "conclusion: no statistics: ") || !strings.Contains(out, "prompt_weight at threshold 0") {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, stderr, out)
+	}
+	code, out, stderr = runLab(t, append(args, "--json")...)
+	var doc struct {
+		Recommended int     `json:"recommended"`
+		Conclusion  *string `json:"conclusion"`
+		Significant *bool   `json:"significant"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || doc.Conclusion == nil || doc.Significant == nil ||
+		!strings.HasPrefix(*doc.Conclusion, "no statistics: ") || *doc.Significant {
+		t.Errorf("JSON: exit %d (%s), %v: %s", code, stderr, err, out)
+	}
+}
