@@ -48,6 +48,20 @@ type RunEnv struct {
 	// (root/locks on a shared filesystem for a cluster), where an engine may
 	// keep lock files that must hold across processes and hosts.
 	LockDir string
+	// Queued, when set, stops the cell's time limit while the engine waits
+	// for a shared resource (see Queue).
+	Queued func() (done func())
+}
+
+// Queue tells the runner that the engine is about to wait for a resource
+// other cells share (the output root of an exec engine, a GPU); call the
+// returned function once it has it. The per-cell timeout does not run
+// meanwhile: a cell that waited its turn is not killed for having waited.
+func Queue(ctx context.Context) (done func()) {
+	if q := RunEnvFrom(ctx).Queued; q != nil {
+		return q()
+	}
+	return func() {}
 }
 
 type runEnvKey struct{}

@@ -490,9 +490,14 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 
 	cctx := ctx
 	if timeout > 0 {
-		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+		var cancel context.CancelCauseFunc
+		cctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		limit := newAttemptTimer(timeout, func() { cancel(errTimedOut) })
+		defer limit.stop()
+		env := engine.RunEnvFrom(ctx)
+		env.Queued = limit.queue
+		cctx = engine.WithRunEnv(cctx, env)
 	}
 	runErr := e.Run(cctx, c, dir, stdout, stderr)
 	if ctx.Err() != nil {
@@ -501,7 +506,7 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 	if err := removeSpecialFiles(dir, stderr); err != nil {
 		return 0, "", err
 	}
-	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(cctx), errTimedOut) {
 		return -1, fmt.Sprintf("timed out after %v; the engine was stopped", timeout), nil
 	}
 	if runErr != nil {
@@ -524,6 +529,71 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 		return 0, "engine exited 0 but its metrics are incomplete: " + msg, nil
 	}
 	return 0, "", nil
+}
+
+// errTimedOut is the cause of an attempt's context when its time is up.
+var errTimedOut = errors.New("the cell's time limit is up")
+
+// attemptTimer is an attempt's time limit. It counts only while the engine
+// works: while the engine waits for a resource other cells share (it calls
+// engine.Queue), the timer is stopped, so with -j 4 on an exec engine whose
+// cells take turns at one output folder, the fourth cell is not killed for
+// the time the first three took.
+type attemptTimer struct {
+	mu       sync.Mutex
+	left     time.Duration // time left when the timer last stopped
+	since    time.Time     // when it last started
+	timer    *time.Timer   // nil while stopped
+	queued   int           // engine.Queue calls not done yet
+	finished bool          // fired or stopped for good
+	expire   func()
+}
+
+func newAttemptTimer(d time.Duration, expire func()) *attemptTimer {
+	t := &attemptTimer{left: d, expire: expire}
+	t.since = time.Now()
+	t.timer = time.AfterFunc(d, t.fire)
+	return t
+}
+
+func (t *attemptTimer) fire() {
+	t.mu.Lock()
+	t.finished = true
+	t.mu.Unlock()
+	t.expire()
+}
+
+// queue is engine.RunEnv.Queued: it stops the timer until done is called.
+func (t *attemptTimer) queue() (done func()) {
+	t.mu.Lock()
+	if t.queued == 0 && t.timer != nil && t.timer.Stop() {
+		t.left -= time.Since(t.since)
+		t.timer = nil
+	}
+	t.queued++
+	t.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.queued--
+			if t.queued == 0 && t.timer == nil && !t.finished {
+				t.since = time.Now()
+				t.timer = time.AfterFunc(max(t.left, 0), t.fire)
+			}
+		})
+	}
+}
+
+// stop ends the timer for good (the attempt is over).
+func (t *attemptTimer) stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.finished = true
+	if t.timer != nil {
+		t.timer.Stop()
+	}
 }
 
 // removeSpecialFiles deletes what an engine left in the cell's folder that

@@ -39,6 +39,7 @@ type behaviour struct {
 	fail    int           // exit code; 0: succeed
 	err     error         // returned as the engine's error (not an exit code)
 	fifo    bool          // leave a named pipe in the cell's folder
+	queue   time.Duration // wait this long for a shared resource first (engine.Queue)
 	omit    string        // metric not written
 	block   bool          // wait for ctx
 	sleep   time.Duration // work time
@@ -81,6 +82,14 @@ func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, std
 	fmt.Fprintf(stdout, "cell %s attempt %d %s\n", key, attempt, b.stdout)
 	if b.started != nil {
 		b.started <- struct{}{}
+	}
+	if b.queue > 0 {
+		done := engine.Queue(ctx)
+		select {
+		case <-time.After(b.queue):
+		case <-ctx.Done():
+		}
+		done()
 	}
 	if b.block {
 		<-ctx.Done()
@@ -219,6 +228,14 @@ func TestFailuresRetriesAndReasons(t *testing.T) {
 			state: "failed", code: 2, reason: "status 2", attempts: 2},
 		{name: "timeout", timeout: 50 * time.Millisecond, behave: func(spec.Cell, int) behaviour { return behaviour{block: true} },
 			state: "failed", code: -1, reason: "timed out after 50ms", attempts: 1},
+		// Waiting for a shared resource (engine.Queue) does not count
+		// against the time limit; the work after it does.
+		{name: "queued then quick", timeout: 100 * time.Millisecond,
+			behave: func(spec.Cell, int) behaviour { return behaviour{queue: 300 * time.Millisecond, sleep: 20 * time.Millisecond} },
+			state: "ok", attempts: 1},
+		{name: "queued then too slow", timeout: 100 * time.Millisecond,
+			behave: func(spec.Cell, int) behaviour { return behaviour{queue: 150 * time.Millisecond, block: true} },
+			state: "failed", code: -1, reason: "timed out after 100ms", attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

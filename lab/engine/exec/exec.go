@@ -353,6 +353,7 @@ func matches(pattern string) (map[string]bool, error) {
 // the root in lockDir (the store's lock folder; the system temp folder when
 // there is none).
 func (e *Engine) lockRoot(ctx context.Context, root, lockDir string) (func(), error) {
+	defer engine.Queue(ctx)() // waiting for our turn is not running
 	e.mu.Lock()
 	m := e.roots[root]
 	if m == nil {

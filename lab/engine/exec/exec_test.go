@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -136,7 +137,13 @@ func TestRunOutputsGlob(t *testing.T) {
 	e := newEngine(t, spec.ExecConfig{Workdir: wd, Outputs: "offline_inference_output/*/replica_0/plots",
 		Command: []string{fake, "--root", "offline_inference_output", "--threshold", "{{.min_chunk_threshold}}", "--seed", "{{.Seed}}"}})
 	lockDir := t.TempDir()
-	ctx := engine.WithRunEnv(context.Background(), engine.RunEnv{LockDir: lockDir})
+	// Each run tells the runner it waits for the shared root (so that its
+	// time limit stops meanwhile), and that it has it.
+	var queued, got atomic.Int64
+	ctx := engine.WithRunEnv(context.Background(), engine.RunEnv{LockDir: lockDir, Queued: func() func() {
+		queued.Add(1)
+		return func() { got.Add(1) }
+	}})
 	var wg sync.WaitGroup
 	dirs := make([]string, 5)
 	errs := make([]error, 5)
@@ -154,6 +161,9 @@ func TestRunOutputsGlob(t *testing.T) {
 			t.Fatalf("cell %d: %v", i, errs[i])
 		}
 		sameCSVs(t, filepath.Join(d, sarathi.PlotsDir), standalone(t, float64(i), int64(7+i)))
+	}
+	if queued.Load() != 5 || got.Load() != 5 {
+		t.Errorf("engine.Queue: %d waits, %d done; want 5 and 5", queued.Load(), got.Load())
 	}
 	runs, _ := filepath.Glob(filepath.Join(wd, "offline_inference_output", "*"))
 	if len(runs) != 6 {
