@@ -171,6 +171,8 @@ func (b *builder) choiceSection() *section {
 	// statistics back it, so a reader who stops here is not misled.
 	if sig := b.in.Significance; sig != nil {
 		s.strong("Is it real? %s (section 6).", capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
+	} else if b.in.NoStatistics != "" {
+		s.strong("Is it real? Not tested: %s.", strings.TrimSuffix(b.in.NoStatistics, "."))
 	}
 	if a := agreement(b.in.Selections); a != "" {
 		s.text("%s", a)
@@ -373,6 +375,9 @@ func (b *builder) warningsSection() *section {
 		items = append(items, fmt.Sprintf("%d of %d points have no result in any repeat", len(b.in.Table.Points)-len(h.Rows), len(b.in.Table.Points)))
 	}
 	items = append(items, b.in.Table.Warnings...)
+	if b.in.Significance == nil && b.in.NoStatistics != "" {
+		items = append(items, b.in.NoStatistics)
+	}
 	if len(items) == 0 {
 		s.text("None: every cell ran, every repeat has the baseline and every point has every repeat.")
 		return s

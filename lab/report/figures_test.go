@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -288,5 +289,27 @@ func TestChoiceSentence(t *testing.T) {
 		if page := b.String(); !strings.Contains(page, tc.want) || strings.Contains(page, tc.not) {
 			t.Errorf("choice %s: the page should say %q and not %q", sels[0].Recommended(), tc.want, tc.not)
 		}
+	}
+}
+
+// TestNoStatistics: statistics that could not be computed are said so in
+// the choice section, the warnings and summary.json's warnings.
+func TestNoStatistics(t *testing.T) {
+	sels := smallSelections(t)
+	why := "no statistics: analysis: ratios must be positive for the statistics (they use log-ratios)"
+	in := &Input{Name: "nostats", Table: smallTable(), Selections: sels, NoStatistics: why}
+	var b strings.Builder
+	if err := RenderHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, "Is it real? Not tested: "+why+".") || !strings.Contains(page, "<li>"+why+"</li>") {
+		t.Errorf("the page does not say why it has no statistics (%q)", why)
+	}
+	if w := buildSummary(in).Warnings; !slices.Contains(w, why) {
+		t.Errorf("summary.json warnings %q lack %q", w, why)
+	}
+	if w := in.Table.Warnings; slices.Contains(w, why) {
+		t.Errorf("the table's warnings were changed: %q", w)
 	}
 }

@@ -39,6 +39,10 @@ type Input struct {
 	// baseline (analysis.Selection.Significance); nil leaves the
 	// statistics section out.
 	Significance *analysis.Significance
+	// NoStatistics says why Significance is nil when the statistics could
+	// not be computed (analysis.ErrNotPositive: weights that make a score
+	// non-positive); the choice section and the warnings show it.
+	NoStatistics string
 
 	// PromptWeight is the prompt_weight derivation (analysis.
 	// SecondsPerPrefillToken) at the headline choice, pooled over its

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/schedlab/schedlab/lab/analysis"
@@ -110,9 +111,12 @@ func buildSummary(in *Input) *Summary {
 		Repeats:     nonNil(t.Repeats),
 		Cells:       in.Cells,
 		FailedCells: nonNil(in.FailedCells),
-		Warnings:    nonNil(t.Warnings),
+		Warnings:    nonNil(slices.Clone(t.Warnings)),
 		LabVersion:  in.LabVersion,
 		Generated:   generatedString(in.Generated),
+	}
+	if in.Significance == nil && in.NoStatistics != "" {
+		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}

@@ -146,7 +146,10 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	// `lab select SPEC` does, so the numbers agree with it.
 	seed := uint64(s.Seed)
 	in.Significance, err = head.Significance(analysis.SignificanceOptions{Seed: seed, Margin: s.Select.Margin})
-	if err != nil {
+	if none, skip := noStatistics(err); skip {
+		// As lab select: the selection stands, the page says why it has no statistics.
+		in.Significance, in.NoStatistics = nil, none
+	} else if err != nil {
 		return nil, fmt.Errorf("%s: statistics: %w", s.Path, err)
 	}
 	files, err := in.Table.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
