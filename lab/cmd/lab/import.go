@@ -59,7 +59,7 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	// Validate before writing: a name the spec rejects must not leave a file.
 	if _, err := spec.Parse(*specOut, text); err != nil {
-		return err
+		return fmt.Errorf("the spec this import would write to %s is not valid (nothing written; --name?):\n%w", *specOut, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(*specOut), 0o755); err != nil {
 		return err
