@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -120,7 +121,7 @@ func Write(dir string, in *Input) error {
 		name string
 		data []byte
 	}{{JSONFile, js.Bytes()}, {CSVFile, csv.Bytes()}, {HTMLFile, html.Bytes()}} {
-		if err := writeAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := fsutil.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
@@ -167,28 +168,6 @@ func (in *Input) headline() *analysis.Selection {
 		}
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func generatedString(t time.Time) string {

@@ -20,6 +20,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 )
 
 // PlotsDir is where, relative to a run's output folder, the metric files live.
@@ -86,24 +88,7 @@ func Write(dir, metric string, rows []Row) error {
 		buf.WriteString(strconv.FormatFloat(float64(i+1)/n, 'g', -1, 64))
 		buf.WriteByte('\n')
 	}
-	return writeFileAtomic(filepath.Join(dir, FileName(metric)), buf.Bytes())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fsutil.WriteFileAtomic(filepath.Join(dir, FileName(metric)), buf.Bytes())
 }
 
 // ErrNoValues is wrapped by the error ReadValues returns for a file whose
