@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/schedlab/schedlab/lab/engine"
 )
 
 // A GPU runs one cell at a time: two workers would each size their KV
@@ -38,7 +39,10 @@ func lockDevice(ctx context.Context, dir, key string, log io.Writer) (unlock fun
 	}
 	if !ok {
 		fmt.Fprintf(log, "gpu engine: waiting for GPU %s: another cell holds %s\n", key, path)
-		if ok, err = fl.TryLockContext(ctx, 100*time.Millisecond); err != nil || !ok {
+		queued := engine.Queue(ctx) // waiting for the device is not running: the cell's timeout pauses
+		ok, err = fl.TryLockContext(ctx, 100*time.Millisecond)
+		queued()
+		if err != nil || !ok {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
