@@ -112,3 +112,21 @@ func Headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
 	}
 	return sels[0]
 }
+
+// PromptWeightOptions are the prompt_weight options a spec implies (DESIGN
+// §7): bootstrap seeded with the spec's seed, the spec's statistics. `lab
+// select`, `lab prompt-weight`, the report and the notebooks all start from
+// them, so their numbers agree.
+func PromptWeightOptions(s *spec.Spec) analysis.PromptWeightOptions {
+	o := analysis.PromptWeightOptions{Seed: uint64(s.Seed)}
+	if len(s.PromptWeight.Stats) > 0 {
+		o.Stats = s.PromptWeight.Stats
+	}
+	return o
+}
+
+// SignificanceOptions are the statistics options a spec implies (issue 7):
+// resamples seeded with the spec's seed, verdicts with its select.margin.
+func SignificanceOptions(s *spec.Spec) analysis.SignificanceOptions {
+	return analysis.SignificanceOptions{Seed: uint64(s.Seed), Margin: s.Select.Margin}
+}

@@ -268,17 +268,13 @@ func (x *Experiment) PromptWeight(p analysis.Point) (*analysis.PromptWeightResul
 	if err != nil {
 		return nil, err
 	}
-	opt := analysis.PromptWeightOptions{Seed: uint64(x.Spec.Seed)}
-	if len(x.Spec.PromptWeight.Stats) > 0 {
-		opt.Stats = x.Spec.PromptWeight.Stats
-	}
-	return analysis.SecondsPerPrefillToken(files, opt)
+	return analysis.SecondsPerPrefillToken(files, PromptWeightOptions(x.Spec))
 }
 
 // Significance compares every point of sel with the baseline (issue 7)
 // seeded with the spec's seed and its select.margin, as `lab select` does.
 func (x *Experiment) Significance(sel *analysis.Selection) (*analysis.Significance, error) {
-	return sel.Significance(analysis.SignificanceOptions{Seed: uint64(x.Spec.Seed), Margin: x.Spec.Select.Margin})
+	return sel.Significance(SignificanceOptions(x.Spec))
 }
 
 // PrintChoices writes one machine-checkable line per selection:

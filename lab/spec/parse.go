@@ -376,15 +376,17 @@ func applyDefaults(s *Spec, d *decoder) {
 
 // SetDefaults fills the zero-valued optional fields of a spec built in Go
 // (Parse already applies defaults by presence): repeats 1, aggregation
-// mean, the default preset, all prompt_weight stats, and the baseline at
-// each parameter's smallest value. Margin is left alone: 0 is a valid
-// margin.
+// mean, margin 1%, the default preset, all prompt_weight stats, and the
+// baseline at each parameter's smallest value.
 func (s *Spec) SetDefaults() {
 	if s.Repeats == 0 {
 		s.Repeats = DefaultRepeats
 	}
 	if s.Select.Aggregation == "" {
 		s.Select.Aggregation = DefaultAggregation
+	}
+	if s.Select.Margin == 0 {
+		s.Select.Margin = DefaultMargin
 	}
 	if len(s.Select.Presets) == 0 {
 		s.Select.Presets = []Preset{{Name: DefaultPresetName, Weights: DefaultWeights}}

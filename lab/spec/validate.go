@@ -179,8 +179,11 @@ func validateSelect(s *Spec, report reportFunc, skip map[string]bool) {
 	if !slices.Contains(Aggregations, s.Select.Aggregation) {
 		report("$.select.aggregation", "unknown aggregation %q; expected one of: %s", s.Select.Aggregation, strings.Join(Aggregations, ", "))
 	}
-	if !(s.Select.Margin >= 0 && s.Select.Margin < 1) {
-		report("$.select.margin", "expected a fraction with 0 ≤ margin < 1 (e.g. 0.01 for 1%%), got %s", formatNum(s.Select.Margin))
+	// A margin of 0 would make every significant difference, however
+	// small, a verdict; the analysis needs a positive one (Criterion's noise
+	// threshold plays the same role).
+	if !(s.Select.Margin > 0 && s.Select.Margin < 1) {
+		report("$.select.margin", "expected a fraction with 0 < margin < 1 (e.g. 0.01 for 1%%), got %s", formatNum(s.Select.Margin))
 	}
 	if len(s.Select.Presets) == 0 {
 		report("$.select.presets", "no presets; give at least one (omit the field for the default weights)")

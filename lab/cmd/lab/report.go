@@ -144,8 +144,7 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 
 	// Statistics and prompt_weight use the spec's seed (and margin), as
 	// `lab select SPEC` does, so the numbers agree with it.
-	seed := uint64(s.Seed)
-	in.Significance, err = head.Significance(analysis.SignificanceOptions{Seed: seed, Margin: s.Select.Margin})
+	in.Significance, err = head.Significance(lab.SignificanceOptions(s))
 	if none, skip := noStatistics(err); skip {
 		// As lab select: the selection stands, the page says why it has no statistics.
 		in.Significance, in.NoStatistics = nil, none
@@ -156,7 +155,7 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.PromptWeight, err = analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: seed, Stats: s.PromptWeight.Stats})
+	in.PromptWeight, err = analysis.SecondsPerPrefillToken(files, lab.PromptWeightOptions(s))
 	if err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", s.Path, err)
 	}

@@ -69,14 +69,14 @@ func (f *pwFlags) register(fs *flag.FlagSet) {
 
 // options resolves the seed: the flag when given, else the spec's.
 func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightOptions {
-	seed := uint64(f.seed)
-	if !flagSet(fs, "seed") && s != nil {
-		seed = uint64(s.Seed)
+	var o analysis.PromptWeightOptions
+	if s != nil {
+		o = lab.PromptWeightOptions(s)
 	}
-	o := analysis.PromptWeightOptions{Seed: seed, Resamples: f.resamples}
-	if s != nil && len(s.PromptWeight.Stats) > 0 {
-		o.Stats = s.PromptWeight.Stats
+	if s == nil || flagSet(fs, "seed") {
+		o.Seed = uint64(f.seed)
 	}
+	o.Resamples = f.resamples
 	return o
 }
 
@@ -93,10 +93,14 @@ func (f *sigFlags) register(fs *flag.FlagSet) {
 // options resolves the margin (flag, else the spec's, else the default)
 // and takes the seed already resolved for prompt_weight.
 func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec, seed uint64) analysis.SignificanceOptions {
-	o := analysis.SignificanceOptions{Alpha: f.alpha, Margin: f.margin, Seed: seed}
-	if !flagSet(fs, "margin") && s != nil {
-		o.Margin = s.Select.Margin
+	o := analysis.SignificanceOptions{Margin: f.margin}
+	if s != nil {
+		o = lab.SignificanceOptions(s)
+		if flagSet(fs, "margin") {
+			o.Margin = f.margin
+		}
 	}
+	o.Alpha, o.Seed = f.alpha, seed
 	return o
 }
 
@@ -150,6 +154,9 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if flagSet(fs, "margin") && !(sf.margin > 0 && sf.margin < 1) {
+		return &exitCodeError{code: 2, err: fmt.Errorf("--margin %v: expected a fraction with 0 < margin < 1 (e.g. 0.01 for 1%%)", sf.margin)}
 	}
 	switch {
 	case lf.root != "" && len(pos) > 0:

@@ -137,6 +137,7 @@ func TestSelectErrors(t *testing.T) {
 		{[]string{"select", "--root", filepath.Join(dir, "nope"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
 		{[]string{"select", "x.yaml", "--w_request", "1"}, 1, "apply to --root"},
 		{[]string{"select", "x.yaml", "--root", dir}, 1, "not both"},
+		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--margin", "0"}, 2, "0 < margin < 1"},
 		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic")}, 1, "needs --threshold"},
 		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic"), "--threshold", "5"}, 1, "threshold=5 is not a point"},
 	}
