@@ -440,12 +440,18 @@ func ScoresFrame(sels []*analysis.Selection) dataframe.DataFrame {
 	labels[len(rows)] = "choice"
 	cols := []series.Series{series.New(labels, series.String, sels[0].Param)}
 	for _, s := range sels {
+		// Rows are matched by point, so selections over different tables
+		// line up (a point a selection lacks shows empty), never panic.
+		score := map[string]string{}
+		for i, r := range s.Rows {
+			score[r.Point.String()] = strconv.FormatFloat(r.Score, 'f', 6, 64)
+			if i == s.Best {
+				score[r.Point.String()] += " *"
+			}
+		}
 		v := make([]string, len(rows)+1)
 		for i := range rows {
-			v[i] = strconv.FormatFloat(s.Rows[i].Score, 'f', 6, 64)
-			if i == s.Best {
-				v[i] += " *"
-			}
+			v[i] = score[labels[i]]
 		}
 		v[len(rows)] = s.Recommended().String()
 		cols = append(cols, series.New(v, series.String, "score("+s.Preset+"/"+s.Agg+")"))
