@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -177,10 +178,24 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 			return fmt.Errorf("%v apply to --root; a spec sets its baseline, presets and aggregation in its select: section", bad)
 		}
 		return selectSpec(env, fs, pos[0], *storeDir, &pf, &sf, *asJSON)
+	case len(pos) == 0 && isDir(legacyDefaultRoot):
+		// The old script's default --root, so `lab select` in a Sarathi
+		// checkout reads the bash loop's output as the script did.
+		lf.root = legacyDefaultRoot
+		return selectLegacy(env, fs, &lf, &pf, &sf, *asJSON)
 	default:
 		fs.Usage()
-		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR")}
+		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR (default " + legacyDefaultRoot + " when it exists)")}
 	}
+}
+
+// legacyDefaultRoot is select_threshold.py's default --root, relative to
+// the engine's checkout.
+const legacyDefaultRoot = "example/parameter_selection/threshold_output"
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, sf *sigFlags, asJSON bool) error {

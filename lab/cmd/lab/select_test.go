@@ -273,3 +273,32 @@ func TestSelectWithoutStatistics(t *testing.T) {
 		t.Errorf("JSON: exit %d (%s), %v: %s", code, stderr, err, out)
 	}
 }
+
+// With neither SPEC nor --root, `lab select` reads the old script's default
+// root when it exists (run from the engine's checkout), exactly as
+// `--root` with that folder.
+func TestSelectDefaultRoot(t *testing.T) {
+	tree := filepath.Join(legacyTrees, "basic")
+	code, want, stderr := runLab(t, "select", "--root", tree)
+	if code != 0 {
+		t.Fatalf("lab select --root: exit %d: %s", code, stderr)
+	}
+	abs, err := filepath.Abs(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if code, _, stderr := runLab(t, "select"); code != 2 || !strings.Contains(stderr, legacyDefaultRoot) {
+		t.Errorf("lab select without the default root: exit %d, %q; want exit 2 naming %s", code, stderr, legacyDefaultRoot)
+	}
+	if err := os.MkdirAll(filepath.Dir(legacyDefaultRoot), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, legacyDefaultRoot); err != nil {
+		t.Fatal(err)
+	}
+	code, got, stderr := runLab(t, "select")
+	if code != 0 || got != want {
+		t.Errorf("lab select (default root): exit %d, stderr %q\n%s\nwant the output of --root:\n%s", code, stderr, got, want)
+	}
+}
