@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab/runner"
 )
@@ -26,7 +27,7 @@ func runCell(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "cell run", "SPEC --cell HASH [flags]")
 	var f runFlags
 	f.registerCommon(fs)
-	hash := fs.String("cell", "", "the cell's full hash (see lab plan --json)")
+	hash := fs.String("cell", "", "the cell's hash, or a unique prefix of it (see lab plan)")
 	executor := fs.String("executor", "local", "executor name recorded in cell.json (slurm for array tasks)")
 	pos, err := parseInterleaved(fs, args[1:])
 	if err != nil {
@@ -45,10 +46,18 @@ func runCell(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A unique prefix (the 12 characters `lab plan` prints) names a cell
+	// as well as the full hash.
+	var matches []runner.Planned
 	for _, p := range plan {
-		if p.Hash != *hash {
-			continue
+		if *hash != "" && strings.HasPrefix(p.Hash, *hash) {
+			matches = append(matches, p)
 		}
+	}
+	if len(matches) > 1 {
+		return &exitCodeError{code: 2, err: fmt.Errorf("--cell %s matches %d cells of %s; give more of the hash", *hash, len(matches), pos[0])}
+	}
+	for _, p := range matches {
 		o, err := runner.RunCell(ctx, opts, p.Cell)
 		if err != nil {
 			return err

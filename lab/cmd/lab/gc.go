@@ -143,8 +143,8 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 			fmt.Fprintln(env.stdout, strings.TrimRight(line, " "))
 		}
-		fmt.Fprintf(env.stderr, "lab gc: %d of %d cells referenced by %d specs; %d unreferenced (%s)",
-			rep.Referenced, rep.Cells, len(specs), len(rep.Unreferenced), humanBytes(total))
+		fmt.Fprintf(env.stderr, "lab gc: %d of %d cells referenced by %d spec%s; %d unreferenced (%s)",
+			rep.Referenced, rep.Cells, len(specs), plural(len(specs)), len(rep.Unreferenced), humanBytes(total))
 		if rep.Kept > 0 {
 			fmt.Fprintf(env.stderr, "; %d kept (engine not available here)", rep.Kept)
 		}
@@ -200,4 +200,11 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -565,9 +565,14 @@ func TestCellRun(t *testing.T) {
 	if err != nil || rec == nil || rec.Executor != "slurm" || rec.Status != "ok" {
 		t.Fatalf("record %+v %v", rec, err)
 	}
-	r = x.lab(t, "cell", "run", "exp.yaml", "--cell", h)
+	// The 12-character prefix `lab plan` prints names the cell too.
+	r = x.lab(t, "cell", "run", "exp.yaml", "--cell", h[:12])
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "cached ") || x.starts(t) != 1 {
 		t.Errorf("second cell run: %d %q, %d starts", r.code, r.stdout, x.starts(t))
+	}
+	r = x.lab(t, "cell", "run", "exp.yaml", "--cell", "")
+	if r.code != 2 {
+		t.Errorf("--cell with no hash: exit %d, want 2: %s", r.code, r.stderr)
 	}
 	r = x.lab(t, "cell", "run", "exp.yaml", "--cell", strings.Repeat("0", 64))
 	if r.code != 2 || !strings.Contains(r.stderr, "has no cell") {
