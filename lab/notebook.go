@@ -546,13 +546,13 @@ func PromptWeightFrame(r *analysis.PromptWeightResult) dataframe.DataFrame {
 		tw1tw[i], tw1pw[i] = s.TimeWeightOne.TimeWeight, s.TimeWeightOne.PromptWeight
 		pw1tw[i], pw1pw[i] = s.PromptWeightOne.TimeWeight, s.PromptWeightOne.PromptWeight
 	}
-	d := r.Default
 	i := n - 1
 	stat[i] = "engine default"
-	// The default is s = −prompt_weight seconds per token in the same units.
-	sec[i], lo[i], hi[i] = -d.PromptWeight/d.TimeWeight, math.NaN(), math.NaN()
-	tw1tw[i], tw1pw[i] = 1, d.PromptWeight/d.TimeWeight
-	pw1tw[i], pw1pw[i] = -d.TimeWeight/d.PromptWeight, -1
+	ds := r.Default.SecondsPerToken()
+	dtw1, dpw1 := analysis.WeightingsFor(ds)
+	sec[i], lo[i], hi[i] = ds, math.NaN(), math.NaN()
+	tw1tw[i], tw1pw[i] = dtw1.TimeWeight, dtw1.PromptWeight
+	pw1tw[i], pw1pw[i] = dpw1.TimeWeight, dpw1.PromptWeight
 	return dataframe.New(
 		series.New(stat, series.String, "statistic"),
 		series.New(sec, series.Float, "seconds_per_token"),

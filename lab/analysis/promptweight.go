@@ -77,6 +77,17 @@ type Weighting struct {
 	PromptWeight float64 `json:"prompt_weight"`
 }
 
+// WeightingsFor are the two equivalent weightings (same ordering) that s
+// seconds per prefill token gives (DESIGN §7): time_weight = 1 and
+// prompt_weight = −s, or time_weight = 1/s and prompt_weight = −1.
+func WeightingsFor(s float64) (timeWeightOne, promptWeightOne Weighting) {
+	return Weighting{TimeWeight: 1, PromptWeight: -s}, Weighting{TimeWeight: 1 / s, PromptWeight: -1}
+}
+
+// SecondsPerToken is the s a weighting implies, −prompt_weight/time_weight:
+// the engine default (1, −0.01) treats a prompt token as 0.01 s of waiting.
+func (w Weighting) SecondsPerToken() float64 { return -w.PromptWeight / w.TimeWeight }
+
 // SecondsPerPrefillToken pools
 // prefill_time_execution_plus_preemption_normalized over files (the repeats
 // of one configuration) and reports its mean, median and p80 — numpy-exact,
@@ -129,10 +140,9 @@ func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWei
 			return nil, fmt.Errorf("analysis: prompt_weight: the %s of seconds per prefill token is %v: "+
 				"it must be positive to give weights (files: %s …)", s, v, files[0])
 		}
+		tw1, pw1 := WeightingsFor(v)
 		res.Stats = append(res.Stats, PromptWeightStat{
-			Stat: s, Seconds: v, CI95: boot[s],
-			TimeWeightOne:   Weighting{TimeWeight: 1, PromptWeight: -v},
-			PromptWeightOne: Weighting{TimeWeight: 1 / v, PromptWeight: -1},
+			Stat: s, Seconds: v, CI95: boot[s], TimeWeightOne: tw1, PromptWeightOne: pw1,
 		})
 	}
 	return res, nil

@@ -160,3 +160,22 @@ func TestUniformIndexMatchesIntN(t *testing.T) {
 		}
 	}
 }
+
+func TestWeightings(t *testing.T) {
+	for _, tc := range []struct {
+		w        Weighting
+		s        float64
+		tw1, pw1 Weighting
+	}{
+		{Weighting{1, -0.01}, 0.01, Weighting{1, -0.01}, Weighting{100, -1}},
+		{Weighting{2, -0.5}, 0.25, Weighting{1, -0.25}, Weighting{4, -1}},
+	} {
+		if got := tc.w.SecondsPerToken(); got != tc.s {
+			t.Errorf("%+v.SecondsPerToken() = %v, want %v", tc.w, got, tc.s)
+		}
+		tw1, pw1 := WeightingsFor(tc.s)
+		if tw1 != tc.tw1 || pw1 != tc.pw1 {
+			t.Errorf("WeightingsFor(%v) = %+v, %+v; want %+v, %+v", tc.s, tw1, pw1, tc.tw1, tc.pw1)
+		}
+	}
+}

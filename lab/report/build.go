@@ -473,7 +473,9 @@ func (b *builder) promptWeightSection() *section {
 		tb.Rows = append(tb.Rows, []string{st.Stat, num(st.Seconds), interval(st.CI95),
 			num(st.TimeWeightOne.PromptWeight), num(st.PromptWeightOne.TimeWeight)})
 	}
-	tb.Rows = append(tb.Rows, []string{"engine default", "–", "–", num(pw.Default.PromptWeight), "–"})
+	dtw1, dpw1 := analysis.WeightingsFor(pw.Default.SecondsPerToken())
+	tb.Rows = append(tb.Rows, []string{"engine default", num(pw.Default.SecondsPerToken()), "–",
+		num(dtw1.PromptWeight), num(dpw1.TimeWeight)})
 	tb.Mark = make([]bool, len(tb.Rows))
 	s.add(block{Table: tb})
 	means := make([]string, len(pw.FileMeans))
