@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -505,6 +506,42 @@ func TestCommittedWithoutOutputs(t *testing.T) {
 			if len(c.Outputs) > 0 || c.ExecutionCount != nil {
 				t.Errorf("%s: cell %d is committed with outputs (clear them before committing)", nb, i)
 			}
+		}
+	}
+}
+
+// TestNotebookArguments checks how .ci/notebooks resolves its arguments: a
+// name under notebooks/ works with or without .ipynb from any folder (what
+// `just notebooks 03-legacy-import` passes), and an unknown one stops with
+// exit status 2 and the list of notebooks before Jupyter starts.
+func TestNotebookArguments(t *testing.T) {
+	root := repoRoot(t)
+	script := filepath.Join(root, ".ci", "notebooks")
+	run := func(dir string, args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(script, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SCHEDLAB_ROOT="+root, "NOTEBOOKS_OUT="+t.TempDir())
+		b, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return string(b), 0
+		case errors.As(err, &ee):
+			return string(b), ee.ExitCode()
+		}
+		t.Fatalf(".ci/notebooks %v: %v", args, err)
+		return "", 0
+	}
+	out, code := run(t.TempDir(), "03-legacy-import", "no-such-notebook")
+	if code != 2 || !strings.Contains(out, `no notebook "no-such-notebook"`) || !strings.Contains(out, "03-legacy-import") || strings.Contains(out, "executing") {
+		t.Errorf("unknown notebook: exit %d, output %q; want exit 2 naming it and listing the notebooks, nothing executed", code, out)
+	}
+	needJupyter(t)
+	for _, arg := range []string{"testdata/ok", "testdata/ok.ipynb"} {
+		out, code := run(t.TempDir(), arg)
+		if code != 0 || !strings.Contains(out, "notebooks: executing notebooks/testdata/ok.ipynb") {
+			t.Errorf(".ci/notebooks %s from another folder: exit %d, want 0 executing notebooks/testdata/ok.ipynb:\n%s", arg, code, out)
 		}
 	}
 }
