@@ -54,7 +54,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.BoolVar(&f.failFast, "fail-fast", false, "launch no further cell after the first failure (running cells finish)")
 	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")
 	reportsDir := fs.String("reports", "reports", "folder that receives the report folder <experiment>/")
-	noSelect := fs.Bool("no-select", false, "do not print the selection (as `lab select SPEC`) after the run")
+	noSelect := fs.Bool("no-select", false, "do not print the selection (what lab select SPEC prints) after the run")
 	var sf slurmFlags
 	sf.register(fs)
 	pos, err := parseInterleaved(fs, args)
