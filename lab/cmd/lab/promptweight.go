@@ -50,7 +50,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 	switch {
 	case *root != "" && len(pos) == 0:
 		if !flagSet(fs, "threshold") {
-			return errors.New("--root needs --threshold T: the threshold whose runs to pool")
+			return &exitCodeError{code: 2, err: errors.New("--root needs --threshold T: the threshold whose runs to pool")}
 		}
 		if t, err = analysis.LoadLegacy(*root); err != nil {
 			return err
@@ -58,7 +58,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 		point = analysis.Point{float64(*threshold)}
 	case *root == "" && len(pos) == 1:
 		if flagSet(fs, "threshold") {
-			return errors.New("--threshold applies to --root; with a SPEC use --at")
+			return &exitCodeError{code: 2, err: errors.New("--threshold applies to --root; with a SPEC use --at")}
 		}
 		if s, t, err = loadSpecTable(pos[0], *storeDir); err != nil {
 			return err

@@ -161,10 +161,10 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	switch {
 	case lf.root != "" && len(pos) > 0:
-		return errors.New("give either a SPEC or --root, not both")
+		return &exitCodeError{code: 2, err: errors.New("give either a SPEC or --root, not both")}
 	case lf.root != "":
 		if len(pos) > 0 {
-			return fmt.Errorf("unexpected arguments %q", pos)
+			return &exitCodeError{code: 2, err: fmt.Errorf("unexpected arguments %q", pos)}
 		}
 		return selectLegacy(env, fs, &lf, &pf, &sf, *asJSON)
 	case len(pos) == 1:
@@ -175,7 +175,7 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 		})
 		if len(bad) > 0 {
-			return fmt.Errorf("%v apply to --root; a spec sets its baseline, presets and aggregation in its select: section", bad)
+			return &exitCodeError{code: 2, err: fmt.Errorf("%v apply to --root; a spec sets its baseline, presets and aggregation in its select: section", bad)}
 		}
 		return selectSpec(env, fs, pos[0], *storeDir, &pf, &sf, *asJSON)
 	case len(pos) == 0 && isDir(legacyDefaultRoot):
@@ -202,7 +202,7 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	// Checked before reading what may be gigabytes of CSV (argparse's
 	// choices did the same for the old script).
 	if !slices.Contains(analysis.Aggregations, lf.runAgg) {
-		return fmt.Errorf("--run_agg: unknown aggregation %q (want mean, median, p90 or max)", lf.runAgg)
+		return &exitCodeError{code: 2, err: fmt.Errorf("--run_agg: unknown aggregation %q (want mean, median, p90 or max)", lf.runAgg)}
 	}
 	t, err := analysis.LoadLegacy(lf.root)
 	if err != nil {

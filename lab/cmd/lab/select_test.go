@@ -132,13 +132,15 @@ func TestSelectErrors(t *testing.T) {
 		{[]string{"select"}, 2, "expected one SPEC or --root DIR"},
 		{[]string{"select", "--root", filepath.Join(dir, "nope")}, 1, "no such file"},
 		{[]string{"select", "--root", dir}, 1, "no complete threshold folder"},
-		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
+		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--run_agg", "p95"}, 2, `unknown aggregation "p95"`},
 		// Checked before the tree is read.
-		{[]string{"select", "--root", filepath.Join(dir, "nope"), "--run_agg", "p95"}, 1, `unknown aggregation "p95"`},
-		{[]string{"select", "x.yaml", "--w_request", "1"}, 1, "apply to --root"},
-		{[]string{"select", "x.yaml", "--root", dir}, 1, "not both"},
+		{[]string{"select", "--root", filepath.Join(dir, "nope"), "--run_agg", "p95"}, 2, `unknown aggregation "p95"`},
+		// Usage errors exit 2, as the old script's argparse did.
+		{[]string{"select", "x.yaml", "--w_request", "1"}, 2, "apply to --root"},
+		{[]string{"select", "x.yaml", "--root", dir}, 2, "not both"},
 		{[]string{"select", "--root", filepath.Join(legacyTrees, "basic"), "--margin", "0"}, 2, "0 < margin < 1"},
-		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic")}, 1, "needs --threshold"},
+		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic")}, 2, "needs --threshold"},
+		{[]string{"prompt-weight", "x.yaml", "--threshold", "1"}, 2, "with a SPEC use --at"},
 		{[]string{"prompt-weight", "--root", filepath.Join(legacyTrees, "basic"), "--threshold", "5"}, 1, "threshold=5 is not a point"},
 	}
 	for _, tc := range tests {
