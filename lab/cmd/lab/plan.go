@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -183,7 +184,7 @@ func printCells(w io.Writer, l *cellList, names []string, status bool) {
 		}
 		dur := "-"
 		if c.DurationSeconds != nil {
-			dur = (time.Duration(*c.DurationSeconds*1e3) * time.Millisecond).Round(100 * time.Millisecond).String()
+			dur = statusDuration(*c.DurationSeconds)
 		}
 		reason := strings.ReplaceAll(c.Reason, "\n", " ")
 		if c.State == cellFailed && c.ExitCode != nil {
@@ -192,4 +193,15 @@ func printCells(w io.Writer, l *cellList, names []string, status bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.Hash[:12], key, c.Repeat, c.State, dur, reason)
 	}
 	tw.Flush()
+}
+
+// statusDuration formats a cell's duration for lab status: to the
+// millisecond under a second (a simulator cell takes ~50 ms, which rounding
+// to tenths showed as "0s" or "100ms"), to a tenth of a second above.
+func statusDuration(seconds float64) string {
+	d := time.Duration(math.Round(seconds*1e3)) * time.Millisecond
+	if d < time.Second {
+		return d.String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }
