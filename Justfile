@@ -3,7 +3,6 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-export GOFLAGS := "-mod=mod"
 bin := "bin/lab"
 
 # List the recipes.
