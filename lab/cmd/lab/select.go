@@ -133,10 +133,11 @@ type specSelectJSON struct {
 	Aggregation string                   `json:"aggregation"`
 	Recommended analysis.PointJSON       `json:"recommended"`
 	Selections  []analysis.SelectionJSON `json:"selections"`
-	// Conclusion and Significant are the headline selection's (issue 7);
+	// Conclusion, Significant and PowerNote are the headline selection's (issue 7);
 	// Robustness says whether the choice changes across the selections.
 	Conclusion   string                       `json:"conclusion"`
 	Significant  bool                         `json:"significant"`
+	PowerNote    string                       `json:"power_note,omitempty"`
 	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
 	Warnings     []string                     `json:"warnings"`
@@ -303,7 +304,8 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
 			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw,
-			Conclusion: headSig.Conclusion, Significant: headSig.Significant, Robustness: robust,
+			Conclusion: headSig.Conclusion, Significant: headSig.Significant, PowerNote: headSig.PowerNote,
+			Robustness: robust,
 		}
 		out.Warnings = append(slices.Clone(t.Warnings), fellBack(head)...)
 		if out.Warnings == nil {

@@ -169,8 +169,15 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("select SPEC: exit %d: %s", code, stderr)
 	}
+	type verdict struct {
+		Conclusion  string `json:"conclusion"`
+		Significant bool   `json:"significant"`
+		PowerNote   string `json:"power_note"`
+	}
 	var viaSpec struct {
+		verdict
 		Selections []struct {
+			verdict
 			Preset     string            `json:"preset"`
 			Param      string            `json:"param"`
 			RunAgg     string            `json:"run_agg"`
@@ -185,6 +192,11 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 	}
 	if len(viaSpec.Selections) != 4 {
 		t.Fatalf("%d selections, want 4 (one preset × four aggregations)", len(viaSpec.Selections))
+	}
+	// The top level repeats the headline selection's (the first preset under
+	// mean, the default aggregation) verdict, power note included.
+	if head := viaSpec.Selections[0].verdict; viaSpec.verdict != head || head.Conclusion == "" || head.PowerNote == "" {
+		t.Errorf("top level %+v, headline selection %+v: want equal, with a conclusion and a power note", viaSpec.verdict, head)
 	}
 	for i, s := range viaSpec.Selections {
 		if s.RunAgg != analysis.Aggregations[i] || s.Preset == "" || s.Param == "" {
