@@ -50,7 +50,7 @@ type gcReport struct {
 
 func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 	fset := newFlags(env, "gc", "[--store DIR] [--delete] [--json] [SPEC...]")
-	root := fset.String("store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	root := fset.String("store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	del := fset.Bool("delete", false, "remove the unreferenced cells and leftover temporary folders")
 	asJSON := fset.Bool("json", false, "print JSON")
 	specs, err := parseInterleaved(fset, args)

@@ -29,7 +29,7 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "import", "threshold_output/ [flags]")
 	name := fs.String("name", "", "experiment name (default: the folder name, lower case, other characters as -)")
 	specOut := fs.String("spec-out", "", "where to write the spec (default experiments/<name>.yaml)")
-	storeRoot := fs.String("store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	storeRoot := fs.String("store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	force := fs.Bool("force", false, "overwrite an existing, different spec file")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

@@ -68,7 +68,7 @@ type cellList struct {
 
 func listCells(env *cmdEnv, name string, args []string) error {
 	fs := newFlags(env, name, "SPEC [--json] [--store DIR]")
-	storeRoot := fs.String("store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	storeRoot := fs.String("store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

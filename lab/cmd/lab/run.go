@@ -35,7 +35,7 @@ type runFlags struct {
 }
 
 func (f *runFlags) registerCommon(fs *flag.FlagSet) {
-	fs.StringVar(&f.store, "store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	fs.StringVar(&f.store, "store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	fs.Var(&f.timeout, "timeout", "per-cell timeout, e.g. 90s or 2h (default: the spec's exec timeout; none if unset)")
 	fs.IntVar(&f.retries, "retries", 0, "run a failed cell up to N more times before recording it failed")
 }

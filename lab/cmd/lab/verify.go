@@ -28,7 +28,7 @@ type verifyReport struct {
 
 func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "verify", "[--store DIR] [--json]")
-	root := fs.String("store", store.DefaultRoot(), "store folder (default $LAB_STORE or .lab)")
+	root := fs.String("store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
