@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:  "import",
-		usage: "threshold_output/ [--name NAME] [--spec-out FILE] [--store DIR]: turn a legacy tree into an experiment",
+		usage: "threshold_output/ [--name NAME] [--spec-out FILE] [--store DIR] [--force]: turn a legacy tree into an experiment",
 		run:   runImport,
 	})
 }
