@@ -28,11 +28,7 @@ func newProgress(o *Options, total, cached, todo int) *progress {
 	if p.w == nil {
 		return p
 	}
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = max(1, len(o.GPUs))
-	}
-	where := fmt.Sprintf("-j %d", jobs)
+	where := fmt.Sprintf("-j %d", o.localJobs())
 	if d, ok := o.Executor.(interface{ Describe() string }); ok {
 		where = d.Describe() // e.g. a Slurm array's throttle, not -j
 	}

@@ -252,22 +252,27 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// localJobs is how many cells a local run has going at once: Jobs, by
+// default 1 or the number of GPUs, and never more than the GPUs, since each
+// running cell holds one. The progress header prints the same number.
+func (o *Options) localJobs() int {
+	jobs := o.Jobs
+	if jobs <= 0 {
+		jobs = max(1, len(o.GPUs))
+	}
+	if len(o.GPUs) > 0 && jobs > len(o.GPUs) {
+		jobs = len(o.GPUs)
+	}
+	return jobs
+}
+
 // Local runs cells in this process with a pool of workers (Options.Jobs)
 // and GPU slots (Options.GPUs).
 type Local struct{}
 
 // Execute implements Executor.
 func (Local) Execute(ctx context.Context, opts *Options, cells []Planned, done func(Outcome)) error {
-	jobs := opts.Jobs
-	if jobs <= 0 {
-		jobs = 1
-		if len(opts.GPUs) > 0 {
-			jobs = len(opts.GPUs)
-		}
-	}
-	if len(opts.GPUs) > 0 && jobs > len(opts.GPUs) {
-		jobs = len(opts.GPUs) // each running cell holds a GPU
-	}
+	jobs := opts.localJobs()
 	var slots chan string
 	if len(opts.GPUs) > 0 {
 		slots = make(chan string, len(opts.GPUs))

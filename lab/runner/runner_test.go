@@ -514,3 +514,35 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// The header says how many cells run at once, after the GPU cap: -j 4 over
+// two GPUs runs two (it printed "-j 4").
+func TestLocalJobs(t *testing.T) {
+	tests := []struct {
+		jobs int
+		gpus []string
+		want int
+	}{
+		{0, nil, 1},
+		{3, nil, 3},
+		{0, []string{"0", "1", "2"}, 3},
+		{4, []string{"0", "1"}, 2},
+		{1, []string{"0", "1"}, 1},
+	}
+	for _, tc := range tests {
+		o := Options{Jobs: tc.jobs, GPUs: tc.gpus}
+		if got := o.localJobs(); got != tc.want {
+			t.Errorf("Jobs %d, GPUs %v: %d at once, want %d", tc.jobs, tc.gpus, got, tc.want)
+		}
+	}
+	s, st := testSpec(2, 1), openStore(t)
+	var buf bytes.Buffer
+	o := opts(s, newGoEngine(func(spec.Cell, int) behaviour { return behaviour{} }), st)
+	o.Progress, o.Jobs, o.GPUs = &buf, 4, []string{"0", "1"}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "t: 2 cells, 0 cached, 2 to run (-j 2)" {
+		t.Errorf("header %q, want -j 2", first)
+	}
+}
