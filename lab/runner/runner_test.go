@@ -231,11 +231,13 @@ func TestFailuresRetriesAndReasons(t *testing.T) {
 		// Waiting for a shared resource (engine.Queue) does not count
 		// against the time limit; the work after it does.
 		{name: "queued then quick", timeout: 100 * time.Millisecond,
-			behave: func(spec.Cell, int) behaviour { return behaviour{queue: 300 * time.Millisecond, sleep: 20 * time.Millisecond} },
+			behave: func(spec.Cell, int) behaviour {
+				return behaviour{queue: 300 * time.Millisecond, sleep: 20 * time.Millisecond}
+			},
 			state: "ok", attempts: 1},
 		{name: "queued then too slow", timeout: 100 * time.Millisecond,
 			behave: func(spec.Cell, int) behaviour { return behaviour{queue: 150 * time.Millisecond, block: true} },
-			state: "failed", code: -1, reason: "timed out after 100ms", attempts: 1},
+			state:  "failed", code: -1, reason: "timed out after 100ms", attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
