@@ -66,7 +66,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 		return &exitCodeError{code: 2, err: fmt.Errorf("expected one SPEC file, got %d arguments", len(pos))}
 	}
 	if f.jobs < 0 {
-		return &exitCodeError{code: 2, err: fmt.Errorf("-j must be ≥ 1, got %d", f.jobs)}
+		return &exitCodeError{code: 2, err: fmt.Errorf("-j must be ≥ 1 (or 0 for the default), got %d", f.jobs)}
 	}
 	if f.retries < 0 {
 		return &exitCodeError{code: 2, err: fmt.Errorf("--retries must be ≥ 0, got %d", f.retries)}
