@@ -45,11 +45,9 @@ func RequestID(id int) string { return "0_" + strconv.Itoa(id) }
 //	                                                    decode stall; 0 for one token)
 //
 // The per-token time-between-tokens distribution (Sarathi's
-// decode_token_execution_plus_preemption_time) is not written: one row per
-// token is ~6 MB per 1,000-request cell, and it is recoverable from the
-// iteration log, since a decoding request produces one token in every
-// iteration until it finishes or is preempted (TBT = that iteration's
-// duration, weighted by its decodes).
+// decode_token_execution_plus_preemption_time, see TimeBetweenTokens) is
+// not among them: one row per token is ~6 MB per 1,000-request cell, so it
+// is written only when PlotOptions.TBTPerToken asks for it.
 //
 // request_execution_time_normalized divides by OUTPUT tokens as
 // sarathi-serve's SequenceState.execution_time_normalized does (the seed's
@@ -104,21 +102,67 @@ func Metrics(tr *Trace) []Metric {
 	return out
 }
 
+// TimeBetweenTokens is Sarathi-Serve's per-token time-between-tokens
+// distribution, decode_token_execution_plus_preemption_time: one row per
+// decode token, its value the time since the request's previous output
+// token (t_j − t_{j−1} over the request's token times), so a request with
+// n_out tokens has n_out − 1 rows and a one-token request none. As in
+// sarathi-serve, the gap of the first token after a recompute preemption
+// spans the preemption and the re-prefill. Rows are in request order, then
+// token order; sarathi.Write sorts them stably by value. Ignored requests
+// have no rows.
+func TimeBetweenTokens(tr *Trace) Metric {
+	n := 0
+	for i := range tr.Requests {
+		if r := &tr.Requests[i]; !r.Ignored && len(r.TokenTimes) > 1 {
+			n += len(r.TokenTimes) - 1
+		}
+	}
+	rows := make([]sarathi.Row, 0, n)
+	for i := range tr.Requests {
+		r := &tr.Requests[i]
+		if r.Ignored || len(r.TokenTimes) < 2 {
+			continue
+		}
+		id := RequestID(r.ID)
+		for j := 1; j < len(r.TokenTimes); j++ {
+			rows = append(rows, sarathi.Row{RequestID: id, Value: r.TokenTimes[j] - r.TokenTimes[j-1]})
+		}
+	}
+	return Metric{Name: sarathi.DecodeTokenExecPlusPreempt, Rows: rows}
+}
+
+// PlotOptions selects the optional metric files of WritePlots. The zero
+// value writes the per-request files of Metrics only.
+type PlotOptions struct {
+	// TBTPerToken also writes TimeBetweenTokens
+	// (decode_token_execution_plus_preemption_time.csv): the full
+	// time-between-tokens distribution, one row per decode token, ~6 MB
+	// per 1,000-request cell (spec field tbt_per_token).
+	TBTPerToken bool
+}
+
 // WriteMetrics writes the metric files of tr under dir/replica_0/plots
 // (WritePlots) and the per-iteration log to dir/iterations.csv. The gpu
 // engine calls it; the simulator writes its (much longer) log compressed,
 // as iterations.csv.gz. FindIterations finds either.
-func WriteMetrics(dir string, tr *Trace) error {
-	if err := WritePlots(dir, tr); err != nil {
+func WriteMetrics(dir string, tr *Trace, opts PlotOptions) error {
+	if err := WritePlots(dir, tr, opts); err != nil {
 		return err
 	}
 	return WriteIterations(filepath.Join(dir, "iterations.csv"), tr.Iterations)
 }
 
-// WritePlots writes the metric files of tr under dir/replica_0/plots.
-func WritePlots(dir string, tr *Trace) error {
+// WritePlots writes the metric files of tr under dir/replica_0/plots:
+// those of Metrics, and TimeBetweenTokens when opts.TBTPerToken is set
+// (a header-only file when no request produced a second token).
+func WritePlots(dir string, tr *Trace, opts PlotOptions) error {
 	plots := filepath.Join(dir, sarathi.PlotsDir)
-	for _, m := range Metrics(tr) {
+	ms := Metrics(tr)
+	if opts.TBTPerToken {
+		ms = append(ms, TimeBetweenTokens(tr))
+	}
+	for _, m := range ms {
 		if err := sarathi.Write(plots, m.Name, m.Rows); err != nil {
 			return fmt.Errorf("writing %s: %w", m.Name, err)
 		}

@@ -1,10 +1,15 @@
 package sched
 
 import (
+	"bytes"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -27,7 +32,7 @@ func TestMetricsFromLog(t *testing.T) {
 		t.Fatal("no preemption: the test needs a tighter cache")
 	}
 	dir := t.TempDir()
-	if err := WriteMetrics(dir, tr); err != nil {
+	if err := WriteMetrics(dir, tr, PlotOptions{TBTPerToken: true}); err != nil {
 		t.Fatal(err)
 	}
 	its, err := ReadIterations(filepath.Join(dir, "iterations.csv"))
@@ -48,9 +53,11 @@ func TestMetricsFromLog(t *testing.T) {
 		prompt[i] = r.PromptTokens
 		last[i] = -1
 	}
+	var gaps []sarathi.Row // every gap between consecutive tokens, from the log
 	token := func(i int, t float64) {
 		if last[i] >= 0 {
 			maxGap[i] = math.Max(maxGap[i], t-last[i])
+			gaps = append(gaps, sarathi.Row{RequestID: RequestID(reqs[i].ID), Value: t - last[i]})
 		}
 		last[i] = t
 		out[i]++
@@ -114,4 +121,196 @@ func TestMetricsFromLog(t *testing.T) {
 	if err := sarathi.Check(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
 		t.Fatal(err)
 	}
+	checkTBTFile(t, filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt)), gaps)
+	total := 0
+	for _, o := range out {
+		total += o - 1
+	}
+	if len(gaps) != total {
+		t.Errorf("%d gaps in the log, want Σ(output tokens − 1) = %d", len(gaps), total)
+	}
+}
+
+// checkTBTFile checks a per-token TBT file against the gaps recomputed from
+// the log: Sarathi's header, one row per gap with its request id, rows
+// sorted by value, cdf = rank/N.
+func checkTBTFile(t *testing.T, path string, gaps []sarathi.Row) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if lines[0] != "Request Id,decode_token_execution_plus_preemption_time,cdf" {
+		t.Fatalf("header %q", lines[0])
+	}
+	rows := lines[1:]
+	if len(rows) != len(gaps) {
+		t.Fatalf("%d rows, %d gaps in the log", len(rows), len(gaps))
+	}
+	got := make([]sarathi.Row, len(rows))
+	for k, l := range rows {
+		f := strings.Split(l, ",")
+		if len(f) != 3 {
+			t.Fatalf("row %d: %q", k+1, l)
+		}
+		v, err1 := strconv.ParseFloat(f[1], 64)
+		cdf, err2 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("row %d: %q", k+1, l)
+		}
+		if k > 0 && v < got[k-1].Value {
+			t.Fatalf("row %d: %v after %v: not sorted", k+1, v, got[k-1].Value)
+		}
+		if want := float64(k+1) / float64(len(rows)); cdf != want {
+			t.Fatalf("row %d: cdf %v, want %d/%d", k+1, cdf, k+1, len(rows))
+		}
+		got[k] = sarathi.Row{RequestID: f[0], Value: v}
+	}
+	key := func(rs []sarathi.Row) {
+		sort.Slice(rs, func(i, j int) bool {
+			if rs[i].RequestID != rs[j].RequestID {
+				return rs[i].RequestID < rs[j].RequestID
+			}
+			return rs[i].Value < rs[j].Value
+		})
+	}
+	want := append([]sarathi.Row(nil), gaps...)
+	key(want)
+	key(got)
+	for k := range want {
+		if got[k].RequestID != want[k].RequestID || math.Abs(got[k].Value-want[k].Value) > 1e-12*math.Max(1, want[k].Value) {
+			t.Fatalf("gap %d: file %+v, from the log %+v", k, got[k], want[k])
+		}
+	}
+}
+
+// TestTimeBetweenTokensHandTraced: the per-token TBT file of the
+// hand-traced preemption schedule of TestHandTraced (block size 2, 5
+// blocks), with iteration k lasting 2^k s so every gap says which
+// iterations it spans. Iteration ends: 1, 3, 7, 15, 31, 63.
+//
+//	it0 P[A:3 B:3]  → A, B token 1 at 1
+//	it1 D[A B]      → A, B token 2 at 3
+//	it2 D[A] X[B]   → A token 3 at 7; B preempted (recompute)
+//	it3 D[A] F[A]   → A token 4 at 15
+//	it4 P[B:5]      → B's re-prefill yields token 3 at 31
+//	it5 D[B] F[B]   → B token 4 at 63
+//
+// A's gaps: 2, 4, 8; B's: 2, 28 (the preemption and re-prefill, as
+// sarathi-serve counts it), 32. Sorted stably by value (ties keep request
+// order), cdf = rank/6.
+func TestTimeBetweenTokensHandTraced(t *testing.T) {
+	cfg := base()
+	cfg.BlockSize, cfg.NumBlocks = 2, 5
+	reqs := []Request{{ID: 10, PromptTokens: 3, OutputTokens: 4}, {ID: 11, PromptTokens: 3, OutputTokens: 4}}
+	rec := &recorder{}
+	rec.dur = func(*Batch) float64 { return float64(int(1) << (len(rec.batches) - 1)) }
+	tr, err := Simulate(cfg, reqs, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range rec.batches {
+		got = append(got, show(b))
+	}
+	want := []string{"P[0:3/0 1:3/0]", "D[0/3 1/3]", "D[0/4]X[1]", "D[0/5]F[0]", "P[1:5/0]", "D[1/5]F[1]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("batches:\n got %q\nwant %q", got, want)
+	}
+	// The token times the gaps come from, read off the iteration log: a
+	// request's token is produced at the end of each iteration that decoded
+	// it or completed its prompt.
+	ends := make([]float64, len(tr.Iterations))
+	for k, it := range tr.Iterations {
+		ends[k] = it.Start + it.Duration
+	}
+	if w := []float64{1, 3, 7, 15, 31, 63}; !reflect.DeepEqual(ends, w) {
+		t.Fatalf("iteration ends %v, want %v", ends, w)
+	}
+	for i, w := range [][]float64{{1, 3, 7, 15}, {1, 3, 31, 63}} {
+		if !reflect.DeepEqual(tr.Requests[i].TokenTimes, w) {
+			t.Errorf("request %d: token times %v, from the log %v", i, tr.Requests[i].TokenTimes, w)
+		}
+	}
+	dir := t.TempDir()
+	if err := WritePlots(dir, tr, PlotOptions{TBTPerToken: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, sarathi.PlotsDir, "decode_token_execution_plus_preemption_time.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantFile = `Request Id,decode_token_execution_plus_preemption_time,cdf
+0_10,2,0.16666666666666666
+0_11,2,0.3333333333333333
+0_10,4,0.5
+0_10,8,0.6666666666666666
+0_11,28,0.8333333333333334
+0_11,32,1
+`
+	if string(b) != wantFile {
+		t.Errorf("TBT file:\n%s\nwant:\n%s", b, wantFile)
+	}
+	// The worst gap per request is unchanged by the option.
+	mx, err := sarathi.ReadValues(filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(MaxTimeBetweenTokens)), MaxTimeBetweenTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(mx, []float64{8, 32}) {
+		t.Errorf("max TBT %v, want [8 32]", mx)
+	}
+}
+
+// TestTimeBetweenTokensOptIn: the per-token file is absent by default and
+// present with TBTPerToken, and the option changes no other file's bytes.
+func TestTimeBetweenTokensOptIn(t *testing.T) {
+	reqs := randomRequests(40, 5)
+	cfg := Config{ChunkSize: 64, MaxNumSeqs: 8, BlockSize: 16, NumBlocks: 1000, MaxModelLen: 1 << 20, Policy: FCFS}
+	tr, err := Simulate(cfg, reqs, &recorder{dur: func(b *Batch) float64 { return 0.01 + 0.0001*float64(b.Tokens()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, on := t.TempDir(), t.TempDir()
+	if err := WriteMetrics(off, tr, PlotOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMetrics(on, tr, PlotOptions{TBTPerToken: true}); err != nil {
+		t.Fatal(err)
+	}
+	name := sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt)
+	if _, err := os.Stat(filepath.Join(off, sarathi.PlotsDir, name)); !os.IsNotExist(err) {
+		t.Errorf("%s written without the option (stat: %v)", name, err)
+	}
+	offFiles, onFiles := dirFiles(t, off), dirFiles(t, on)
+	if _, ok := onFiles[filepath.Join(sarathi.PlotsDir, name)]; !ok {
+		t.Fatalf("%s not written with the option", name)
+	}
+	if len(onFiles) != len(offFiles)+1 {
+		t.Errorf("%d files with the option, %d without: want exactly one more", len(onFiles), len(offFiles))
+	}
+	for k, b := range offFiles {
+		if !bytes.Equal(b, onFiles[k]) {
+			t.Errorf("%s differs with the option", k)
+		}
+	}
+}
+
+// dirFiles reads every file under dir, by path relative to it.
+func dirFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -21,7 +21,9 @@ type GPUConfig struct {
 	BlockSize int `yaml:"block_size,omitempty"` // default 16
 	// MaxModelLen: longer prompts are ignored; default the model's context
 	// (llama-3-8b 8192, llama-2-7b 4096, tiny 4096).
-	MaxModelLen int             `yaml:"max_model_len,omitempty"`
+	MaxModelLen int `yaml:"max_model_len,omitempty"`
+	// TBTPerToken: as SimConfig.TBTPerToken.
+	TBTPerToken bool            `yaml:"tbt_per_token,omitempty" json:",omitempty"`
 	Scheduler   SchedulerConfig `yaml:"scheduler"`
 	Workload    WorkloadConfig  `yaml:"workload"`
 }

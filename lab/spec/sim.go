@@ -25,9 +25,14 @@ type SimConfig struct {
 	MaxModelLen int `yaml:"max_model_len,omitempty"`
 	// Noise scales the iteration-time noise measured on the GPU (1, the
 	// default, is the measured spread; 0 turns it off).
-	Noise     *float64        `yaml:"noise,omitempty"`
-	Scheduler SchedulerConfig `yaml:"scheduler"`
-	Workload  WorkloadConfig  `yaml:"workload"`
+	Noise *float64 `yaml:"noise,omitempty"`
+	// TBTPerToken also writes Sarathi's per-token time-between-tokens file,
+	// decode_token_execution_plus_preemption_time.csv (one row per decode
+	// token, ~6 MB per 1,000 requests). omitempty in JSON keeps the
+	// experiment hash of every spec without it unchanged.
+	TBTPerToken bool            `yaml:"tbt_per_token,omitempty" json:",omitempty"`
+	Scheduler   SchedulerConfig `yaml:"scheduler"`
+	Workload    WorkloadConfig  `yaml:"workload"`
 }
 
 // SchedulerConfig is the chunked-prefill scheduler's configuration, shared by

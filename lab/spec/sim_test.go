@@ -50,3 +50,38 @@ func TestSimValidation(t *testing.T) {
 		t.Errorf("good spec rejected: %v", err)
 	}
 }
+
+// TestTBTPerToken: engine.sim/gpu.tbt_per_token parses as a bool, is
+// rejected with another type, and changes the experiment hash only when set
+// (omitted from the canonical JSON when false, so every existing spec keeps
+// its hash).
+func TestTBTPerToken(t *testing.T) {
+	const sim = "name: s\nengine:\n  sim:\n    model: llama-3-8b\n    gpu: h200\n%s    workload: {trace: splitwise_conv, requests: 10}\nsweep: {min_chunk_threshold: [0]}\n"
+	const gpu = "name: s\nengine:\n  gpu:\n    model: tiny\n%s    workload: {trace: splitwise_conv, requests: 10}\nsweep: {min_chunk_threshold: [0]}\n"
+	for _, tc := range []struct {
+		name, tmpl string
+		on         func(*Spec) bool
+	}{
+		{"sim", sim, func(s *Spec) bool { return s.Engine.Sim.TBTPerToken }},
+		{"gpu", gpu, func(s *Spec) bool { return s.Engine.GPU.TBTPerToken }},
+	} {
+		hash := map[string]string{}
+		for _, line := range []string{"", "    tbt_per_token: false\n", "    tbt_per_token: true\n"} {
+			s, err := Parse("s.yaml", []byte(strings.Replace(tc.tmpl, "%s", line, 1)))
+			if err != nil {
+				t.Fatalf("%s %q: %v", tc.name, line, err)
+			}
+			if want := strings.Contains(line, "true"); tc.on(s) != want {
+				t.Errorf("%s %q: tbt_per_token = %v", tc.name, line, tc.on(s))
+			}
+			hash[line] = s.Hash()
+		}
+		if hash[""] != hash["    tbt_per_token: false\n"] || hash[""] == hash["    tbt_per_token: true\n"] {
+			t.Errorf("%s: hashes %v: want false = absent ≠ true", tc.name, hash)
+		}
+		_, err := Parse("s.yaml", []byte(strings.Replace(tc.tmpl, "%s", "    tbt_per_token: 1\n", 1)))
+		if err == nil || !strings.Contains(err.Error(), "tbt_per_token") {
+			t.Errorf("%s: tbt_per_token: 1 gave %v, want an error naming the field", tc.name, err)
+		}
+	}
+}

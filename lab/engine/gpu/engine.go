@@ -43,6 +43,9 @@ type Resolved struct {
 	KVBlocks    int    `json:"kv_blocks"` // 0: sized by the worker from gpu_memory_utilization
 	BlockSize   int    `json:"block_size"`
 	MaxModelLen int    `json:"max_model_len"`
+	// TBTPerToken: also write the per-token time-between-tokens file
+	// (sched.PlotOptions); omitempty keeps the addresses of cells without it.
+	TBTPerToken bool `json:"tbt_per_token,omitempty"`
 	// The scheduler and workload resolve exactly as the simulator's, so one
 	// spec means the same on both engines.
 	sim.Scheduling
@@ -121,7 +124,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	r := Resolved{
 		Model: c.Model, Device: c.Device, DType: c.DType, Checkpoint: c.Checkpoint,
 		KVBlocks: c.KVBlocks, BlockSize: c.BlockSize, MaxModelLen: c.MaxModelLen,
-		Scheduling: sim.ResolveScheduling(c.Scheduler),
+		TBTPerToken: c.TBTPerToken, Scheduling: sim.ResolveScheduling(c.Scheduler),
 	}
 	if r.Device == "" {
 		r.Device = "auto"
@@ -289,7 +292,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	if err := w.Shutdown(); err != nil {
 		return err
 	}
-	if err := sched.WriteMetrics(dir, tr); err != nil {
+	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
 	if err := WriteSteps(filepath.Join(dir, "gpu_steps.csv"), x.Steps); err != nil {

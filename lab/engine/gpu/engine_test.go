@@ -103,6 +103,9 @@ func TestEngineRun(t *testing.T) {
 	if !strings.Contains(errb.String(), "gpu-worker: init tiny on cpu") || !strings.Contains(errb.String(), "CUDA_VISIBLE_DEVICES=3") {
 		t.Errorf("the worker's log (with its CUDA_VISIBLE_DEVICES) did not reach the cell's stderr: %q", errb.String())
 	}
+	if _, err := os.Stat(filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt))); !os.IsNotExist(err) {
+		t.Errorf("the per-token TBT file was written without tbt_per_token (stat: %v)", err)
+	}
 	for _, m := range sarathi.Required {
 		vals, err := sarathi.ReadValues(filepath.Join(dir, sarathi.PlotsDir, sarathi.FileName(m)), m)
 		if err != nil {
@@ -223,6 +226,65 @@ func TestEngineIdentity(t *testing.T) {
 	}
 	if strings.Contains(string(j1), pythonPath) {
 		t.Error("the interpreter's path is in the identity")
+	}
+	// tbt_per_token is in the identity only when set, so the addresses of
+	// cells without it did not change when the field was added.
+	s3 := tinySpec(0)
+	s3.Engine.GPU.TBTPerToken = true
+	j3, _ := json.Marshal(newTiny(t, s3).Identity())
+	if strings.Contains(string(j1), "tbt_per_token") || !strings.Contains(string(j3), `"tbt_per_token":true`) {
+		t.Errorf("tbt_per_token in the identity: without %s\nwith %s", j1, j3)
+	}
+}
+
+// TestEngineTBTPerToken: with tbt_per_token the gpu engine writes Sarathi's
+// per-token TBT file (TestEngineRun checks it is absent by default): per
+// request, n_out − 1 rows (n_out from the execution time and its per-token
+// normalisation) whose largest is request_max_time_between_tokens; rows
+// sorted by value, cdf = rank/N. The KV cache forces preemptions, whose
+// gaps span the recompute.
+func TestEngineTBTPerToken(t *testing.T) {
+	s := tinySpec(10)
+	s.Engine.GPU.TBTPerToken = true
+	e := newTiny(t, s, WithRequests(fixedRequests(12)))
+	dir := t.TempDir()
+	var errb strings.Builder
+	if err := e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}, dir, io.Discard, &errb); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, errb.String())
+	}
+	plots := filepath.Join(dir, sarathi.PlotsDir)
+	byID := func(m string) map[string]float64 {
+		out := map[string]float64{}
+		for _, r := range readCSV(t, filepath.Join(plots, sarathi.FileName(m))) {
+			out[r[0]] = num(t, r[1])
+		}
+		return out
+	}
+	exec, norm, worst := byID(sarathi.RequestExecutionTime), byID(sarathi.RequestExecutionTimeNormalized), byID(sched.MaxTimeBetweenTokens)
+	rows := readCSV(t, filepath.Join(plots, sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt)))
+	count, maxGap := map[string]int{}, map[string]float64{}
+	prev := 0.0
+	for k, r := range rows {
+		v, cdf := num(t, r[1]), num(t, r[2])
+		if v < prev || v <= 0 || cdf != float64(k+1)/float64(len(rows)) {
+			t.Fatalf("row %d %v: want sorted positive values, cdf %d/%d", k+1, r, k+1, len(rows))
+		}
+		prev = v
+		count[r[0]]++
+		maxGap[r[0]] = max(maxGap[r[0]], v)
+	}
+	if len(exec) != 12 {
+		t.Fatalf("%d requests in %s", len(exec), sarathi.RequestExecutionTime)
+	}
+	var sum Summary
+	if b, err := os.ReadFile(filepath.Join(dir, "gpu.json")); err != nil || json.Unmarshal(b, &sum) != nil || sum.Preemptions == 0 {
+		t.Errorf("no preemption with 10 KV blocks (%v): the gaps across a recompute were not exercised", err)
+	}
+	for id, x := range exec {
+		nout := int(x/norm[id] + 0.5)
+		if count[id] != nout-1 || maxGap[id] != worst[id] {
+			t.Errorf("request %s: %d rows (max %v), want %d (max %v)", id, count[id], maxGap[id], nout-1, worst[id])
+		}
 	}
 }
 

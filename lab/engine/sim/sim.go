@@ -4,8 +4,9 @@
 // GPU and runs a cell of 1,000 requests in milliseconds.
 //
 // A cell writes the Sarathi layout (replica_0/plots/*.csv, see
-// sched.Metrics), iterations.csv.gz (the per-iteration log) and sim.json
-// (counts). Repeats differ as real runs do — output lengths, arrivals and
+// sched.Metrics; with tbt_per_token also the per-token
+// decode_token_execution_plus_preemption_time.csv), iterations.csv.gz (the
+// per-iteration log) and sim.json (counts). Repeats differ as real runs do — output lengths, arrivals and
 // the iteration-time noise are drawn from the cell's seed, which depends on
 // the repeat and not on the sweep point — see lab/workload and Noise.
 package sim
@@ -58,6 +59,10 @@ type Resolved struct {
 	KVBlocks    int     `json:"kv_blocks"` // 0: sized from gpu_memory_utilization per point
 	MaxModelLen int     `json:"max_model_len"`
 	Noise       float64 `json:"noise"`
+	// TBTPerToken: the cell also writes the per-token time-between-tokens
+	// file (sched.PlotOptions). In the identity because it changes what a
+	// cell holds; omitempty keeps the addresses of cells without it.
+	TBTPerToken bool `json:"tbt_per_token,omitempty"`
 	Scheduling
 	Load
 }
@@ -92,7 +97,7 @@ func New(s *spec.Spec) (*Engine, error) {
 	}
 	r := Resolved{
 		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: defaultBlockSize(c.BlockSize), KVBlocks: c.KVBlocks,
-		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, Scheduling: ResolveScheduling(c.Scheduler),
+		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, TBTPerToken: c.TBTPerToken, Scheduling: ResolveScheduling(c.Scheduler),
 	}
 	if r.Mode == "" {
 		r.Mode = "graph"
@@ -220,7 +225,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		// Metric files without rows would only fail later, in selection.
 		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
 	}
-	if err := sched.WritePlots(dir, tr); err != nil {
+	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
 		return err
 	}
 	if err := sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations); err != nil {

@@ -335,3 +335,66 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestTBTPerToken: tbt_per_token adds Sarathi's per-token TBT file and
+// nothing else; it is in the identity only when set (so the addresses of
+// cells without it did not change when the field was added); each row is
+// the duration of the iteration that produced a decode token, since with no
+// preemption a decoding request is in every iteration and the clock never
+// idles while one runs.
+func TestTBTPerToken(t *testing.T) {
+	e0, s := newEngine(t, small)
+	e1, _ := newEngine(t, strings.Replace(small, "gpu: h200", "gpu: h200\n    tbt_per_token: true", 1))
+	j0, _ := json.Marshal(e0.Identity())
+	j1, _ := json.Marshal(e1.Identity())
+	if strings.Contains(string(j0), "tbt_per_token") {
+		t.Errorf("identity without the option mentions it: %s", j0)
+	}
+	if !strings.Contains(string(j1), `"tbt_per_token":true`) {
+		t.Errorf("identity with the option lacks it: %s", j1)
+	}
+	cell := s.Cells()[2]
+	off, on := files(t, run(t, e0, cell)), files(t, run(t, e1, cell))
+	name := filepath.Join(sarathi.PlotsDir, sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt))
+	if _, ok := off[name]; ok {
+		t.Errorf("%s written by default", name)
+	}
+	if _, ok := on[name]; !ok || len(on) != len(off)+1 {
+		t.Fatalf("with the option: %d files (%s present: %v), without: %d", len(on), name, ok, len(off))
+	}
+	for k, b := range off {
+		if !bytes.Equal(b, on[k]) {
+			t.Errorf("%s differs with the option", k)
+		}
+	}
+	dir := t.TempDir()
+	for k, b := range on {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, k)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, k), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := sarathi.ReadValues(filepath.Join(dir, name), sarathi.DecodeTokenExecPlusPreempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	its, err := sched.ReadIterations(filepath.Join(dir, IterationsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	for _, it := range its {
+		for range it.Decodes {
+			want = append(want, it.Duration)
+		}
+	}
+	sort.Float64s(want)
+	if len(got) != len(want) {
+		t.Fatalf("%d TBT rows, %d decode tokens in the log", len(got), len(want))
+	}
+	for k := range want {
+		if math.Abs(got[k]-want[k]) > 1e-9 {
+			t.Fatalf("row %d: %v, from the log %v", k+1, got[k], want[k])
+		}
+	}
+}
