@@ -49,6 +49,7 @@ func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
 	}
 	t := analysis.NewTable(names, points, repeats)
 	var cells []analysis.CellFiles
+	failed := 0
 	for _, p := range plan {
 		rec, err := st.Get(p.Hash)
 		if err != nil {
@@ -59,6 +60,7 @@ func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
 		case rec == nil:
 			t.Warnings = append(t.Warnings, where+": not run yet")
 		case !rec.OK():
+			failed++
 			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: failed: %s", where, rec.Reason))
 		default:
 			cells = append(cells, analysis.CellFiles{
@@ -68,7 +70,11 @@ func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
 			})
 		}
 	}
-	if len(cells) == 0 {
+	switch {
+	case len(cells) == 0 && failed > 0:
+		return nil, fmt.Errorf("%s: no cell of experiment %s has results in store %s: %d failed (`lab status %s` lists them with their reasons)",
+			specName(s), s.Name, st.Root(), failed, specName(s))
+	case len(cells) == 0:
 		return nil, fmt.Errorf("%s: no cell of experiment %s has results in store %s (run `lab run %s` first)",
 			specName(s), s.Name, st.Root(), specName(s))
 	}

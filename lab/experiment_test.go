@@ -111,4 +111,19 @@ baseline: {min_chunk_threshold: 0}
 	if _, err := LoadTable(s, empty); err == nil || !strings.Contains(err.Error(), "lab run") {
 		t.Errorf("empty store: %v", err)
 	}
+	// Only failed cells: the error points at their reasons, not at running again.
+	onlyFailed, _ := store.Open(filepath.Join(dir, "failed"))
+	c := s.Cells()[0]
+	in := CellInputs(s, e, c)
+	h, _ := store.HashInputs(in)
+	tx, err := onlyFailed.Begin(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(&store.Record{Inputs: in, Status: store.StatusFailed, ExitCode: 1, Reason: "exit 1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTable(s, onlyFailed); err == nil || !strings.Contains(err.Error(), "1 failed (`lab status") {
+		t.Errorf("store with only a failed cell: %v", err)
+	}
 }
