@@ -207,7 +207,9 @@ func quantileSelect(x []float64, q float64) float64 {
 	// Everything right of i is ≥ x[i]; the next order statistic is their minimum.
 	next := slices.Min(x[i+1:])
 	f := pos - float64(i)
-	return x[i] + f*(next-x[i])
+	// The conversion forbids fusing the multiply and add (as arm64 would),
+	// so the result is bit-identical on every platform.
+	return x[i] + float64(f*(next-x[i]))
 }
 
 // SelectKth reorders x in place so that x[k] holds the k-th smallest value
