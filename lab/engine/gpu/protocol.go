@@ -44,7 +44,7 @@ type InitReply struct {
 	BlockSize       int     `json:"block_size"`
 	Params          int64   `json:"params"`
 	KVBytesPerToken int64   `json:"kv_bytes_per_token"`
-	Attention       string  `json:"attention"` // sdpa | matmul
+	Attention       string  `json:"attention"` // matmul | sdpa[,enable_gqa][,causal_lower_right]
 	InitSeconds     float64 `json:"init_seconds"`
 }
 

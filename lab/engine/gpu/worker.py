@@ -11,7 +11,8 @@ carries its log. Requests and answers (all answers carry "ok": true):
    "checkpoint": ""}
       -> {"device": "cuda", "device_name": "NVIDIA H200", "dtype": "bfloat16",
           "torch": "2.11.0", "cuda": "13.0", "kv_blocks": N, "block_size": 16,
-          "params": P, "kv_bytes_per_token": B, "attention": "sdpa" | "matmul"}
+          "params": P, "kv_bytes_per_token": B,
+          "attention": "matmul" | "sdpa[,enable_gqa][,causal_lower_right]"}
   {"op": "probe", "device": "auto", "model": "tiny"}  (before or instead of init)
       -> {"device": ..., "device_name": ..., "torch": ..., "cuda": ..., "dtype": ...}
   {"op": "step", "prefills": [[seq, new_tokens, cached], ...],
@@ -41,6 +42,10 @@ per sequence) never exceed kv_blocks.
 
 Timing: CUDA events around the forward pass on a GPU (kernel time as the
 device saw it, host launch gaps included), time.perf_counter on the CPU.
+The step's index tensors (positions, slots, block tables) are built and
+copied before the first event, so their host work and stream syncs are not
+in "ms"; "wall_ms" covers both. On a GPU, init first checks the SDPA paths
+against the matmul ones with the model's head counts (check_sdpa).
 Token ids are pseudo-random and seeded (content does not change timing).
 """
 
@@ -162,6 +167,14 @@ class Model:
         self.use_sdpa = hasattr(F, "scaled_dot_product_attention") and dev == "cuda"
         self.gqa_kw = self.use_sdpa and self.group > 1 and self.sdpa_works(gqa=True)
         self.lower_right = self.use_sdpa and causal_lower_right_available() and self.sdpa_works(gqa=self.gqa_kw, lower_right=True)
+        if self.use_sdpa:
+            self.check_sdpa()
+
+    def attention_kind(self):
+        """What the init answer says about attention (recorded in gpu.json)."""
+        if not self.use_sdpa:
+            return "matmul"
+        return "sdpa" + "".join(",%s" % k for k, on in (("enable_gqa", self.gqa_kw), ("causal_lower_right", self.lower_right)) if on)
 
     def sdpa_works(self, gqa=False, lower_right=False):
         """Whether this torch runs scaled_dot_product_attention with these
@@ -179,6 +192,37 @@ class Model:
             log("scaled_dot_product_attention(enable_gqa=%s, causal_lower_right=%s) unsupported, using a fallback: %s"
                 % (gqa, lower_right, e))
             return False
+
+    def check_sdpa(self):
+        """Runs the SDPA attention paths on this device with the model's head
+        counts (a first chunk, a chunk over a cache, a lone token, padded
+        decodes) against the matmul path, which the CPU tests check against
+        a plain reference: a kernel that computed something else (a mask
+        aligned top-left, heads grouped wrongly) stops init here rather than
+        timing wrong attention."""
+        s = self.s
+        kvh, d = s["kv_heads"], s["head_dim"]
+        g = torch.Generator(device=self.dev)
+        g.manual_seed(1234)
+
+        def rnd(*size):
+            return torch.randn(*size, device=self.dev, dtype=torch.float32, generator=g).to(self.dtype)
+
+        checks = []  # (what, attention function, its arguments)
+        for n, cached in ((7, 0), (5, 11), (1, 9)):
+            checks.append(("a chunk of %d over %d cached" % (n, cached), self.attend_one,
+                           (rnd(n, s["heads"], d), rnd(kvh, cached + n, d), rnd(kvh, cached + n, d), cached)))
+        checks.append(("3 decodes over 3, 12 and 1 keys", self.attend_decodes,
+                       (rnd(3, s["heads"], d), rnd(3, kvh, 12, d), rnd(3, kvh, 12, d), torch.tensor([3, 12, 1], device=self.dev))))
+        for what, f, args in checks:
+            got = f(*args)
+            self.use_sdpa = False
+            want = f(*args)
+            self.use_sdpa = True
+            err = float((got.float() - want.float()).abs().max())
+            if not err < 0.05:  # bf16 rounding is ~1e-2 here; a wrong mask or grouping is ~1
+                raise WorkerError("scaled_dot_product_attention (%s) differs from matmul attention by %g on %s (torch %s): "
+                                  "not trusted for timing" % (self.attention_kind(), err, what, torch.__version__))
 
     def tensors(self):
         yield self.embed
@@ -241,8 +285,8 @@ class Model:
             self.lm_head = self.embed
 
     def rms(self, x, w):
-        var = x.float().pow(2).mean(-1, keepdim=True)
-        return (x.float() * torch.rsqrt(var + self.s["eps"])).to(x.dtype) * w
+        xf = x.float()
+        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.s["eps"])).to(x.dtype) * w
 
     def rope_tables(self, pos):
         """cos and sin [T, 1, d] at absolute positions pos [T], once per step."""
@@ -301,18 +345,15 @@ class Model:
         kvh = K.shape[1]
         Lmax = K.shape[2]
         valid = torch.arange(Lmax, device=q.device)[None, :] < lens[:, None]  # [B, Lmax]
-        if self.use_sdpa:
-            qh = q.unsqueeze(2)  # [B, heads, 1, d]
-            kw = {}
-            if self.group > 1:
-                if self.gqa_kw:
-                    kw["enable_gqa"] = True
-                else:
-                    K = K.repeat_interleave(self.group, dim=1)
-                    V = V.repeat_interleave(self.group, dim=1)
-            o = F.scaled_dot_product_attention(qh, K, V, attn_mask=valid[:, None, None, :], **kw)
-            return o.reshape(B, -1)
+        # The query heads of a KV head stand in the place of query positions:
+        # [B, kv_heads, group, d] over [B, kv_heads, Lmax, d], no causal mask
+        # (one token), only the padding mask. Plain multi-head attention, so
+        # no enable_gqa: with a mask, GQA would leave only the math backend,
+        # which copies K and V group times in float32 every layer.
         qg = q.reshape(B, kvh, self.group, d)
+        if self.use_sdpa:
+            o = F.scaled_dot_product_attention(qg, K, V, attn_mask=valid[:, None, None, :])
+            return o.reshape(B, -1)
         scores = torch.matmul(qg.float(), K.float().transpose(2, 3)) / math.sqrt(d)  # [B, kv, group, Lmax]
         scores = scores.masked_fill(~valid[:, None, None, :], float("-inf"))
         p = torch.softmax(scores, dim=-1)
@@ -397,7 +438,7 @@ class Worker:
         info = device_info(dev)
         info.update(dtype=dtype_name, kv_blocks=kv_blocks, block_size=self.block_size, params=m.params,
                     kv_bytes_per_token=self.kv_bytes_per_token, protocol=PROTOCOL,
-                    attention=("sdpa" if m.use_sdpa else "matmul"),
+                    attention=m.attention_kind(),
                     init_seconds=round(time.perf_counter() - t0, 3))
         import os
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -546,32 +587,35 @@ class Worker:
         return resp
 
     def timed_forward(self, segs, n_pre):
+        """The forward pass and its time: the index tensors are built and
+        copied to the device first, outside the measured window (each copy
+        from a Python list synchronizes the stream); what is timed is the
+        launch and run of the pass's kernels, as an engine's step. wall_ms
+        is the host's time for both."""
+        w0 = time.perf_counter()
+        idx = self.indices(segs, n_pre)
         if self.dev == "cuda":
             start = torch.cuda.Event(enable_timing=True)
             end = torch.cuda.Event(enable_timing=True)
-            w0 = time.perf_counter()
             start.record()
-            logits = self.forward(segs, n_pre)
+            logits = self.forward(idx)
             end.record()
             end.synchronize()
             wall = (time.perf_counter() - w0) * 1e3
             return start.elapsed_time(end), wall, logits
-        w0 = time.perf_counter()
-        logits = self.forward(segs, n_pre)
-        wall = (time.perf_counter() - w0) * 1e3
-        return wall, wall, logits
+        f0 = time.perf_counter()
+        logits = self.forward(idx)
+        f1 = time.perf_counter()
+        return (f1 - f0) * 1e3, (f1 - w0) * 1e3, logits
 
-    # --- the forward pass ---------------------------------------------------
-    @torch.no_grad()
-    def forward(self, segs, n_pre):
-        """One forward pass over segs [(seq, new, cached)]: the first n_pre
-        are prefill chunks, the rest decodes (new = 1). Blocks are allocated."""
-        m = self.model
-        s = m.s
+    def indices(self, segs, n_pre):
+        """The device tensors of one pass over segs [(seq, new, cached)]
+        (the first n_pre prefill chunks, the rest decodes with new = 1;
+        blocks already allocated): positions, cache slots, token ids,
+        each sequence's last row, the chunks' block tables and the decodes'
+        padded block table with their lengths."""
         dev = self.dev
         bs = self.block_size
-        H, hd, kvh = s["heads"], s["head_dim"], s["kv_heads"]
-        # host-side index construction, then one copy to the device each
         pos_l, slot_l, tok_seq_l, last_l = [], [], [], []
         t = 0
         for seq, new, cached in segs:
@@ -583,32 +627,43 @@ class Worker:
             t += new
             last_l.append(t - 1)
         pos = torch.tensor(pos_l, device=dev)
-        slots = torch.tensor(slot_l, device=dev)
         ids = self.id_pool[(torch.tensor(tok_seq_l, device=dev) * 7919 + pos) % self.id_pool.numel()]
-        last = torch.tensor(last_l, device=dev)
         pre = []  # (start, n, cached, block table tensor)
         st = 0
         for seq, new, cached in segs[:n_pre]:
             nb = self.blocks(cached + new)
             pre.append((st, new, cached, torch.tensor(self.seqs[seq][0][:nb], device=dev)))
             st += new
-        n_pre_tok = st
-        dec = segs[n_pre:]
-        if dec:
-            nbmax = max(self.blocks(c + 1) for _, _, c in dec)
-            tbl = [self.seqs[seq][0][:nbmax] + [0] * (nbmax - len(self.seqs[seq][0][:nbmax])) for seq, _, _ in dec]
-            dec_tbl = torch.tensor(tbl, device=dev)  # [B, nbmax]
-            dec_len = torch.tensor([c + 1 for _, _, c in dec], device=dev)
-        x = m.embed[ids]
-        cos, sin = m.rope_tables(pos)
+        dec = None
+        if len(segs) > n_pre:
+            ds = segs[n_pre:]
+            nbmax = max(self.blocks(c + 1) for _, _, c in ds)
+            tbl = [self.seqs[seq][0][:nbmax] + [0] * (nbmax - len(self.seqs[seq][0][:nbmax])) for seq, _, _ in ds]
+            dec = (torch.tensor(tbl, device=dev),  # [B, nbmax]
+                   torch.tensor([c + 1 for _, _, c in ds], device=dev))
+        return dict(t=t, pos=pos, ids=ids, slots=torch.tensor(slot_l, device=dev),
+                    last=torch.tensor(last_l, device=dev), pre=pre, n_pre_tok=st, dec=dec)
+
+    # --- the forward pass ---------------------------------------------------
+    @torch.no_grad()
+    def forward(self, idx):
+        """One forward pass over the tensors of indices(): every prefill
+        chunk and decode of the step in one batch."""
+        m = self.model
+        s = m.s
+        H, hd, kvh = s["heads"], s["head_dim"], s["kv_heads"]
+        t, slots, pre, n_pre_tok, dec = idx["t"], idx["slots"], idx["pre"], idx["n_pre_tok"], idx["dec"]
+        if dec is not None:
+            dec_tbl, dec_len = dec
+        x = m.embed[idx["ids"]]
+        cos, sin = m.rope_tables(idx["pos"])
         for li, L in enumerate(m.layers):
             h = m.rms(x, L["attn_norm"])
             qkv = F.linear(h, L["qkv"])
-            q = qkv[:, :m.q_dim].view(t, H, hd)
-            k = qkv[:, m.q_dim:m.q_dim + m.kv_dim].view(t, kvh, hd)
+            # RoPE on the query and key heads together (one set of kernels)
+            qk = m.rope(qkv[:, :m.q_dim + m.kv_dim].view(t, H + kvh, hd), cos, sin)
+            q, k = qk[:, :H], qk[:, H:]
             v = qkv[:, m.q_dim + m.kv_dim:].view(t, kvh, hd)
-            q = m.rope(q, cos, sin)
-            k = m.rope(k, cos, sin)
             cache = self.pool[li]  # [2, blocks, bs, kvh, hd]
             flat = cache.view(2, -1, kvh, hd)
             flat[0].index_copy_(0, slots, k)
@@ -617,8 +672,8 @@ class Worker:
             for st, n, cached, btab in pre:
                 kv = cache[:, btab].view(2, -1, kvh, hd)[:, :cached + n]  # [2, L, kvh, hd]
                 outs.append(m.attend_one(q[st:st + n], kv[0].transpose(0, 1), kv[1].transpose(0, 1), cached))
-            if dec:
-                B = len(dec)
+            if dec is not None:
+                B = dec_tbl.shape[0]
                 kv = cache[:, dec_tbl].view(2, B, -1, kvh, hd).transpose(2, 3)  # [2, B, kvh, Lmax, hd]
                 outs.append(m.attend_decodes(q[n_pre_tok:], kv[0], kv[1], dec_len))
             a = torch.cat(outs) if len(outs) > 1 else outs[0]
@@ -628,7 +683,7 @@ class Worker:
             x = x + F.linear(F.silu(gu[:, :s["mlp"]]) * gu[:, s["mlp"]:], L["down"])
         # The LM head on the last token of each sequence, as engines do; the
         # next token would be sampled from these (its value does not matter).
-        return F.linear(m.rms(x[last], m.norm), m.lm_head)
+        return F.linear(m.rms(x[idx["last"]], m.norm), m.lm_head)
 
 
 def main():

@@ -195,6 +195,7 @@ func checkCases() []checkCase {
 type harnessOut struct {
 	Cases     []string           `json:"cases"`
 	Reference map[string]float64 `json:"reference"`
+	SelfCheck map[string]string  `json:"selfcheck"`
 }
 
 var (
@@ -315,6 +316,27 @@ func TestWorkerReference(t *testing.T) {
 	for name, d := range got {
 		if name != "scale" && !(d < 1e-5) {
 			t.Errorf("%s: logits differ from the reference by %g (scale %g)", name, d, got["scale"])
+		}
+	}
+}
+
+// TestWorkerSDPASelfCheck: the check a GPU worker runs at init (its SDPA
+// attention paths against the matmul ones, which TestWorkerReference ties
+// to the reference) passes on a correct scaled_dot_product_attention, with
+// each option on and off, and stops one that aligns the bottom-right causal
+// mask top-left or groups query heads onto KV heads the other way round.
+func TestWorkerSDPASelfCheck(t *testing.T) {
+	got := harness(t).SelfCheck
+	if len(got) != 6 {
+		t.Fatalf("selfcheck output %v", got)
+	}
+	for name, msg := range got {
+		bad := strings.Contains(name, "top-left") || strings.Contains(name, "other way")
+		switch {
+		case !bad && msg != "":
+			t.Errorf("%s: %s", name, msg)
+		case bad && !strings.Contains(msg, "differs from matmul attention"):
+			t.Errorf("%s: not caught (%q)", name, msg)
 		}
 	}
 }

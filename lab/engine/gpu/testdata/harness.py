@@ -139,4 +139,39 @@ for gqa in (False, True):
         w.init({"op": "init", "model": "tiny", "device": "cpu", "seed": 11, "kv_blocks": 64, "block_size": 4})
         w.model.use_sdpa, w.model.gqa_kw, w.model.lower_right = True, gqa, lower_right
         schedule(w, "sdpa gqa=%s lower_right=%s: " % (gqa, lower_right), out)
-json.dump({"cases": cases_out, "reference": out}, sys.stdout)
+
+
+# check_sdpa (run at init on a GPU) against the stand-in: it passes with
+# each option on and off, and stops a kernel whose bottom-right mask is
+# aligned top-left, or whose GQA groups KV heads the other way round.
+def self_check(gqa, lower_right):
+    w = worker.Worker()
+    w.init({"op": "init", "model": "tiny", "device": "cpu", "seed": 11, "kv_blocks": 64, "block_size": 4})
+    w.model.use_sdpa, w.model.gqa_kw, w.model.lower_right = True, gqa, lower_right
+    try:
+        w.model.check_sdpa()
+        return ""
+    except worker.WorkerError as e:
+        return str(e)
+
+
+selfcheck = {}
+for gqa in (False, True):
+    for lower_right in (False, True):
+        selfcheck["gqa=%s lower_right=%s" % (gqa, lower_right)] = self_check(gqa, lower_right)
+bias.causal_lower_right = lambda L, S: torch.ones(L, S, dtype=torch.bool).tril()
+selfcheck["lower_right aligned top-left"] = self_check(True, True)
+bias.causal_lower_right = LowerRight
+
+
+def sdpa_gqa_tiled(q, k, v, enable_gqa=False, **kw):
+    if enable_gqa:  # query head h on KV head h % kv_heads: not PyTorch's grouping
+        k = k.repeat(*([1] * (k.dim() - 3)), q.shape[-3] // k.shape[-3], 1, 1)
+        v = v.repeat(*([1] * (v.dim() - 3)), q.shape[-3] // v.shape[-3], 1, 1)
+    return sdpa(q, k, v, **kw)
+
+
+worker.F.scaled_dot_product_attention = sdpa_gqa_tiled
+selfcheck["enable_gqa grouped the other way"] = self_check(True, True)
+worker.F.scaled_dot_product_attention = sdpa
+json.dump({"cases": cases_out, "reference": out, "selfcheck": selfcheck}, sys.stdout)
