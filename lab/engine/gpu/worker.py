@@ -220,7 +220,7 @@ class Model:
             want = f(*args)
             self.use_sdpa = True
             err = float((got.float() - want.float()).abs().max())
-            if not err < 0.05:  # bf16 rounding is ~1e-2 here; a wrong mask or grouping is ~1
+            if not err < 0.1:  # bf16 rounding is ~1e-2 here; a wrong mask or grouping is ~0.5
                 raise WorkerError("scaled_dot_product_attention (%s) differs from matmul attention by %g on %s (torch %s): "
                                   "not trusted for timing" % (self.attention_kind(), err, what, torch.__version__))
 

@@ -24,6 +24,8 @@ type options struct {
 	spec, out        string
 	simGPU, simModel string
 	allowCPU         bool
+	// repeats, when > 0, replaces the spec's repeats (both engines).
+	repeats int
 	// gpuOpts are passed to gpu.New (tests).
 	gpuOpts []gpu.Option
 }
@@ -138,6 +140,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if s.Engine.GPU == nil {
 		return fmt.Errorf("%s: engine is %q, expected gpu", o.spec, s.Engine.Kind())
+	}
+	if o.repeats < 0 {
+		return fmt.Errorf("-repeats %d: expected ≥ 1 (0: the spec's)", o.repeats)
+	}
+	if o.repeats > 0 {
+		s.Repeats = o.repeats
 	}
 	ge, err := gpu.New(s, append([]gpu.Option{gpu.WithContext(ctx)}, o.gpuOpts...)...)
 	if err != nil {

@@ -22,7 +22,7 @@ engine:
       arrival: {process: poisson, qps: 20}
 sweep:
   min_chunk_threshold: [0, 32]
-repeats: 1
+repeats: 2
 seed: 3
 `
 
@@ -47,7 +47,8 @@ func TestCheckCPU(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	t.Setenv("XDG_CACHE_HOME", dir) // the worker script goes there
 
-	o := options{spec: specPath, out: out}
+	// -repeats 1 (as the device run in README uses): repeat 1 never runs.
+	o := options{spec: specPath, out: out, repeats: 1}
 	var stdout, stderr strings.Builder
 	err := run(t.Context(), o, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "not a CUDA GPU") {
@@ -92,6 +93,9 @@ func TestCheckCPU(t *testing.T) {
 				t.Error(err)
 			}
 		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "gpu", "min_chunk_threshold-0_r1")); !os.IsNotExist(err) {
+		t.Errorf("-repeats 1 ran repeat 1: %v", err)
 	}
 	if !strings.Contains(stdout.String(), "| prefill_e2e_time p95 |") {
 		t.Errorf("no table in the output:\n%s", stdout.String())

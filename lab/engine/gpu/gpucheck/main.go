@@ -10,7 +10,7 @@
 // $LAB_PYTHON, else the first of python3 (PATH) and /usr/bin/python3 whose
 // torch sees CUDA.
 //
-//	gpucheck [-out DIR] [-sim-gpu h200|h100] [-sim-model M] [-allow-cpu] [SPEC]
+//	gpucheck [-out DIR] [-repeats N] [-sim-gpu h200|h100] [-sim-model M] [-allow-cpu] [SPEC]
 package main
 
 import (
@@ -30,9 +30,10 @@ func main() {
 	flag.StringVar(&o.out, "out", "reports/gpu-check", "folder for the cells' outputs and gpu-check.json / .md")
 	flag.StringVar(&o.simGPU, "sim-gpu", "", "the simulator profile's GPU (default: from the device name: h200 or h100)")
 	flag.StringVar(&o.simModel, "sim-model", "", "the simulator's model (default: the gpu engine's)")
+	flag.IntVar(&o.repeats, "repeats", 0, "run N repeats instead of the spec's (fewer GPU cells, for a short device run)")
 	flag.BoolVar(&o.allowCPU, "allow-cpu", false, "run even when the worker is not on a CUDA device (tests)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: gpucheck [-out DIR] [-sim-gpu h200|h100] [-sim-model M] [-allow-cpu] [SPEC]")
+		fmt.Fprintln(os.Stderr, "usage: gpucheck [-out DIR] [-repeats N] [-sim-gpu h200|h100] [-sim-model M] [-allow-cpu] [SPEC]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
