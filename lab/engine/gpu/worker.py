@@ -168,7 +168,7 @@ class Model:
         self.gqa_kw = self.use_sdpa and self.group > 1 and self.sdpa_works(gqa=True)
         self.lower_right = self.use_sdpa and causal_lower_right_available() and self.sdpa_works(gqa=self.gqa_kw, lower_right=True)
         if self.use_sdpa:
-            self.check_sdpa()
+            self.choose_attention()
 
     def attention_kind(self):
         """What the init answer says about attention (recorded in gpu.json)."""
@@ -193,13 +193,31 @@ class Model:
                 % (gqa, lower_right, e))
             return False
 
+    def choose_attention(self):
+        """Keeps the first SDPA setting that passes check_sdpa: as probed,
+        then without causal_lower_right (a boolean mask), then without
+        enable_gqa (K and V repeated), else matmul attention. Each step
+        down is logged and the init answer's "attention" says what ran,
+        so a torch whose fast path misbehaves still gives a (slower,
+        labelled) run rather than none."""
+        for drop in ("", "lower_right", "gqa_kw"):
+            if drop:
+                setattr(self, drop, False)
+            try:
+                self.check_sdpa()
+                return
+            except Exception as e:
+                log("attention %s rejected: %s: %s" % (self.attention_kind(), type(e).__name__, e))
+        self.use_sdpa = False
+        log("attention: matmul (no scaled_dot_product_attention setting passed the check)")
+
     def check_sdpa(self):
         """Runs the SDPA attention paths on this device with the model's head
         counts (a first chunk, a chunk over a cache, a lone token, padded
         decodes) against the matmul path, which the CPU tests check against
         a plain reference: a kernel that computed something else (a mask
-        aligned top-left, heads grouped wrongly) stops init here rather than
-        timing wrong attention."""
+        aligned top-left, heads grouped wrongly) is caught here rather than
+        timing wrong attention (choose_attention then steps down)."""
         s = self.s
         kvh, d = s["kv_heads"], s["head_dim"]
         g = torch.Generator(device=self.dev)
@@ -217,8 +235,10 @@ class Model:
         for what, f, args in checks:
             got = f(*args)
             self.use_sdpa = False
-            want = f(*args)
-            self.use_sdpa = True
+            try:
+                want = f(*args)
+            finally:
+                self.use_sdpa = True
             err = float((got.float() - want.float()).abs().max())
             if not err < 0.1:  # bf16 rounding is ~1e-2 here; a wrong mask or grouping is ~0.5
                 raise WorkerError("scaled_dot_product_attention (%s) differs from matmul attention by %g on %s (torch %s): "

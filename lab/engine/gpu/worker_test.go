@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -196,6 +197,7 @@ type harnessOut struct {
 	Cases     []string           `json:"cases"`
 	Reference map[string]float64 `json:"reference"`
 	SelfCheck map[string]string  `json:"selfcheck"`
+	Chosen    map[string]string  `json:"chosen"`
 }
 
 var (
@@ -338,5 +340,24 @@ func TestWorkerSDPASelfCheck(t *testing.T) {
 		case bad && !strings.Contains(msg, "differs from matmul attention"):
 			t.Errorf("%s: not caught (%q)", name, msg)
 		}
+	}
+}
+
+// TestWorkerChooseAttention: at init a GPU worker keeps the fastest SDPA
+// setting that passes the check and steps down otherwise, down to matmul
+// attention when every SDPA call fails, and says which in "attention".
+func TestWorkerChooseAttention(t *testing.T) {
+	want := map[string]string{
+		"gqa=False lower_right=False":      "sdpa",
+		"gqa=False lower_right=True":       "sdpa,causal_lower_right",
+		"gqa=True lower_right=False":       "sdpa,enable_gqa",
+		"gqa=True lower_right=True":        "sdpa,enable_gqa,causal_lower_right",
+		"lower_right aligned top-left":     "sdpa,enable_gqa",
+		"enable_gqa grouped the other way": "sdpa",
+		"every call raises":                "matmul",
+	}
+	got := harness(t).Chosen
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("attention chosen:\n got %v\nwant %v", got, want)
 	}
 }

@@ -144,15 +144,24 @@ for gqa in (False, True):
 # check_sdpa (run at init on a GPU) against the stand-in: it passes with
 # each option on and off, and stops a kernel whose bottom-right mask is
 # aligned top-left, or whose GQA groups KV heads the other way round.
-def self_check(gqa, lower_right):
+# choose_attention then steps down to the setting that passes ("chosen").
+chosen = {}
+
+
+def self_check(gqa, lower_right, name=None):
     w = worker.Worker()
     w.init({"op": "init", "model": "tiny", "device": "cpu", "seed": 11, "kv_blocks": 64, "block_size": 4})
-    w.model.use_sdpa, w.model.gqa_kw, w.model.lower_right = True, gqa, lower_right
+    m = w.model
+    m.use_sdpa, m.gqa_kw, m.lower_right = True, gqa, lower_right
     try:
-        w.model.check_sdpa()
+        m.check_sdpa()
         return ""
-    except worker.WorkerError as e:
+    except Exception as e:
         return str(e)
+    finally:
+        m.use_sdpa, m.gqa_kw, m.lower_right = True, gqa, lower_right
+        m.choose_attention()
+        chosen[name or "gqa=%s lower_right=%s" % (gqa, lower_right)] = m.attention_kind()
 
 
 selfcheck = {}
@@ -160,7 +169,7 @@ for gqa in (False, True):
     for lower_right in (False, True):
         selfcheck["gqa=%s lower_right=%s" % (gqa, lower_right)] = self_check(gqa, lower_right)
 bias.causal_lower_right = lambda L, S: torch.ones(L, S, dtype=torch.bool).tril()
-selfcheck["lower_right aligned top-left"] = self_check(True, True)
+selfcheck["lower_right aligned top-left"] = self_check(True, True, "lower_right aligned top-left")
 bias.causal_lower_right = LowerRight
 
 
@@ -172,6 +181,14 @@ def sdpa_gqa_tiled(q, k, v, enable_gqa=False, **kw):
 
 
 worker.F.scaled_dot_product_attention = sdpa_gqa_tiled
-selfcheck["enable_gqa grouped the other way"] = self_check(True, True)
+selfcheck["enable_gqa grouped the other way"] = self_check(True, True, "enable_gqa grouped the other way")
+
+
+def sdpa_broken(*a, **kw):
+    raise RuntimeError("no kernel")
+
+
+worker.F.scaled_dot_product_attention = sdpa_broken
+self_check(True, True, "every call raises")
 worker.F.scaled_dot_product_attention = sdpa
-json.dump({"cases": cases_out, "reference": out, "selfcheck": selfcheck}, sys.stdout)
+json.dump({"cases": cases_out, "reference": out, "selfcheck": selfcheck, "chosen": chosen}, sys.stdout)
