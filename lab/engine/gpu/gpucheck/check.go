@@ -118,13 +118,16 @@ func compareIterations(model *perfmodel.Model, steps []gpu.StepRecord) []IterGro
 
 // Result is gpu-check.json.
 type Result struct {
-	Spec     string   `json:"spec"`
-	Date     string   `json:"date"`
-	Device   string   `json:"device"`
-	Torch    string   `json:"torch"`
-	CUDA     string   `json:"cuda"`
-	KVBlocks int      `json:"kv_blocks"`
-	Metrics  []string `json:"metrics"`
+	Spec     string `json:"spec"`
+	Date     string `json:"date"`
+	Device   string `json:"device"`
+	Torch    string `json:"torch"`
+	CUDA     string `json:"cuda"`
+	KVBlocks int    `json:"kv_blocks"`
+	// Attention is the worker's attention kind (gpu.json's
+	// worker.attention): which SDPA options passed its init check.
+	Attention string   `json:"attention"`
+	Metrics   []string `json:"metrics"`
 	// Comparisons: the simulator's CUDA-graph profile (how it is normally
 	// used) and, where measured, its eager profile (how the worker runs:
 	// plain PyTorch launches, no CUDA graph).
@@ -197,7 +200,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return err
 		}
 		steps = append(steps, st...)
-		res.KVBlocks = gs.Scheduler.NumBlocks
+		res.KVBlocks, res.Attention = gs.Scheduler.NumBlocks, gs.Worker.Attention
 		fmt.Fprintf(stdout, "  gpu %-28s %5d iterations, %4d preemptions, clock %8.3fs (wall so far %.0fs)\n",
 			cellName(s, c), gs.Iterations, gs.Preemptions, gs.ClockSeconds, time.Since(start).Seconds())
 	}
@@ -276,8 +279,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 func Markdown(r *Result) string {
 	var b strings.Builder
 	for _, c := range r.Comparisons {
-		fmt.Fprintf(&b, "\nsim/GPU per metric: %s, %s (torch %s) vs simulator %s, KV cache %d blocks, %s\n\n",
-			r.Spec, r.Device, r.Torch, c.SimProfile, r.KVBlocks, r.Date)
+		fmt.Fprintf(&b, "\nsim/GPU per metric: %s, %s (torch %s, attention %s) vs simulator %s, KV cache %d blocks, %s\n\n",
+			r.Spec, r.Device, r.Torch, r.Attention, c.SimProfile, r.KVBlocks, r.Date)
 		b.WriteString("| metric |")
 		for _, p := range c.Points {
 			fmt.Fprintf(&b, " %s |", p.Point)

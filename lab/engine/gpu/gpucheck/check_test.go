@@ -67,7 +67,7 @@ func TestCheckCPU(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Comparisons) != 2 || r.Comparisons[0].SimProfile != "h200/llama-3-8b/graph" || r.Comparisons[1].SimProfile != "h200/llama-3-8b/eager" || r.KVBlocks != 4096 {
+	if len(r.Comparisons) != 2 || r.Comparisons[0].SimProfile != "h200/llama-3-8b/graph" || r.Comparisons[1].SimProfile != "h200/llama-3-8b/eager" || r.KVBlocks != 4096 || r.Attention != "matmul" {
 		t.Fatalf("result = %+v", r)
 	}
 	for _, c := range r.Comparisons {
