@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/labtest"
+
 	"github.com/schedlab/schedlab/lab/report"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -125,7 +127,7 @@ func TestChartHTML(t *testing.T) {
 	}
 
 	// A report chart draws its own option in a container of its height.
-	sel, err := analysis.Select(testTable(), analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "mean", Preset: "default"})
+	sel, err := analysis.Select(labtest.SmallTable("threshold", [2]string{"a", "b"}), analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "mean", Preset: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,25 +164,8 @@ func TestEChartsHTML(t *testing.T) {
 	}
 }
 
-// testTable is a 3-point × 2-repeat table with hand-set summaries; repeat
-// "b" lacks point 2.
-func testTable() *analysis.Table {
-	t := analysis.NewTable([]string{"threshold"}, []analysis.Point{{0}, {1}, {2}}, []string{"a", "b"})
-	set := func(r, p int, f float64) {
-		t.Cells[r][p] = analysis.Cell{Present: true, Summary: analysis.Summary{
-			RequestP95: 10 * f, RequestExecNorm: 0.1 * f, PrefillP95: 2 * f, PrefillExecNorm: 0.001 * f, DecodeNorm: 0.02 * f, Requests: 100,
-		}}
-	}
-	set(0, 0, 1)
-	set(0, 1, 0.9)
-	set(0, 2, 0.95)
-	set(1, 0, 2)
-	set(1, 1, 1.7)
-	return t
-}
-
 func TestPrintRowsAndChoices(t *testing.T) {
-	tab := testTable()
+	tab := labtest.SmallTable("threshold", [2]string{"a", "b"})
 	sel, err := analysis.Select(tab, analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "mean", Preset: "default"})
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +216,7 @@ func TestPrintRowsAndChoices(t *testing.T) {
 }
 
 func TestFrames(t *testing.T) {
-	tab := testTable()
+	tab := labtest.SmallTable("threshold", [2]string{"a", "b"})
 	sel, err := analysis.Select(tab, analysis.Options{Baseline: analysis.Point{0}, Weights: spec.DefaultWeights, Agg: "max", Preset: "default"})
 	if err != nil {
 		t.Fatal(err)

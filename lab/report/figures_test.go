@@ -7,28 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/labtest"
+
 	"github.com/schedlab/schedlab/lab/analysis"
 )
 
-// smallTable is three thresholds × two repeats; repeat b lacks threshold 2.
-func smallTable() *analysis.Table {
-	t := analysis.NewTable([]string{"min_chunk_threshold"}, []analysis.Point{{0}, {1}, {2}}, []string{"repeat 0", "repeat 1"})
-	set := func(r, p int, f float64) {
-		t.Cells[r][p] = analysis.Cell{Present: true, Summary: analysis.Summary{
-			RequestP95: 10 * f, RequestExecNorm: 0.1 * f, PrefillP95: 2 * f, PrefillExecNorm: 0.001 * f, DecodeNorm: 0.02 * f, Requests: 100,
-		}}
-	}
-	set(0, 0, 1)
-	set(0, 1, 0.9)
-	set(0, 2, 0.95)
-	set(1, 0, 2)
-	set(1, 1, 1.7)
-	return t
-}
-
 func smallSelections(t *testing.T) []*analysis.Selection {
 	t.Helper()
-	sels, err := analysis.SelectAll(smallTable(), testPresets, analysis.Point{0})
+	sels, err := analysis.SelectAll(labtest.SmallTable("min_chunk_threshold", [2]string{"repeat 0", "repeat 1"}), testPresets, analysis.Point{0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +262,7 @@ func TestChoiceSentence(t *testing.T) {
 		want, not string
 	}{
 		{atBaseline, "The choice is the baseline itself", "changes the score by"},
-		{smallTable(), "so the choice changes the score by", "baseline itself"},
+		{labtest.SmallTable("min_chunk_threshold", [2]string{"repeat 0", "repeat 1"}), "so the choice changes the score by", "baseline itself"},
 	} {
 		sels, err := analysis.SelectAll(tc.table, testPresets, analysis.Point{0})
 		if err != nil {
@@ -297,7 +283,7 @@ func TestChoiceSentence(t *testing.T) {
 func TestNoStatistics(t *testing.T) {
 	sels := smallSelections(t)
 	why := "no statistics: analysis: ratios must be positive for the statistics (they use log-ratios)"
-	in := &Input{Name: "nostats", Table: smallTable(), Selections: sels, NoStatistics: why}
+	in := &Input{Name: "nostats", Table: labtest.SmallTable("min_chunk_threshold", [2]string{"repeat 0", "repeat 1"}), Selections: sels, NoStatistics: why}
 	var b strings.Builder
 	if err := RenderHTML(&b, in); err != nil {
 		t.Fatal(err)

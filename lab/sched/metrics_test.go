@@ -2,7 +2,6 @@ package sched
 
 import (
 	"bytes"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/schedlab/schedlab/lab/internal/labtest"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
@@ -282,7 +283,7 @@ func TestTimeBetweenTokensOptIn(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(off, sarathi.PlotsDir, name)); !os.IsNotExist(err) {
 		t.Errorf("%s written without the option (stat: %v)", name, err)
 	}
-	offFiles, onFiles := dirFiles(t, off), dirFiles(t, on)
+	offFiles, onFiles := labtest.DirFiles(t, off), labtest.DirFiles(t, on)
 	if _, ok := onFiles[filepath.Join(sarathi.PlotsDir, name)]; !ok {
 		t.Fatalf("%s not written with the option", name)
 	}
@@ -294,23 +295,4 @@ func TestTimeBetweenTokensOptIn(t *testing.T) {
 			t.Errorf("%s differs with the option", k)
 		}
 	}
-}
-
-// dirFiles reads every file under dir, by path relative to it.
-func dirFiles(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/labtest"
+
 	"github.com/schedlab/schedlab/lab/perfmodel"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/sched"
@@ -52,25 +54,6 @@ func newEngine(t *testing.T, yaml string) (*Engine, *spec.Spec) {
 	return e, s
 }
 
-// files reads every file of a run folder (gunzipping nothing: bytes as written).
-func files(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func run(t *testing.T, e *Engine, c spec.Cell) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -89,8 +72,8 @@ func run(t *testing.T, e *Engine, c spec.Cell) string {
 func TestDeterministicAndRepeatsDiffer(t *testing.T) {
 	e, s := newEngine(t, small)
 	cells := s.Cells()
-	a := files(t, run(t, e, cells[0]))
-	b := files(t, run(t, e, cells[0]))
+	a := labtest.DirFiles(t, run(t, e, cells[0]))
+	b := labtest.DirFiles(t, run(t, e, cells[0]))
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("same cell, different files")
 	}
@@ -110,7 +93,7 @@ func TestDeterministicAndRepeatsDiffer(t *testing.T) {
 	if cells[1].Repeat != 1 {
 		t.Fatal("cell order")
 	}
-	c := files(t, run(t, e, cells[1]))
+	c := labtest.DirFiles(t, run(t, e, cells[1]))
 	for k := range a {
 		if bytes.Equal(a[k], c[k]) {
 			t.Errorf("%s identical across repeats", k)
@@ -330,7 +313,7 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 	for i, c := range cells {
-		if !reflect.DeepEqual(files(t, dirs[i]), files(t, run(t, e, c))) {
+		if !reflect.DeepEqual(labtest.DirFiles(t, dirs[i]), labtest.DirFiles(t, run(t, e, c))) {
 			t.Errorf("cell %d: concurrent run differs from a lone one", i)
 		}
 	}
@@ -354,7 +337,7 @@ func TestTBTPerToken(t *testing.T) {
 		t.Errorf("identity with the option lacks it: %s", j1)
 	}
 	cell := s.Cells()[2]
-	off, on := files(t, run(t, e0, cell)), files(t, run(t, e1, cell))
+	off, on := labtest.DirFiles(t, run(t, e0, cell)), labtest.DirFiles(t, run(t, e1, cell))
 	name := filepath.Join(sarathi.PlotsDir, sarathi.FileName(sarathi.DecodeTokenExecPlusPreempt))
 	if _, ok := off[name]; ok {
 		t.Errorf("%s written by default", name)
