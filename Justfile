@@ -40,5 +40,5 @@ notebooks *nbs="": setup build
 
 # Compare the simulator with a real GPU (needs CUDA and PyTorch; fails clearly without): the spec on the gpu and sim engines, sim/GPU per metric.
 gpu-check spec="experiments/gpu-check.yaml" *args="":
-    go build -o bin/gpucheck ./lab/engine/gpu/gpucheck
+    go build -o bin/gpucheck ./lab/cmd/gpucheck
     bin/gpucheck {{args}} {{spec}}

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/schedlab/schedlab/lab/engine"
-	"github.com/schedlab/schedlab/lab/engine/exec"
-	"github.com/schedlab/schedlab/lab/engine/gpu"
-	"github.com/schedlab/schedlab/lab/engine/sim"
-	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/engine/exec"
+	"github.com/schedlab/schedlab/lab/internal/engine/gpu"
+	"github.com/schedlab/schedlab/lab/internal/engine/sim"
+	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // NewEngine builds the engine a spec declares. Everything that hashes or

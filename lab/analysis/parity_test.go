@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/analysis/internal/treegen"
+	"github.com/schedlab/schedlab/lab/internal/treegen"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/analysis/internal/treegen"
+	"github.com/schedlab/schedlab/lab/internal/treegen"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )

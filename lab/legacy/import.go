@@ -14,12 +14,12 @@ import (
 
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
 
-	"github.com/schedlab/schedlab/lab/engine"
-	"github.com/schedlab/schedlab/lab/engine/exec"
-	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/engine/exec"
+	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // Param is the swept parameter of a legacy tree.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab/perfmodel"
+	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 )
 
 // SimConfig configures the embedded simulator engine (DESIGN §8, §9; README

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/internal/runner"
 )
 
 func init() {

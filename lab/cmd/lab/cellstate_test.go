@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // cellState tells ok, failed, missing and running cells apart, and

@@ -10,7 +10,7 @@ import (
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

@@ -11,7 +11,7 @@ import (
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

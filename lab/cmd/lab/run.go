@@ -11,9 +11,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/schedlab/schedlab/lab"
-	"github.com/schedlab/schedlab/lab/runner"
+	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

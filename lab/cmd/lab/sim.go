@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/engine/sim"
-	"github.com/schedlab/schedlab/lab/perfmodel"
+	"github.com/schedlab/schedlab/lab/internal/engine/sim"
+	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )

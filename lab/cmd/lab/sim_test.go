@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/perfmodel"
+	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 )
 
 func TestSimPredict(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schedlab/schedlab/lab/runner"
-	"github.com/schedlab/schedlab/lab/runner/slurm"
+	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
 )
 
 // slurmFlags are `lab run`'s flags for the Slurm executor (issue 8).

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/store"
+	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // runLab runs the lab command in-process and returns its exit code,

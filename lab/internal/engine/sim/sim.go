@@ -1,0 +1,303 @@
+// Package sim is the embedded simulator engine: the real scheduler
+// (lab/internal/sim/sched) on a clock from the performance model fitted to measured GPU
+// latencies (lab/internal/sim/perfmodel), serving a workload (lab/internal/sim/workload). It needs no
+// GPU and runs a cell of 1,000 requests in milliseconds.
+//
+// A cell writes the Sarathi layout (replica_0/plots/*.csv, see
+// sched.Metrics; with tbt_per_token also the per-token
+// decode_token_execution_plus_preemption_time.csv), iterations.csv.gz (the
+// per-iteration log) and sim.json (counts). Repeats differ as real runs do — output lengths, arrivals and
+// the iteration-time noise are drawn from the cell's seed, which depends on
+// the repeat and not on the sweep point — see lab/internal/sim/workload and Noise.
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
+	"github.com/schedlab/schedlab/lab/internal/sim/sched"
+	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/internal/sim/workload"
+)
+
+// Version is the simulator's behaviour version: bump it when a change to
+// the engine (not the profile data or model, which Digest covers) changes
+// results, so cached cells are not reused.
+const Version = "sim-1"
+
+// Defaults of the resolved configuration.
+const (
+	DefaultChunkSize    = 256
+	DefaultMaxNumSeqs   = 128
+	DefaultPolicy       = sched.FCFS
+	DefaultTimeWeight   = 1.0
+	DefaultPromptWeight = -0.01
+	DefaultGPUMemUtil   = 0.9
+	DefaultNoise        = 1.0
+)
+
+// Sweepable are the parameters a sweep may set on the simulator; each
+// overrides the scheduler field of the same name.
+var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
+
+// Resolved is the full configuration with every default filled in: the
+// engine's Identity, so a changed default changes cell addresses.
+type Resolved struct {
+	Model       string  `json:"model"`
+	GPU         string  `json:"gpu"`
+	Mode        string  `json:"mode"`
+	BlockSize   int     `json:"block_size"`
+	KVBlocks    int     `json:"kv_blocks"` // 0: sized from gpu_memory_utilization per point
+	MaxModelLen int     `json:"max_model_len"`
+	Noise       float64 `json:"noise"`
+	// TBTPerToken: the cell also writes the per-token time-between-tokens
+	// file (sched.PlotOptions). In the identity because it changes what a
+	// cell holds; omitempty keeps the addresses of cells without it.
+	TBTPerToken bool `json:"tbt_per_token,omitempty"`
+	Scheduling
+	Load
+}
+
+// Identity is what determines a cell's result besides its parameters,
+// repeat and seed.
+type Identity struct {
+	Kind          string   `json:"kind"`
+	Version       string   `json:"version"`
+	PerfModel     string   `json:"perfmodel"`
+	ProfileDigest string   `json:"profile_sha256"`
+	Config        Resolved `json:"config"`
+}
+
+// Engine runs cells on the simulator.
+type Engine struct {
+	res      Resolved
+	specSeed int64
+	model    *perfmodel.Model
+	info     perfmodel.ModelInfo
+	src      *workload.Source
+	id       Identity
+}
+
+// New builds the engine for a spec: resolves defaults, fits the profile,
+// loads the workload (a CSV path relative to the spec file's folder) and
+// checks that every sweep point gives a valid scheduler configuration.
+func New(s *spec.Spec) (*Engine, error) {
+	c := s.Engine.Sim
+	if c == nil {
+		return nil, fmt.Errorf("not a sim spec")
+	}
+	r := Resolved{
+		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: defaultBlockSize(c.BlockSize), KVBlocks: c.KVBlocks,
+		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, TBTPerToken: c.TBTPerToken, Scheduling: ResolveScheduling(c.Scheduler),
+	}
+	if r.Mode == "" {
+		r.Mode = "graph"
+	}
+	if c.Noise != nil {
+		r.Noise = *c.Noise
+	}
+	info, err := perfmodel.LookupModel(r.Model)
+	if err != nil {
+		return nil, fmt.Errorf("sim.model: %w", err)
+	}
+	if r.MaxModelLen == 0 {
+		r.MaxModelLen = info.MaxModelLen
+	}
+	model, err := perfmodel.Fit(perfmodel.Name{GPU: r.GPU, Model: r.Model, Mode: r.Mode})
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	if err := checkNoise(r.Noise, model); err != nil {
+		return nil, err
+	}
+	digest, err := perfmodel.Digest()
+	if err != nil {
+		return nil, err
+	}
+	baseDir := ""
+	if s.Path != "" {
+		baseDir = filepath.Dir(s.Path)
+	}
+	load, src, err := OpenLoad(c.Workload, baseDir, "sim")
+	if err != nil {
+		return nil, err
+	}
+	r.Load = load
+	e := &Engine{res: r, specSeed: s.Seed, model: model, info: info, src: src}
+	e.id = Identity{Kind: "sim", Version: Version, PerfModel: perfmodel.ModelVersion, ProfileDigest: digest, Config: r}
+	for _, p := range s.Sweep {
+		if !slices.Contains(Sweepable, p.Name) {
+			return nil, fmt.Errorf("sweep: the simulator cannot sweep %q; sweepable: %s", p.Name, strings.Join(Sweepable, ", "))
+		}
+	}
+	for _, pt := range s.Points() {
+		if _, err := e.Config(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
+	}
+	return e, nil
+}
+
+// checkNoise rejects a noise scale that could draw a factor ≤ 0 (z is
+// clamped at ±3σ): such iterations would take no time, or be clamped to 0.
+func checkNoise(scale float64, m *perfmodel.Model) error {
+	worst, group := 0.0, ""
+	for _, g := range perfmodel.Groups {
+		if s := m.Noise.Sigma[g]; s > worst {
+			worst, group = s, g
+		}
+	}
+	if limit := 1 / (3 * worst); worst > 0 && scale >= limit {
+		return fmt.Errorf("sim.noise: %g, expected < %.3g: the %s iterations of %s have σ %.2f%%, and %g × 3σ would draw times ≤ 0",
+			scale, limit, group, m.Name, 100*worst, scale)
+	}
+	return nil
+}
+
+// Kind is "sim".
+func (e *Engine) Kind() string { return "sim" }
+
+// Identity is the resolved configuration, the simulator and model versions
+// and the profile data's digest.
+func (e *Engine) Identity() any { return e.id }
+
+// Model is the fitted performance model the engine runs on.
+func (e *Engine) Model() *perfmodel.Model { return e.model }
+
+// Config is the scheduler configuration of one sweep point: the resolved
+// configuration with the point's values. Integer fields must get whole
+// numbers.
+func (e *Engine) Config(pt spec.Point) (sched.Config, error) {
+	r := e.res
+	cfg, util, err := r.Scheduling.SchedConfig(pt)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.BlockSize, cfg.MaxModelLen = r.BlockSize, r.MaxModelLen
+	cfg.NumBlocks = r.KVBlocks
+	if cfg.NumBlocks == 0 {
+		b, err := perfmodel.KVBlocks(r.GPU, e.info, util, r.BlockSize)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.NumBlocks = b
+	}
+	return cfg, cfg.Validate()
+}
+
+// IterationsFile is the simulator's per-iteration log (gzip'd CSV, about
+// 0.6 MB for 25,000 iterations; sched.ReadIterations reads it).
+const IterationsFile = "iterations.csv.gz"
+
+// Summary is sim.json: what one simulated run did.
+type Summary struct {
+	Requests          int     `json:"requests"`
+	IgnoredLongPrompt int     `json:"ignored_long_prompts"`
+	Preemptions       int     `json:"preemptions"`
+	Iterations        int     `json:"iterations"`
+	SimulatedSeconds  float64 `json:"simulated_seconds"`
+	PrefillTokens     int     `json:"prefill_tokens"`
+	DecodeTokens      int     `json:"decode_tokens"`
+	KVBlocks          int     `json:"kv_blocks"`
+	Seed              int64   `json:"seed"`
+}
+
+// Run simulates one cell into dir.
+func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, stderr io.Writer) error {
+	cfg, err := e.Config(cell.Point)
+	if err != nil {
+		return err
+	}
+	tr, err := e.Simulate(ctx, cfg, cell.Seed)
+	if err != nil {
+		return err
+	}
+	if tr.Ignored == len(tr.Requests) {
+		// Metric files without rows would only fail later, in selection.
+		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
+	}
+	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+		return err
+	}
+	if err := sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations); err != nil {
+		return err
+	}
+	sum := Summarize(tr, cfg, cell.Seed)
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sim.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sim %s/%s/%s: %d requests (%d ignored), %d iterations, %d preemptions, %.3f simulated seconds\n",
+		e.res.GPU, e.res.Model, e.res.Mode, sum.Requests, sum.IgnoredLongPrompt, sum.Iterations, sum.Preemptions, sum.SimulatedSeconds)
+	return nil
+}
+
+// Simulate draws the cell's workload from seed and runs the scheduler on
+// the performance model with seeded noise.
+func (e *Engine) Simulate(ctx context.Context, cfg sched.Config, seed int64) (*sched.Trace, error) {
+	reqs, err := e.src.Requests(e.specSeed, seed)
+	if err != nil {
+		return nil, err
+	}
+	ex := NewExecutor(e.model, e.res.Noise, seed)
+	return sched.Simulate(cfg, reqs, ex, sched.WithContext(ctx))
+}
+
+// Summarize counts what a trace did.
+func Summarize(tr *sched.Trace, cfg sched.Config, seed int64) Summary {
+	s := Summary{Requests: len(tr.Requests), IgnoredLongPrompt: tr.Ignored, Preemptions: tr.Preemptions,
+		Iterations: len(tr.Iterations), SimulatedSeconds: tr.End, KVBlocks: cfg.NumBlocks, Seed: seed}
+	for _, it := range tr.Iterations {
+		s.PrefillTokens += it.PrefillTokens
+		s.DecodeTokens += it.Decodes
+	}
+	return s
+}
+
+// Executor times batches with the performance model, times a noise factor
+// 1 + noise·σ_group·z (z standard normal, clamped at ±3, σ from the
+// profile's measured spread; see perfmodel.Noise) drawn from its own seeded
+// stream.
+type Executor struct {
+	model *perfmodel.Model
+	noise float64
+	rng   *rand.Rand
+	shape perfmodel.Shape
+}
+
+// NewExecutor returns an executor on model with noise scale noise (0: none).
+func NewExecutor(model *perfmodel.Model, noise float64, seed int64) *Executor {
+	return &Executor{model: model, noise: noise, rng: rand.New(rand.NewPCG(uint64(seed), 0x4015e))}
+}
+
+// Execute predicts the batch's time in seconds.
+func (x *Executor) Execute(b *sched.Batch) (float64, error) {
+	s := &x.shape
+	s.Prefills = s.Prefills[:0]
+	for _, c := range b.Prefills {
+		s.Prefills = append(s.Prefills, perfmodel.Prefill{Q: c.NewTokens, C: c.Cached})
+	}
+	s.Decodes = len(b.Decodes)
+	s.DecodeKV = 0
+	for _, d := range b.Decodes {
+		s.DecodeKV += d.Cached
+	}
+	ms := x.model.PredictMS(s)
+	if x.noise > 0 {
+		z := x.rng.NormFloat64()
+		ms *= 1 + x.noise*(x.model.Noise.Factor(s, z)-1)
+	}
+	return math.Max(ms, 0) / 1000, nil
+}
