@@ -9,8 +9,8 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/engine/gpu"
 	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/runner"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // NewEngine builds the engine a spec declares. Everything that hashes or

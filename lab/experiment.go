@@ -6,9 +6,9 @@ import (
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // RepeatName is how results tables name repeat r of an experiment.

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // LoadTable reads ok cells from the store (their replica_0/plots), leaves

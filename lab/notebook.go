@@ -30,11 +30,11 @@ import (
 	"github.com/schedlab/schedlab/lab/report"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // ModulePath is this module's import path; the notebooks' temporary module

@@ -17,9 +17,9 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/engine/exec"
 	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // Param is the swept parameter of a legacy tree.

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/schedlab/schedlab/lab"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 func init() {

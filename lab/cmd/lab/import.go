@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

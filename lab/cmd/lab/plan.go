@@ -14,8 +14,8 @@ import (
 
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 func init() {

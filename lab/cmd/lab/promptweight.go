@@ -9,9 +9,9 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

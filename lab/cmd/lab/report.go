@@ -13,11 +13,11 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/report"
 	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/report"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 func init() {

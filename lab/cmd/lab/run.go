@@ -12,8 +12,8 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/internal/runner"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 func init() {

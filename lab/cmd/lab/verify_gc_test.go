@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // runLab runs the lab command in-process and returns its exit code,

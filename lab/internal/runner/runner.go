@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // Cell states in outcomes, records and `lab status`.

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 // goEngine is an in-process engine: it writes real metric files through

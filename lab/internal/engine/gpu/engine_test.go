@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
+	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/sim/workload"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // Scheduling is the scheduler part of a resolved configuration, every

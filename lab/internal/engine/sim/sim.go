@@ -25,8 +25,8 @@ import (
 
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/sim/workload"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // Version is the simulator's behaviour version: bump it when a change to

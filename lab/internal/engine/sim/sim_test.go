@@ -16,8 +16,8 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/labtest"
 
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
+	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
 var labBin, fakeBin string

@@ -24,8 +24,8 @@ import (
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
-	"github.com/schedlab/schedlab/lab/spec"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // ciSlurmConf is where .ci/slurm-setup.sh (BASE=/tmp/slurm-ci) writes the
