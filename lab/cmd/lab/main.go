@@ -61,6 +61,9 @@ func main() {
 }
 
 func runMain(ctx context.Context, env *cmdEnv, args []string) int {
+	if len(args) >= 2 && args[0] == "help" {
+		return helpTopic(ctx, env, args[1])
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.stderr)
 		if len(args) == 0 {
@@ -108,6 +111,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].usage)
 	}
+	helpTopics(w)
 	fmt.Fprintln(w, "\nRun 'lab <command> -h' for a command's flags.")
 }
 
