@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -29,7 +30,7 @@ func SpecPoint(p spec.Point, names []string) analysis.Point {
 // left absent and named in the table's warnings; the selection then leaves
 // those repeats out at those points. It fails when no cell has a result.
 func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
-	e, err := NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return nil, err
 	}
@@ -135,4 +136,11 @@ func PromptWeightOptions(s *spec.Spec) analysis.PromptWeightOptions {
 // resamples seeded with the spec's seed, verdicts with its select.margin.
 func SignificanceOptions(s *spec.Spec) analysis.SignificanceOptions {
 	return analysis.SignificanceOptions{Seed: uint64(s.Seed), Margin: s.Select.Margin}
+}
+
+func specName(s *spec.Spec) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return "spec " + s.Name
 }

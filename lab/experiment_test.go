@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -41,7 +42,7 @@ baseline: {min_chunk_threshold: 0}
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ baseline: {min_chunk_threshold: 0}
 		if c.Repeat == 1 && th == 2 {
 			continue
 		}
-		in := CellInputs(s, e, c)
+		in := experiment.CellInputs(s, e, c)
 		h, err := store.HashInputs(in)
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +115,7 @@ baseline: {min_chunk_threshold: 0}
 	// Only failed cells: the error points at their reasons, not at running again.
 	onlyFailed, _ := store.Open(filepath.Join(dir, "failed"))
 	c := s.Cells()[0]
-	in := CellInputs(s, e, c)
+	in := experiment.CellInputs(s, e, c)
 	h, _ := store.HashInputs(in)
 	tx, err := onlyFailed.Begin(h)
 	if err != nil {

@@ -27,11 +27,14 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/report"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -219,7 +222,7 @@ func OpenExperiment(ctx context.Context, specPath string, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	e, err := NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +235,7 @@ func OpenExperiment(ctx context.Context, specPath string, progress io.Writer) (*
 	}
 	res, err := runner.Run(ctx, runner.Options{
 		Spec: s, Engine: e, Store: st, Jobs: runtime.GOMAXPROCS(0), Progress: progress,
-		LabVersion: Version, LabCommit: VCSCommit(),
+		LabVersion: labversion.Version, LabCommit: labversion.VCSCommit(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("running %s: %w", specPath, err)
@@ -590,7 +593,7 @@ func ImportLegacy(ctx context.Context, dir, storeDir string) (*Experiment, *lega
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, err := NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -598,7 +601,7 @@ func ImportLegacy(ctx context.Context, dir, storeDir string) (*Experiment, *lega
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	res, err := legacy.Import(ctx, tree, s, e, st, Version, VCSCommit())
+	res, err := legacy.Import(ctx, tree, s, e, st, labversion.Version, labversion.VCSCommit())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/schedlab/schedlab/lab"
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
+
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -71,7 +73,7 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := lab.NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := legacy.Import(ctx, tree, s, e, st, lab.Version, lab.VCSCommit())
+	res, err := legacy.Import(ctx, tree, s, e, st, labversion.Version, labversion.VCSCommit())
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/report"
@@ -79,7 +80,7 @@ func writeReport(s *spec.Spec, st *store.Store, outRoot string, now time.Time) (
 // provenance from their records, the table and every selection from
 // lab/analysis.
 func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
-	e, err := lab.NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return nil, err
 	}

@@ -8,9 +8,11 @@ import (
 	"os"
 	"strings"
 
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
+
 	"golang.org/x/term"
 
-	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -149,7 +151,7 @@ func openSpecStore(specPath, storeRoot string, open func(string) (*store.Store, 
 	if err != nil {
 		return nil, err
 	}
-	e, err := lab.NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +159,7 @@ func openSpecStore(specPath, storeRoot string, open func(string) (*store.Store, 
 	if err != nil {
 		return nil, err
 	}
-	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: lab.Version, LabCommit: lab.VCSCommit()}, nil
+	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: labversion.Version, LabCommit: labversion.VCSCommit()}, nil
 }
 
 // parseInterleaved parses flags that may come before or after the
