@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
@@ -171,38 +170,6 @@ func (t *Table) Load(cells []CellFiles) error {
 		}
 	}
 	return nil
-}
-
-// LegacyParam is the parameter label of a table read from a legacy tree:
-// the old script's column name.
-const LegacyParam = "threshold"
-
-// LoadLegacy reads a legacy threshold_output tree (walked by legacy.Scan:
-// repeats are the timestamp folders in name order, thresholds the integer
-// folders, a threshold folder missing a CSV skipped for its repeat).
-func LoadLegacy(root string) (*Table, error) {
-	tree, err := legacy.Scan(root)
-	if err != nil {
-		return nil, err
-	}
-	points := make([]Point, len(tree.Thresholds))
-	for i, th := range tree.Thresholds {
-		points[i] = Point{float64(th)}
-	}
-	names := make([]string, len(tree.Repeats))
-	var cells []CellFiles
-	for r, rep := range tree.Repeats {
-		names[r] = rep.Name
-		for _, c := range rep.Cells {
-			cells = append(cells, CellFiles{Repeat: r, Point: Point{float64(c.Threshold)}, Dir: c.Dir, Files: c.Files})
-		}
-	}
-	t := NewTable([]string{LegacyParam}, points, names)
-	t.Warnings = slices.Clone(tree.Warnings)
-	if err := t.Load(cells); err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // Files returns the file of metric in every repeat that has results at p,

@@ -8,8 +8,6 @@ import (
 	"os"
 	"strings"
 
-	labversion "github.com/schedlab/schedlab/lab/internal/version"
-
 	"golang.org/x/term"
 
 	"github.com/schedlab/schedlab/lab/experiment"
@@ -85,10 +83,11 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 			gpus = append(gpus, g)
 		}
 	}
-	opts, err := openRun(pos[0], f.store)
+	x, err := experiment.Open(pos[0], f.store, experiment.Options{})
 	if err != nil {
 		return err
 	}
+	opts := x.RunOptions()
 	opts.Jobs, opts.GPUs, opts.FailFast = f.jobs, gpus, f.failFast
 	opts.Timeout, opts.Retries = f.timeout.Duration.Duration, f.retries
 	sx, err := sf.build(f)
@@ -102,7 +101,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if fd, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(fd.Fd())) {
 		opts.IsTTY = true
 	}
-	res, err := runner.Run(ctx, *opts)
+	res, err := x.Run(ctx, *opts)
 	if sx != nil && sx.Detach {
 		return reportDetached(env, opts, pos[0], sx, res, err)
 	}
@@ -127,10 +126,10 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 		return &exitCodeError{code: 1, err: err}
 	}
 	if !*noSelect {
-		runSelectAfter(env, opts)
+		runSelectAfter(env, x)
 	}
 	if !*noReport {
-		runReportAfter(env, opts, *reportsDir)
+		runReportAfter(env, x, *reportsDir)
 	}
 	if res.Failed > 0 {
 		return &exitCodeError{code: 1, err: fmt.Errorf("%d of %d cells failed", res.Failed, res.Total)}
@@ -138,28 +137,14 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// openRun parses the spec, builds its engine and opens the store: what
-// every command that runs or lists cells starts with.
+// openRun opens the experiment of specPath on the store at storeRoot and
+// returns its runner options (spec, engine, store, version).
 func openRun(specPath, storeRoot string) (*runner.Options, error) {
-	return openSpecStore(specPath, storeRoot, store.Open)
-}
-
-// openSpecStore is openRun with the store opened by open (store.Open to
-// write, store.OpenReadOnly to only look).
-func openSpecStore(specPath, storeRoot string, open func(string) (*store.Store, error)) (*runner.Options, error) {
-	s, err := spec.ParseFile(specPath)
+	x, err := experiment.Open(specPath, storeRoot, experiment.Options{})
 	if err != nil {
 		return nil, err
 	}
-	e, err := experiment.NewEngine(s)
-	if err != nil {
-		return nil, err
-	}
-	st, err := open(storeRoot)
-	if err != nil {
-		return nil, err
-	}
-	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: labversion.Version, LabCommit: labversion.VCSCommit()}, nil
+	return x.RunOptions(), nil
 }
 
 // parseInterleaved parses flags that may come before or after the
