@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab/stats"
+	"github.com/schedlab/schedlab/lab/internal/stats"
 )
 
 // Defaults of SignificanceOptions.

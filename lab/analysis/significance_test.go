@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/stats"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/stats"
 )
 
 var updateSignificance = flag.Bool("update-significance", false, "rewrite testdata/significance golden files")
