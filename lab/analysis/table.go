@@ -3,14 +3,14 @@ package analysis
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/schedlab/schedlab/lab/present"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
@@ -34,17 +34,7 @@ func (p Point) Compare(q Point) int {
 // form that reads back exactly ("6", "0.5", "6,0.25"). Whole numbers are
 // written out ("2000000", as the old script's pandas table prints a
 // threshold, not "2e+06").
-func (p Point) String() string {
-	parts := make([]string, len(p))
-	for i, v := range p {
-		if v == math.Trunc(v) && math.Abs(v) < 1e21 {
-			parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
-		} else {
-			parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
-		}
-	}
-	return strings.Join(parts, ",")
-}
+func (p Point) String() string { return present.Point(p) }
 
 // Table is the sweep × repeats grid of cell summaries that selection works
 // on, whatever the results came from (a legacy tree or the store).

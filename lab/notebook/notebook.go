@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/go-gota/gota/dataframe"
@@ -38,6 +37,8 @@ import (
 	"github.com/schedlab/schedlab/lab/analysis"
 	labversion "github.com/schedlab/schedlab/lab/internal/version"
 	"github.com/schedlab/schedlab/lab/legacy"
+	"github.com/schedlab/schedlab/lab/metrics"
+	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -246,7 +247,7 @@ func PrintChoices(w io.Writer, sels []*analysis.Selection) error {
 // prefill_exec_norm_ratio=<f> decode_ratio=<f> score=<f>", then
 // "RECOMMENDED <param>=<value>".
 func PrintRows(w io.Writer, sel *analysis.Selection) error {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	g := present.Exact
 	for _, r := range sel.Rows {
 		q := r.Ratios
 		if _, err := fmt.Fprintf(w, "ROW %s=%s runs=%d request_ratio=%s request_exec_norm_ratio=%s prefill_ratio=%s prefill_exec_norm_ratio=%s decode_ratio=%s score=%s\n",
@@ -256,20 +257,6 @@ func PrintRows(w io.Writer, sel *analysis.Selection) error {
 	}
 	_, err := fmt.Fprintf(w, "RECOMMENDED %s=%s\n", sel.Param, sel.Recommended())
 	return err
-}
-
-// metricColumns name the five summary metrics and their ratios in the
-// order of analysis.Ratios.
-var metricColumns = [5]struct{ summary, ratio string }{
-	{"request_p95", "request_ratio"},
-	{"request_exec_norm_mean", "request_exec_norm_ratio"},
-	{"prefill_p95", "prefill_ratio"},
-	{"prefill_exec_norm_mean", "prefill_exec_norm_ratio"},
-	{"decode_norm_mean", "decode_ratio"},
-}
-
-func ratioValues(r analysis.Ratios) [5]float64 {
-	return [5]float64{r.Request, r.RequestExecNorm, r.Prefill, r.PrefillExecNorm, r.Decode}
 }
 
 // pointColumns returns one float column per swept parameter.
@@ -301,7 +288,7 @@ func SummaryFrame(t *analysis.Table) dataframe.DataFrame {
 			repeats = append(repeats, t.Repeats[r])
 			points = append(points, t.Points[p])
 			s := c.Summary
-			for k, v := range [5]float64{s.RequestP95, s.RequestExecNorm, s.PrefillP95, s.PrefillExecNorm, s.DecodeNorm} {
+			for k, v := range s.Values() {
 				vals[k] = append(vals[k], v)
 			}
 			requests = append(requests, s.Requests)
@@ -309,8 +296,8 @@ func SummaryFrame(t *analysis.Table) dataframe.DataFrame {
 	}
 	cols := []series.Series{series.New(repeats, series.String, "repeat")}
 	cols = append(cols, pointColumns(t.Params, points)...)
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.summary))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Summary))
 	}
 	cols = append(cols, series.New(requests, series.Int, "requests"))
 	return dataframe.New(cols...)
@@ -333,7 +320,7 @@ func RatioFrame(sel *analysis.Selection) dataframe.DataFrame {
 			repeats = append(repeats, name)
 			baselines = append(baselines, sel.RepeatBaselines[r].String())
 			points = append(points, row.Point)
-			for k, v := range ratioValues(pr.Ratios) {
+			for k, v := range pr.Ratios.Values() {
 				vals[k] = append(vals[k], v)
 			}
 			scores = append(scores, pr.Score)
@@ -342,8 +329,8 @@ func RatioFrame(sel *analysis.Selection) dataframe.DataFrame {
 	cols := []series.Series{series.New(repeats, series.String, "repeat")}
 	cols = append(cols, pointColumns(sel.Params, points)...)
 	cols = append(cols, series.New(baselines, series.String, "baseline"))
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Ratio()))
 	}
 	cols = append(cols, series.New(scores, series.Float, "score"))
 	return dataframe.New(cols...)
@@ -360,7 +347,7 @@ func SelectionFrame(sel *analysis.Selection) dataframe.DataFrame {
 	chosen := make([]string, len(sel.Rows))
 	for i, r := range sel.Rows {
 		points[i], runs[i], scores[i] = r.Point, r.Runs, r.Score
-		for k, v := range ratioValues(r.Ratios) {
+		for k, v := range r.Ratios.Values() {
 			vals[k] = append(vals[k], v)
 		}
 		if i == sel.Best {
@@ -369,8 +356,8 @@ func SelectionFrame(sel *analysis.Selection) dataframe.DataFrame {
 	}
 	cols := pointColumns(sel.Params, points)
 	cols = append(cols, series.New(runs, series.Int, "runs"))
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Ratio()))
 	}
 	cols = append(cols, series.New(scores, series.Float, "score"), series.New(chosen, series.String, "chosen"))
 	return dataframe.New(cols...)
@@ -395,7 +382,7 @@ func ScoresFrame(sels []*analysis.Selection) dataframe.DataFrame {
 		// line up (a point a selection lacks shows empty), never panic.
 		score := map[string]string{}
 		for i, r := range s.Rows {
-			score[r.Point.String()] = strconv.FormatFloat(r.Score, 'f', 6, 64)
+			score[r.Point.String()] = present.Fixed(r.Score, 6)
 			if i == s.Best {
 				score[r.Point.String()] += " *"
 			}
@@ -464,7 +451,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 				if math.IsNaN(v) {
 					cells[j] = append(cells[j], "")
 				} else {
-					cells[j] = append(cells[j], strconv.FormatFloat(v, 'g', 6, 64))
+					cells[j] = append(cells[j], present.Num(v))
 				}
 			}
 		} else {

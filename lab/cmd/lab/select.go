@@ -14,6 +14,7 @@ import (
 	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
+	labmetrics "github.com/schedlab/schedlab/lab/metrics"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -39,11 +40,21 @@ func (f *legacyFlags) register(fs *flag.FlagSet) {
 	d := spec.DefaultWeights
 	fs.StringVar(&f.root, "root", "", "legacy threshold_output folder: <timestamp>/<threshold>/*.csv")
 	fs.IntVar(&f.baseline, "baseline", 0, "threshold to normalize by; a run without it uses its smallest threshold")
-	fs.Float64Var(&f.w.Request, "w_request", d.Request, "weight of request_ratio (P95 request_execution_time)")
-	fs.Float64Var(&f.w.Prefill, "w_prefill", d.Prefill, "weight of prefill_ratio (P95 prefill_e2e_time, TTFT)")
-	fs.Float64Var(&f.w.PrefillExecNorm, "w_prefill_exec_norm", d.PrefillExecNorm, "weight of prefill_exec_norm_ratio")
-	fs.Float64Var(&f.w.RequestExecNorm, "w_request_exec_norm", d.RequestExecNorm, "weight of request_exec_norm_ratio")
-	fs.Float64Var(&f.w.Decode, "w_decode", d.Decode, "weight of decode_ratio")
+	// The weight of metric m is the spec.Weights field with YAML key m.Key.
+	weight := map[string]struct {
+		p   *float64
+		def float64
+	}{
+		"request":           {&f.w.Request, d.Request},
+		"prefill":           {&f.w.Prefill, d.Prefill},
+		"prefill_exec_norm": {&f.w.PrefillExecNorm, d.PrefillExecNorm},
+		"request_exec_norm": {&f.w.RequestExecNorm, d.RequestExecNorm},
+		"decode":            {&f.w.Decode, d.Decode},
+	}
+	for _, m := range labmetrics.All {
+		w := weight[m.Key]
+		fs.Float64Var(w.p, "w_"+m.Key, w.def, "weight of "+m.Ratio()+" ("+m.Label()+")")
+	}
 	fs.StringVar(&f.runAgg, "run_agg", "mean", "aggregation of ratios across runs: mean, median, p90 or max")
 }
 
