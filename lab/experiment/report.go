@@ -66,13 +66,10 @@ func (x *Experiment) ReportInput(a *Analysis) *report.Input {
 	return in
 }
 
-// WriteReport analyses the experiment with the spec's options and writes
-// its report into <outRoot>/<experiment>/, returning the page's path.
-func (x *Experiment) WriteReport(outRoot string, now time.Time) (string, error) {
-	a, err := x.Analyze(AnalyzeOptions{})
-	if err != nil {
-		return "", err
-	}
+// WriteReport writes the report of a (the spec's own analysis,
+// Analyze(AnalyzeOptions{})) into <outRoot>/<experiment>/ and returns the
+// page's path; now is the date it shows.
+func (x *Experiment) WriteReport(a *Analysis, outRoot string, now time.Time) (string, error) {
 	in := x.ReportInput(a)
 	in.Generated = now
 	dir := report.Dir(outRoot, x.Spec.Name)

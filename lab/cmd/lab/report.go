@@ -40,7 +40,11 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	page, err := x.WriteReport(*out, time.Now())
+	a, err := x.Analyze(experiment.AnalyzeOptions{})
+	if err != nil {
+		return err
+	}
+	page, err := x.WriteReport(a, *out, time.Now())
 	if err != nil {
 		return err
 	}
@@ -48,11 +52,14 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// runReportAfter writes the report at the end of `lab run` (unless
-// --no-report). A report that cannot be written (e.g. no cell has results)
+// runReportAfter writes the report of a (or says why analysisErr left
+// none) at the end of `lab run` (unless --no-report). A report that cannot be written (e.g. no cell has results)
 // is a warning: it never changes the run's exit status.
-func runReportAfter(env *cmdEnv, x *experiment.Experiment, reportsDir string) {
-	page, err := x.WriteReport(reportsDir, time.Now())
+func runReportAfter(env *cmdEnv, x *experiment.Experiment, a *experiment.Analysis, analysisErr error, reportsDir string) {
+	page, err := "", analysisErr
+	if err == nil {
+		page, err = x.WriteReport(a, reportsDir, time.Now())
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab run: no report: %v\n", err)
 		return

@@ -125,11 +125,15 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return &exitCodeError{code: 1, err: err}
 	}
-	if !*noSelect {
-		runSelectAfter(env, x)
-	}
-	if !*noReport {
-		runReportAfter(env, x, *reportsDir)
+	// The summary and the report show one analysis, computed once.
+	if !*noSelect || !*noReport {
+		a, err := x.Analyze(experiment.AnalyzeOptions{})
+		if !*noSelect {
+			runSelectAfter(env, a, err)
+		}
+		if !*noReport {
+			runReportAfter(env, x, a, err, *reportsDir)
+		}
 	}
 	if res.Failed > 0 {
 		return &exitCodeError{code: 1, err: fmt.Errorf("%d of %d cells failed", res.Failed, res.Total)}

@@ -347,11 +347,11 @@ func writeJSON(w io.Writer, v any) error {
 
 // runSelectAfter prints, at the end of `lab run`, the selection that
 // `lab select SPEC` prints with its defaults, so the main job ends with its
-// answer. Like the report, a selection that cannot be made (no cell has
+// answer, from the analysis the report is written from (err: why there is
+// none). Like the report, a selection that cannot be made (no cell has
 // results) is a warning that never changes the run's exit status.
-func runSelectAfter(env *cmdEnv, x *experiment.Experiment) {
+func runSelectAfter(env *cmdEnv, a *experiment.Analysis, err error) {
 	fmt.Fprintln(env.stdout)
-	a, err := x.Analyze(experiment.AnalyzeOptions{})
 	if err == nil {
 		err = printSelection(env, a, false)
 	}
