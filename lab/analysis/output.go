@@ -12,8 +12,8 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// SelectionJSON is the stable machine-readable form of a Selection (issue 3
-// item 3): `lab select --json` prints it, the report's summary.json embeds
+// SelectionJSON is the stable machine-readable form of a Selection:
+// `lab select --json` prints it, the report's summary.json embeds
 // it. Numbers are float64 at full precision (shortest round-trip form).
 // Fields are only ever added, never renamed.
 type SelectionJSON struct {
@@ -27,7 +27,7 @@ type SelectionJSON struct {
 	Weights     spec.Weights    `json:"weights"`
 	Thresholds  []ThresholdJSON `json:"thresholds"`
 	// SummaryJSON adds "conclusion", "significant" (and "power_note") when
-	// the significance was computed (AddSignificance; issue 7).
+	// the significance was computed (AddSignificance).
 	*SummaryJSON
 }
 
@@ -38,7 +38,7 @@ type ThresholdJSON struct {
 	Ratios
 	Score float64 `json:"score"`
 	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
-	// "win_probability", "ratio_ci" and "pairs" (AddSignificance; issue 7).
+	// "win_probability", "ratio_ci" and "pairs" (AddSignificance).
 	*RowJSON
 }
 

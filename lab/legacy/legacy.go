@@ -2,11 +2,13 @@
 //
 //	threshold_output/<timestamp>/<threshold>/<metric>.csv
 //
-// (DESIGN §6): each timestamp folder is one repeat of the sweep, each integer
+// Each timestamp folder is one repeat of the sweep, each integer
 // folder inside it one threshold value, and each threshold folder holds the
 // five metric CSVs of sarathi.Required. `lab select --root` analyses such a
-// tree directly and `lab import` turns it into an experiment in the store;
-// both walk it with Scan so they agree on what counts.
+// tree directly (LoadTable) and `lab import` turns it into an experiment in
+// the store (lab/experiment: this package only reads, and depends on no
+// store, runner or engine); both walk it with Scan so they agree on what
+// counts.
 package legacy
 
 import (

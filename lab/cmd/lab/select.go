@@ -91,7 +91,7 @@ func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightO
 	return o
 }
 
-// sigFlags are the significance options (issue 7).
+// sigFlags are the significance options.
 type sigFlags struct {
 	margin, alpha float64
 }
@@ -125,7 +125,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// legacyJSON is `lab select --root --json`: the schema of issue 3 item 3,
+// legacyJSON is `lab select --root --json`: the selection's stable schema,
 // plus the prompt_weight block at the recommended threshold.
 type legacyJSON struct {
 	analysis.SelectionJSON
@@ -143,7 +143,7 @@ type specSelectJSON struct {
 	Aggregation string                   `json:"aggregation"`
 	Recommended analysis.PointJSON       `json:"recommended"`
 	Selections  []analysis.SelectionJSON `json:"selections"`
-	// Conclusion, Significant and PowerNote are the headline selection's (issue 7);
+	// Conclusion, Significant and PowerNote are the headline selection's;
 	// Robustness says whether the choice changes across the selections.
 	Conclusion   string                       `json:"conclusion"`
 	Significant  bool                         `json:"significant"`
