@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -106,11 +105,7 @@ func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	if a.PromptWeightAt == nil {
 		a.PromptWeightAt = a.Headline.Recommended()
 	}
-	files, err := t.Files(a.PromptWeightAt, sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return nil, err
-	}
-	if a.PromptWeight, err = analysis.SecondsPerPrefillToken(files, pwOpt); err != nil {
+	if a.PromptWeight, err = t.PromptWeightAt(a.PromptWeightAt, pwOpt); err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", x.Name(), err)
 	}
 

@@ -11,7 +11,6 @@ import (
 	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
-	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
 func init() {
@@ -57,11 +56,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		point = analysis.Point{float64(*threshold)}
 		warn(env.stderr, t.Warnings)
-		files, err := t.Files(point, sarathi.PrefillExecPlusPreemptNorm)
-		if err != nil {
-			return err
-		}
-		if pw, err = analysis.SecondsPerPrefillToken(files, pf.options(fs, nil)); err != nil {
+		if pw, err = t.PromptWeightAt(point, pf.options(fs, nil)); err != nil {
 			return err
 		}
 	case *root == "" && len(pos) == 1:

@@ -15,7 +15,6 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
 	labmetrics "github.com/schedlab/schedlab/lab/metrics"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -225,12 +224,8 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		return err
 	}
 	warn(env.stderr, experiment.FellBack(sel))
-	files, err := t.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return err
-	}
 	pwOpt := pf.options(fs, nil)
-	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
+	pw, err := t.PromptWeightAt(sel.Recommended(), pwOpt)
 	if err != nil {
 		return err
 	}
