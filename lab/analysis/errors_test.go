@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -69,7 +68,7 @@ func TestErrors(t *testing.T) {
 			os.RemoveAll(filepath.Join(root, "run_a"))
 			os.RemoveAll(filepath.Join(root, "run_b"))
 			return ""
-		}, []string{"no complete threshold folder"}, legacy.ErrEmpty},
+		}, []string{"no complete threshold folder"}, ErrLegacyEmpty},
 		{"no threshold with all five metrics", func(t *testing.T, root string) string {
 			for _, run := range []string{"run_a", "run_b"} {
 				for _, th := range []string{"0", "1", "2"} {
@@ -77,7 +76,7 @@ func TestErrors(t *testing.T) {
 				}
 			}
 			return filepath.Join("run_a", "0")
-		}, []string{"no complete threshold folder", "missing prefill_e2e_time.csv"}, legacy.ErrEmpty},
+		}, []string{"no complete threshold folder", "missing prefill_e2e_time.csv"}, ErrLegacyEmpty},
 		{"missing root", func(t *testing.T, root string) string {
 			os.RemoveAll(root)
 			return ""

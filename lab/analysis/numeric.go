@@ -3,7 +3,7 @@ package analysis
 import (
 	"math"
 
-	"github.com/schedlab/schedlab/lab/stats"
+	"github.com/schedlab/schedlab/lab/internal/stats"
 )
 
 // numpyBlock is numpy's default ufunc buffer size (np.getbufsize()): a

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/schedlab/schedlab/lab/present"
+
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// SelectionJSON is the stable machine-readable form of a Selection (issue 3
-// item 3): `lab select --json` prints it, the report's summary.json embeds
+// SelectionJSON is the stable machine-readable form of a Selection:
+// `lab select --json` prints it, the report's summary.json embeds
 // it. Numbers are float64 at full precision (shortest round-trip form).
 // Fields are only ever added, never renamed.
 type SelectionJSON struct {
@@ -25,7 +27,7 @@ type SelectionJSON struct {
 	Weights     spec.Weights    `json:"weights"`
 	Thresholds  []ThresholdJSON `json:"thresholds"`
 	// SummaryJSON adds "conclusion", "significant" (and "power_note") when
-	// the significance was computed (AddSignificance; issue 7).
+	// the significance was computed (AddSignificance).
 	*SummaryJSON
 }
 
@@ -36,7 +38,7 @@ type ThresholdJSON struct {
 	Ratios
 	Score float64 `json:"score"`
 	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
-	// "win_probability", "ratio_ci" and "pairs" (AddSignificance; issue 7).
+	// "win_probability", "ratio_ci" and "pairs" (AddSignificance).
 	*RowJSON
 }
 
@@ -91,36 +93,10 @@ func WriteTable(w io.Writer, s *Selection) error {
 		cols[1] = append(cols[1], strconv.Itoa(r.Runs))
 		for j, v := range []float64{r.Ratios.Request, r.Ratios.RequestExecNorm, r.Ratios.Prefill,
 			r.Ratios.PrefillExecNorm, r.Ratios.Decode, r.Score} {
-			cols[2+j] = append(cols[2+j], strconv.FormatFloat(v, 'f', 6, 64))
+			cols[2+j] = append(cols[2+j], present.Fixed(v, 6))
 		}
 	}
-	return writeColumns(w, cols, " ")
-}
-
-// writeColumns writes right-aligned columns (each cols[i] is a header then
-// its cells) joined by sep, without trailing blanks.
-func writeColumns(w io.Writer, cols [][]string, sep string) error {
-	widths := make([]int, len(cols))
-	for i, c := range cols {
-		for _, s := range c {
-			widths[i] = max(widths[i], len([]rune(s)))
-		}
-	}
-	var b, line strings.Builder
-	for row := range cols[0] {
-		line.Reset()
-		for i, c := range cols {
-			if i > 0 {
-				line.WriteString(sep)
-			}
-			line.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c[row]))))
-			line.WriteString(c[row])
-		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return present.WriteColumns(w, cols, " ")
 }
 
 // WriteRecommendation prints the line that follows the table.
@@ -165,13 +141,13 @@ func WriteSideBySide(w io.Writer, sels []*Selection) error {
 				if s.Best == i {
 					mark = "*"
 				}
-				cols[2+j] = append(cols[2+j], strconv.FormatFloat(s.Rows[i].Score, 'f', 6, 64)+mark)
+				cols[2+j] = append(cols[2+j], present.Fixed(s.Rows[i].Score, 6)+mark)
 			}
 		}
 		for j := range group {
 			cols[2+j][0] += " "
 		}
-		if err := writeColumns(w, cols, "  "); err != nil {
+		if err := present.WriteColumns(w, cols, "  "); err != nil {
 			return err
 		}
 		var picks []string
@@ -195,22 +171,19 @@ func WritePromptWeight(w io.Writer, title string, r *PromptWeightResult) error {
 	cols := [][]string{{"stat"}, {"s/token"}, {"95% CI"}, {"time_weight=1: prompt_weight"}, {"prompt_weight=-1: time_weight"}}
 	for _, s := range r.Stats {
 		cols[0] = append(cols[0], s.Stat)
-		cols[1] = append(cols[1], fmtG(s.Seconds))
-		cols[2] = append(cols[2], "["+fmtG(s.CI95[0])+", "+fmtG(s.CI95[1])+"]")
-		cols[3] = append(cols[3], fmtG(s.TimeWeightOne.PromptWeight))
-		cols[4] = append(cols[4], fmtG(s.PromptWeightOne.TimeWeight))
+		cols[1] = append(cols[1], present.Short(s.Seconds))
+		cols[2] = append(cols[2], "["+present.Short(s.CI95[0])+", "+present.Short(s.CI95[1])+"]")
+		cols[3] = append(cols[3], present.Short(s.TimeWeightOne.PromptWeight))
+		cols[4] = append(cols[4], present.Short(s.PromptWeightOne.TimeWeight))
 	}
-	if err := writeColumns(w, cols, "  "); err != nil {
+	if err := present.WriteColumns(w, cols, "  "); err != nil {
 		return err
 	}
 	means := make([]string, len(r.FileMeans))
 	for i, m := range r.FileMeans {
-		means[i] = fmtG(m)
+		means[i] = present.Short(m)
 	}
 	_, err := fmt.Fprintf(w, "per-run means: %s\nengine default: time_weight=1, prompt_weight=%g\n",
 		strings.Join(means, " "), r.Default.PromptWeight)
 	return err
 }
-
-// fmtG prints a number with 4 significant digits.
-func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }

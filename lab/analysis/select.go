@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/schedlab/schedlab/lab/metrics"
+
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -136,12 +138,12 @@ func Select(t *Table, opt Options) (*Selection, error) {
 		}
 		s.Runs++
 		s.RepeatBaselines[r] = t.Points[b]
-		base := row[b].Summary.values()
+		base := row[b].Summary.Values()
 		for i, v := range base {
 			if v == 0 {
-				m := summaryMetrics[i]
+				m := metrics.All[i]
 				return nil, fmt.Errorf("%s: %s of the baseline (%s=%s, repeat %s) is 0: ratios against it are undefined",
-					row[b].file(m.metric), m.name, t.Param, t.Points[b], t.Repeats[r])
+					row[b].file(m.File), m.Label(), t.Param, t.Points[b], t.Repeats[r])
 			}
 		}
 		ratios[r] = make([][5]float64, len(row))
@@ -149,7 +151,7 @@ func Select(t *Table, opt Options) (*Selection, error) {
 			if !row[p].Present {
 				continue
 			}
-			v := row[p].Summary.values()
+			v := row[p].Summary.Values()
 			for i := range v {
 				ratios[r][p][i] = v[i] / base[i]
 			}

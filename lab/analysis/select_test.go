@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/metrics"
+
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -91,10 +93,10 @@ func TestSummarizeByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Summary{RequestP95: 4.8, PrefillP95: 2.875, RequestExecNorm: 0.025, PrefillExecNorm: 0.002, DecodeNorm: 0.03, Requests: 5}
-	got := s.values()
-	for i, w := range want.values() {
+	got := s.Values()
+	for i, w := range want.Values() {
 		if !near(got[i], w) {
-			t.Errorf("%s = %v, want %v", summaryMetrics[i].name, got[i], w)
+			t.Errorf("%s = %v, want %v", metrics.All[i].Label(), got[i], w)
 		}
 	}
 	if s.Requests != 5 {

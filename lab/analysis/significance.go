@@ -11,7 +11,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab/stats"
+	"github.com/schedlab/schedlab/lab/present"
+
+	"github.com/schedlab/schedlab/lab/metrics"
+
+	"github.com/schedlab/schedlab/lab/internal/stats"
 )
 
 // Defaults of SignificanceOptions.
@@ -92,10 +96,6 @@ const (
 	Worse  Verdict = "worse"
 	Same   Verdict = "same"
 )
-
-// metricNames are the five ratios in Ratios order, named as in the JSON
-// ("request" for request_ratio, …).
-var metricNames = [5]string{"request", "request_exec_norm", "prefill", "prefill_exec_norm", "decode"}
 
 // PointSignificance is one point's comparison with the baseline.
 type PointSignificance struct {
@@ -317,11 +317,11 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 				s.Param, row.Point, s.Repeats[r], pr.Score, pb.Score, ErrNotPositive)
 		}
 		ps.logs = append(ps.logs, math.Log(pr.Score)-math.Log(pb.Score))
-		vr, vb := pr.Ratios.values(), pb.Ratios.values()
+		vr, vb := pr.Ratios.Values(), pb.Ratios.Values()
 		for k := range vr {
 			if !(vr[k] > 0 && vb[k] > 0) || math.IsInf(vr[k], 0) {
 				return ps, fmt.Errorf("analysis: %s=%s, repeat %s: %s ratio %v: %w",
-					s.Param, row.Point, s.Repeats[r], metricNames[k], vr[k], ErrNotPositive)
+					s.Param, row.Point, s.Repeats[r], metrics.All[k].Key, vr[k], ErrNotPositive)
 			}
 			metric[k] = append(metric[k], math.Log(vr[k])-math.Log(vb[k]))
 		}
@@ -399,7 +399,7 @@ func (s *Selection) winProbability(opt SignificanceOptions) ([]float64, error) {
 			}
 		}
 		for k := range cols[j] {
-			val := func(r int) float64 { return per[r].Ratios.values()[k] }
+			val := func(r int) float64 { return per[r].Ratios.Values()[k] }
 			sorted := slices.Clone(reps)
 			slices.SortStableFunc(sorted, func(a, b int) int { return cmp.Compare(val(a), val(b)) })
 			c := column{reps: reps, sorted: sorted, vals: make([]float64, len(sorted)), byRep: make([]float64, len(s.Repeats))}
@@ -511,8 +511,8 @@ func countedAggregator(name string) (func(sorted []int, vals []float64, counts [
 	return nil, err
 }
 
-// values lists the ratios in Ratios order.
-func (r Ratios) values() [5]float64 {
+// Values lists the ratios in the order of metrics.All.
+func (r Ratios) Values() [5]float64 {
 	return [5]float64{r.Request, r.RequestExecNorm, r.Prefill, r.PrefillExecNorm, r.Decode}
 }
 
@@ -532,14 +532,14 @@ func (sig *Significance) conclude(s *Selection) {
 	bestDetail := func() string {
 		d := sig.describe(best)
 		if best.P <= opt.Alpha && best.Verdict == Same {
-			d += fmt.Sprintf(", not clearly beyond the %s margin", marginPct(opt.Margin))
+			d += fmt.Sprintf(", not clearly beyond the %s margin", present.Percent(opt.Margin))
 		}
-		return d + fmt.Sprintf(", best in %s of resamples", pct0(best.WinProbability))
+		return d + fmt.Sprintf(", best in %s of resamples", present.WholePercent(best.WinProbability))
 	}
 	var b strings.Builder
 	switch {
 	case sig.Significant:
-		fmt.Fprintf(&b, "%s: %s, best in %s of resamples", s.pointName(best.Point), sig.describe(best), pct0(best.WinProbability))
+		fmt.Fprintf(&b, "%s: %s, best in %s of resamples", s.pointName(best.Point), sig.describe(best), present.WholePercent(best.WinProbability))
 		if len(others) > 0 {
 			fmt.Fprintf(&b, "; also significantly better: %s", s.pointList(others))
 		}
@@ -561,11 +561,11 @@ func (sig *Significance) conclude(s *Selection) {
 	var contenders []string
 	for i := range sig.Points {
 		if i != s.Best && sig.Points[i].WinProbability >= WinShown {
-			contenders = append(contenders, fmt.Sprintf("%s (%s)", s.pointValue(sig.Points[i].Point), pct0(sig.Points[i].WinProbability)))
+			contenders = append(contenders, fmt.Sprintf("%s (%s)", present.PointValue(sig.Points[i].Point), present.WholePercent(sig.Points[i].WinProbability)))
 		}
 	}
 	if len(contenders) > 0 {
-		fmt.Fprintf(&b, "; also best in ≥ %s of resamples: %s", pct0(WinShown), strings.Join(contenders, ", "))
+		fmt.Fprintf(&b, "; also best in ≥ %s of resamples: %s", present.WholePercent(WinShown), strings.Join(contenders, ", "))
 	}
 	sig.Conclusion = b.String()
 	if !sig.Significant {
@@ -573,39 +573,16 @@ func (sig *Significance) conclude(s *Selection) {
 	}
 }
 
-// pointName names a point in sentences: "min_chunk_threshold = 6", or
-// for a grid "min_chunk_threshold = 4, prompt_weight = -0.01".
-func (s *Selection) pointName(p Point) string {
-	if len(s.Params) != len(p) || len(p) <= 1 {
-		return s.Param + " = " + p.String()
-	}
-	parts := make([]string, len(p))
-	for i := range p {
-		parts[i] = s.Params[i] + " = " + p[i:i+1].String()
-	}
-	return strings.Join(parts, ", ")
-}
+// pointName names a point in sentences (present.PointName).
+func (s *Selection) pointName(p Point) string { return present.PointName(s.Params, p) }
 
-// pointValue is a point in lists after the parameter was named: "6", or
-// for a grid "(4, -0.01)".
-func (s *Selection) pointValue(p Point) string {
-	if len(p) <= 1 {
-		return p.String()
-	}
-	return "(" + strings.ReplaceAll(p.String(), ",", ", ") + ")"
-}
-
-// pointList is "min_chunk_threshold = 4, 8" (a grid: "a, b = (1, 2), (3, 4)").
+// pointList is "min_chunk_threshold = 4, 8" (present.PointList).
 func (s *Selection) pointList(ps []Point) string {
-	vals := make([]string, len(ps))
+	vals := make([][]float64, len(ps))
 	for i, p := range ps {
-		vals[i] = s.pointValue(p)
+		vals[i] = p
 	}
-	name := s.Param
-	if len(s.Params) > 1 {
-		name = strings.Join(s.Params, ", ")
-	}
-	return name + " = " + strings.Join(vals, ", ")
+	return present.PointList(s.Params, vals)
 }
 
 // describe is "score −3.1% [−4.0%, −2.2%] vs 0, p = 0.004 (Holm)".
@@ -617,12 +594,12 @@ func (sig *Significance) describe(ps *PointSignificance) string {
 		fmt.Fprintf(&b, " vs %s", sig.Baseline)
 		return b.String()
 	}
-	d := pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
-	b.WriteString(pctN(ps.ScoreRatio, d))
+	d := present.ChangeDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
+	b.WriteString(present.ChangeN(ps.ScoreRatio, d))
 	if !math.IsNaN(ps.ScoreCI[0]) {
-		fmt.Fprintf(&b, " [%s, %s]", pctN(ps.ScoreCI[0], d), pctN(ps.ScoreCI[1], d))
+		fmt.Fprintf(&b, " [%s, %s]", present.ChangeN(ps.ScoreCI[0], d), present.ChangeN(ps.ScoreCI[1], d))
 	}
-	fmt.Fprintf(&b, " vs %s, p = %s (Holm)", sig.Baseline, pValue(ps.P))
+	fmt.Fprintf(&b, " vs %s, p = %s (Holm)", sig.Baseline, present.PValue(ps.P))
 	return b.String()
 }
 
@@ -678,63 +655,16 @@ func (sig *Significance) powerNote(s *Selection) {
 	case !pw.Estimable:
 	case math.Abs(effect-1) < opt.Margin:
 		notes = append(notes, fmt.Sprintf("the observed %s for %s is within the %s margin: more repeats would not make it a practical difference",
-			pct(effect), s.pointName(focus.Point), marginPct(opt.Margin)))
+			present.Change(effect), s.pointName(focus.Point), present.Percent(opt.Margin)))
 	case pw.Needed > focus.Pairs:
 		need := fmt.Sprintf("about %d", pw.Needed)
 		if pw.Capped {
 			need = fmt.Sprintf("more than %d", pw.Needed)
 		}
 		notes = append(notes, fmt.Sprintf("detecting the observed %s (sd %s%% per repeat) for %s with %.0f%% power needs %s repeats",
-			pct(effect), strconv.FormatFloat(100*pw.SD, 'g', 2, 64), s.pointName(focus.Point), 100*opt.Power, need))
+			present.Change(effect), strconv.FormatFloat(100*pw.SD, 'g', 2, 64), s.pointName(focus.Point), 100*opt.Power, need))
 	}
 	sig.PowerNote = strings.Join(notes, "; ")
-}
-
-// pct formats a ratio as a signed percent change with a true minus sign:
-// one decimal ("−3.1%") from 1% on, two below ("−0.12%"), so that small
-// effects do not all print as 0.0%.
-func pct(ratio float64) string { return pctN(ratio, pctDigits(ratio)) }
-
-// pctDigits is the number of decimals for a group of ratios printed
-// together (an estimate and its interval): 2 when all are within 1% of 1,
-// else 1.
-func pctDigits(ratios ...float64) int {
-	for _, r := range ratios {
-		if math.Abs(r-1) >= 0.01 {
-			return 1
-		}
-	}
-	return 2
-}
-
-// pctN formats a ratio as a signed percent change with d decimals.
-func pctN(ratio float64, d int) string {
-	v := (ratio - 1) * 100
-	s := strconv.FormatFloat(math.Abs(v), 'f', d, 64)
-	switch {
-	case strings.Trim(s, "0.") == "":
-		return s + "%"
-	case v < 0:
-		return "−" + s + "%"
-	}
-	return "+" + s + "%"
-}
-
-// marginPct formats a margin fraction as a percent ("1%", "0.5%").
-func marginPct(m float64) string { return strconv.FormatFloat(100*m, 'f', -1, 64) + "%" }
-
-// pct0 formats a probability as a whole percent ("87%").
-func pct0(p float64) string { return strconv.FormatFloat(100*p, 'f', 0, 64) + "%" }
-
-// pValue prints p with the digits that matter: 0.25, 0.062, 0.004, < 0.001.
-func pValue(p float64) string {
-	switch {
-	case p < 0.001:
-		return "< 0.001"
-	case p < 0.1:
-		return strconv.FormatFloat(p, 'f', 3, 64)
-	}
-	return strconv.FormatFloat(p, 'f', 2, 64)
 }
 
 // RowJSON are the issue 7 fields of one point's object in `lab select
@@ -785,10 +715,10 @@ func (sig *Significance) RowJSON(i int) RowJSON {
 	r := RowJSON{
 		ScoreRatio: num(ps.ScoreRatio), ScoreRatioCI: iv(ps.ScoreCI), PValue: num(ps.P),
 		Verdict: ps.Verdict, WinProbability: ps.WinProbability, Pairs: ps.Pairs,
-		RatioCI: make(map[string]*[2]float64, len(metricNames)),
+		RatioCI: make(map[string]*[2]float64, len(metrics.All)),
 	}
-	for k, name := range metricNames {
-		r.RatioCI[name] = iv(ps.MetricCI[k])
+	for k, m := range metrics.All {
+		r.RatioCI[m.Key] = iv(ps.MetricCI[k])
 	}
 	return r
 }
@@ -823,7 +753,7 @@ func Robustness(sels []*Selection) string {
 	}
 	parts := make([]string, len(order))
 	for i, p := range order {
-		parts[i] = fmt.Sprintf("%s under %s", sels[0].pointValue(p), strings.Join(where[p.String()], ", "))
+		parts[i] = fmt.Sprintf("%s under %s", present.PointValue(p), strings.Join(where[p.String()], ", "))
 	}
 	return fmt.Sprintf("the choice of %s changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
 }
@@ -845,21 +775,21 @@ func (j *SelectionJSON) AddSignificance(sig *Significance) {
 func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	o := sig.Options
 	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d\n",
-		s.pointName(sig.Baseline), marginPct(o.Level), o.Resamples, marginPct(o.Margin), o.WinResamples, o.Seed); err != nil {
+		s.pointName(sig.Baseline), present.Percent(o.Level), o.Resamples, present.Percent(o.Margin), o.WinResamples, o.Seed); err != nil {
 		return err
 	}
-	cols := [][]string{{s.Param}, {"pairs"}, {"Δscore"}, {marginPct(o.Level) + " CI"}, {"p (Holm)"}, {"verdict"}, {"best in"}}
+	cols := [][]string{{s.Param}, {"pairs"}, {"Δscore"}, {present.Percent(o.Level) + " CI"}, {"p (Holm)"}, {"verdict"}, {"best in"}}
 	for i, ps := range sig.Points {
 		ci, p, ratio := "–", "–", "–"
 		if !math.IsNaN(ps.ScoreCI[0]) {
-			d := pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
-			ci = "[" + pctN(ps.ScoreCI[0], d) + ", " + pctN(ps.ScoreCI[1], d) + "]"
+			d := present.ChangeDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1])
+			ci = "[" + present.ChangeN(ps.ScoreCI[0], d) + ", " + present.ChangeN(ps.ScoreCI[1], d) + "]"
 		}
 		if !math.IsNaN(ps.P) {
-			p = pValue(ps.P)
+			p = present.PValue(ps.P)
 		}
 		if !math.IsNaN(ps.ScoreRatio) {
-			ratio = pctN(ps.ScoreRatio, pctDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1]))
+			ratio = present.ChangeN(ps.ScoreRatio, present.ChangeDigits(ps.ScoreRatio, ps.ScoreCI[0], ps.ScoreCI[1]))
 		}
 		v := string(ps.Verdict)
 		if ps.Baseline {
@@ -868,11 +798,11 @@ func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 		if i == s.Best {
 			v += " *"
 		}
-		for c, cell := range []string{ps.Point.String(), strconv.Itoa(ps.Pairs), ratio, ci, p, v, pct0(ps.WinProbability)} {
+		for c, cell := range []string{ps.Point.String(), strconv.Itoa(ps.Pairs), ratio, ci, p, v, present.WholePercent(ps.WinProbability)} {
 			cols[c] = append(cols[c], cell)
 		}
 	}
-	if err := writeColumns(w, cols, "  "); err != nil {
+	if err := present.WriteColumns(w, cols, "  "); err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "conclusion: %s\n", sig.Conclusion); err != nil {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/stats"
 	"github.com/schedlab/schedlab/lab/spec"
-	"github.com/schedlab/schedlab/lab/stats"
 )
 
 var updateSignificance = flag.Bool("update-significance", false, "rewrite testdata/significance golden files")
@@ -383,19 +383,6 @@ func TestSignificanceOptionsErrors(t *testing.T) {
 	for _, o := range []SignificanceOptions{{Alpha: 1.5}, {Margin: -0.1}, {Level: 1}, {Power: 2}, {Resamples: -1}, {WinResamples: -3}} {
 		if _, err := s.Significance(o); err == nil {
 			t.Errorf("%+v: want an error", o)
-		}
-	}
-}
-
-func TestFormatting(t *testing.T) {
-	for _, c := range []struct{ got, want string }{
-		{pct(0.969), "−3.1%"}, {pct(1.005), "+0.50%"}, {pct(0.99999), "0.00%"}, {pct(0.9988), "−0.12%"}, {pct(1.01), "+1.0%"},
-		{pctN(0.99999, 1), "0.0%"}, {pctN(0.9988, 1), "−0.1%"},
-		{pValue(0.0039), "0.004"}, {pValue(0.25), "0.25"}, {pValue(0.0625), "0.062"}, {pValue(0.0004), "< 0.001"},
-		{pct0(0.873), "87%"}, {marginPct(0.01), "1%"}, {marginPct(0.005), "0.5%"},
-	} {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 }

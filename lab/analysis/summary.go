@@ -5,11 +5,13 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/schedlab/schedlab/lab/metrics"
+
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
 // Summary is what the selection needs from one cell (one engine run): the
-// five numbers of DESIGN §6 step 1.
+// five numbers of metrics.All, and the request count.
 type Summary struct {
 	// RequestP95 is the 95th percentile of request_execution_time.
 	RequestP95 float64 `json:"request_p95"`
@@ -26,25 +28,8 @@ type Summary struct {
 	Requests int `json:"requests"`
 }
 
-// summaryMetric ties a Summary field to the file it comes from, for error
-// messages and for loops over the five numbers.
-type summaryMetric struct {
-	metric string // sarathi metric (file) name
-	name   string // the summary's name in messages
-}
-
-// summaryMetrics lists the five summary numbers in the old script's ratio
-// order (request, request_exec_norm, prefill, prefill_exec_norm, decode).
-var summaryMetrics = [5]summaryMetric{
-	{sarathi.RequestExecutionTime, "request_execution_time P95"},
-	{sarathi.RequestExecutionTimeNormalized, "mean request_execution_time_normalized"},
-	{sarathi.PrefillE2ETime, "prefill_e2e_time P95"},
-	{sarathi.PrefillExecPlusPreemptNorm, "mean prefill_time_execution_plus_preemption_normalized"},
-	{sarathi.DecodeExecPlusPreemptNorm, "mean decode_time_execution_plus_preemption_normalized"},
-}
-
-// values returns the summary's numbers in summaryMetrics order.
-func (s Summary) values() [5]float64 {
+// Values returns the summary's five numbers in the order of metrics.All.
+func (s Summary) Values() [5]float64 {
 	return [5]float64{s.RequestP95, s.RequestExecNorm, s.PrefillP95, s.PrefillExecNorm, s.DecodeNorm}
 }
 
@@ -69,15 +54,15 @@ func plotFiles(dir string) map[string]string {
 // buffer has grown to the largest file.
 func summarizeFiles(files map[string]string, buf *[]float64) (Summary, error) {
 	var s Summary
-	for _, m := range summaryMetrics {
-		vals, err := sarathi.AppendValues((*buf)[:0], files[m.metric], m.metric)
+	for _, m := range metrics.All {
+		vals, err := sarathi.AppendValues((*buf)[:0], files[m.File], m.File)
 		if cap(vals) > cap(*buf) {
 			*buf = vals
 		}
 		if err != nil {
 			return Summary{}, err
 		}
-		switch m.metric {
+		switch m.File {
 		case sarathi.RequestExecutionTime:
 			s.Requests = len(vals)
 			s.RequestP95 = percentileUnsorted(vals, 0.95)
@@ -91,10 +76,10 @@ func summarizeFiles(files map[string]string, buf *[]float64) (Summary, error) {
 			s.DecodeNorm = Mean(vals)
 		}
 	}
-	for i, v := range s.values() {
+	for i, v := range s.Values() {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			m := summaryMetrics[i]
-			return Summary{}, fmt.Errorf("%s: %s is %v (the values overflow float64)", files[m.metric], m.name, v)
+			m := metrics.All[i]
+			return Summary{}, fmt.Errorf("%s: %s is %v (the values overflow float64)", files[m.File], m.Label(), v)
 		}
 	}
 	return s, nil

@@ -3,16 +3,15 @@ package analysis
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/schedlab/schedlab/lab/legacy"
+	"github.com/schedlab/schedlab/lab/present"
+
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
@@ -35,17 +34,7 @@ func (p Point) Compare(q Point) int {
 // form that reads back exactly ("6", "0.5", "6,0.25"). Whole numbers are
 // written out ("2000000", as the old script's pandas table prints a
 // threshold, not "2e+06").
-func (p Point) String() string {
-	parts := make([]string, len(p))
-	for i, v := range p {
-		if v == math.Trunc(v) && math.Abs(v) < 1e21 {
-			parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
-		} else {
-			parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
-		}
-	}
-	return strings.Join(parts, ",")
-}
+func (p Point) String() string { return present.Point(p) }
 
 // Table is the sweep × repeats grid of cell summaries that selection works
 // on, whatever the results came from (a legacy tree or the store).
@@ -171,38 +160,6 @@ func (t *Table) Load(cells []CellFiles) error {
 		}
 	}
 	return nil
-}
-
-// LegacyParam is the parameter label of a table read from a legacy tree:
-// the old script's column name.
-const LegacyParam = "threshold"
-
-// LoadLegacy reads a legacy threshold_output tree (walked by legacy.Scan:
-// repeats are the timestamp folders in name order, thresholds the integer
-// folders, a threshold folder missing a CSV skipped for its repeat).
-func LoadLegacy(root string) (*Table, error) {
-	tree, err := legacy.Scan(root)
-	if err != nil {
-		return nil, err
-	}
-	points := make([]Point, len(tree.Thresholds))
-	for i, th := range tree.Thresholds {
-		points[i] = Point{float64(th)}
-	}
-	names := make([]string, len(tree.Repeats))
-	var cells []CellFiles
-	for r, rep := range tree.Repeats {
-		names[r] = rep.Name
-		for _, c := range rep.Cells {
-			cells = append(cells, CellFiles{Repeat: r, Point: Point{float64(c.Threshold)}, Dir: c.Dir, Files: c.Files})
-		}
-	}
-	t := NewTable([]string{LegacyParam}, points, names)
-	t.Warnings = slices.Clone(tree.Warnings)
-	if err := t.Load(cells); err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // Files returns the file of metric in every repeat that has results at p,

@@ -2,11 +2,13 @@
 //
 //	threshold_output/<timestamp>/<threshold>/<metric>.csv
 //
-// (DESIGN §6): each timestamp folder is one repeat of the sweep, each integer
+// Each timestamp folder is one repeat of the sweep, each integer
 // folder inside it one threshold value, and each threshold folder holds the
 // five metric CSVs of sarathi.Required. `lab select --root` analyses such a
-// tree directly and `lab import` turns it into an experiment in the store;
-// both walk it with Scan so they agree on what counts.
+// tree directly (LoadTable) and `lab import` turns it into an experiment in
+// the store (lab/experiment: this package only reads, and depends on no
+// store, runner or engine); both walk it with Scan so they agree on what
+// counts.
 package legacy
 
 import (
@@ -14,11 +16,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
+	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
+
+// Param is the swept parameter of a legacy tree.
+const Param = "min_chunk_threshold"
 
 // Tree is a scanned legacy tree.
 type Tree struct {
@@ -189,4 +196,37 @@ func joinNames(names []string) string {
 		s += n
 	}
 	return s
+}
+
+// TableParam is the parameter label of a table read from a legacy tree:
+// the old script's column name.
+const TableParam = "threshold"
+
+// LoadTable reads a legacy tree into an analysis table (walked by Scan:
+// repeats are the timestamp folders in name order, thresholds the integer
+// folders, a threshold folder missing a CSV skipped for its repeat, and
+// named in the table's warnings).
+func LoadTable(root string) (*analysis.Table, error) {
+	tree, err := Scan(root)
+	if err != nil {
+		return nil, err
+	}
+	points := make([]analysis.Point, len(tree.Thresholds))
+	for i, th := range tree.Thresholds {
+		points[i] = analysis.Point{float64(th)}
+	}
+	names := make([]string, len(tree.Repeats))
+	var cells []analysis.CellFiles
+	for r, rep := range tree.Repeats {
+		names[r] = rep.Name
+		for _, c := range rep.Cells {
+			cells = append(cells, analysis.CellFiles{Repeat: r, Point: analysis.Point{float64(c.Threshold)}, Dir: c.Dir, Files: c.Files})
+		}
+	}
+	t := analysis.NewTable([]string{TableParam}, points, names)
+	t.Warnings = slices.Clone(tree.Warnings)
+	if err := t.Load(cells); err != nil {
+		return nil, err
+	}
+	return t, nil
 }

@@ -150,16 +150,3 @@ func TestScanMissingRoot(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the folder", err)
 	}
 }
-
-func TestSpecName(t *testing.T) {
-	for in, want := range map[string]string{
-		"threshold_output": "threshold_output",
-		"Run 2025 (H100)":  "run-2025-h100-",
-		"__x":              "x",
-		"???":              "legacy-import",
-	} {
-		if got := SpecName(in); got != want {
-			t.Errorf("SpecName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

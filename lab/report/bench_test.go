@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
@@ -96,7 +97,7 @@ func BenchmarkReportRender(b *testing.B) {
 
 // benchInput runs the analysis the way the lab command does.
 func benchInput(b *testing.B, root string) *Input {
-	tab, err := analysis.LoadLegacy(root)
+	tab, err := legacy.LoadTable(root)
 	if err != nil {
 		b.Fatal(err)
 	}

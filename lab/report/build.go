@@ -9,36 +9,33 @@ import (
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/metrics"
+	"github.com/schedlab/schedlab/lab/present"
 )
 
-// metricView describes how one of the five selection metrics is shown.
+// metricView is one metric of metrics.All as the report shows it.
 type metricView struct {
-	key     string // short name, also the chart id suffix
-	file    string // the metric file
+	key     string // metrics.Metric.Key, also the chart id suffix
 	summary string // what the per-cell number is
 	unit    string
-	value   func(analysis.Summary) float64
-	ratio   func(analysis.Ratios) float64
+	index   int // into metrics.All, Summary.Values and Ratios.Values
 }
 
-// metrics lists the five metrics in the old script's ratio order.
-var metrics = []metricView{
-	{"request", "request_execution_time", "P95 request_execution_time", "s",
-		func(s analysis.Summary) float64 { return s.RequestP95 },
-		func(r analysis.Ratios) float64 { return r.Request }},
-	{"request_exec_norm", "request_execution_time_normalized", "mean request_execution_time_normalized", "s/output token",
-		func(s analysis.Summary) float64 { return s.RequestExecNorm },
-		func(r analysis.Ratios) float64 { return r.RequestExecNorm }},
-	{"prefill", "prefill_e2e_time", "P95 prefill_e2e_time (TTFT)", "s",
-		func(s analysis.Summary) float64 { return s.PrefillP95 },
-		func(r analysis.Ratios) float64 { return r.Prefill }},
-	{"prefill_exec_norm", "prefill_time_execution_plus_preemption_normalized", "mean prefill_time_execution_plus_preemption_normalized", "s/prompt token",
-		func(s analysis.Summary) float64 { return s.PrefillExecNorm },
-		func(r analysis.Ratios) float64 { return r.PrefillExecNorm }},
-	{"decode", "decode_time_execution_plus_preemption_normalized", "mean decode_time_execution_plus_preemption_normalized", "s/output token",
-		func(s analysis.Summary) float64 { return s.DecodeNorm },
-		func(r analysis.Ratios) float64 { return r.Decode }},
-}
+func (m metricView) value(s analysis.Summary) float64 { return s.Values()[m.index] }
+func (m metricView) ratio(r analysis.Ratios) float64  { return r.Values()[m.index] }
+
+// metricViews are the five metrics in the order of metrics.All.
+var metricViews = func() []metricView {
+	out := make([]metricView, len(metrics.All))
+	for i, m := range metrics.All {
+		label := m.Label()
+		if m.Note != "" {
+			label += " (" + m.Note + ")"
+		}
+		out[i] = metricView{key: m.Key, summary: label, unit: m.Unit, index: i}
+	}
+	return out
+}()
 
 // paramUnits are the units of the parameters users sweep, for axis names.
 var paramUnits = map[string]string{
@@ -146,7 +143,7 @@ func baselineText(s *analysis.Selection) string {
 	if s.Baseline == nil {
 		return "each repeat's smallest point"
 	}
-	txt := pointText(s.Params, s.Baseline)
+	txt := present.PointName(s.Params, s.Baseline)
 	if n := len(s.FellBack); n > 0 {
 		txt += fmt.Sprintf(" (%d repeats lack it and use their smallest point)", n)
 	}
@@ -159,18 +156,18 @@ func (b *builder) choiceSection() *section {
 	h := b.head
 	best := h.Rows[h.Best]
 	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
-		pointText(h.Params, best.Point), h.Preset, h.Agg, best.Runs, num(best.Score))
+		present.PointName(h.Params, best.Point), h.Preset, h.Agg, best.Runs, present.Num(best.Score))
 	if bi := rowIndex(h, h.Baseline); bi == h.Best {
 		s.text("The choice is the baseline itself: no other %s scores lower.", h.Param)
 	} else if bi >= 0 {
 		base := h.Rows[bi]
 		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
-			pointText(h.Params, base.Point), num(base.Score), pct(best.Score/base.Score-1))
+			present.PointName(h.Params, base.Point), present.Num(base.Score), present.Change(best.Score/base.Score))
 	}
 	// The lowest score is not a finding by itself: say at once whether the
 	// statistics back it, so a reader who stops here is not misled.
 	if sig := b.in.Significance; sig != nil {
-		s.strong("Is it real? %s (section 6).", capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
+		s.strong("Is it real? %s (section 6).", present.Capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
 	} else if b.in.NoStatistics != "" {
 		s.strong("Is it real? Not tested: %s.", strings.TrimSuffix(b.in.NoStatistics, "."))
 	}
@@ -188,7 +185,7 @@ func agreement(sels []*analysis.Selection) string {
 	if r == "" {
 		return ""
 	}
-	return capitalize(r) + "."
+	return present.Capitalize(r) + "."
 }
 
 func rowIndex(s *analysis.Selection, p analysis.Point) int {
@@ -213,7 +210,7 @@ func (b *builder) rawSection() *section {
 	t := b.in.Table
 	s.text("Each cell (one engine run) is summarized by the P95 of request_execution_time and of prefill_e2e_time and by the means of the three normalized metrics. A box spans the repeats at one %s (whiskers: min and max; box: quartiles; line: median); the dots are the individual repeats.", t.Param)
 	names := t.Repeats
-	for _, m := range metrics {
+	for _, m := range metricViews {
 		boxes := make([][5]float64, len(t.Points))
 		dots := make([][]float64, len(t.Repeats))
 		for r := range dots {
@@ -274,7 +271,7 @@ func (b *builder) normalizationSection() *section {
 	s := &section{ID: "normalization", Title: "Normalization by the baseline"}
 	h := b.head
 	s.text("Every repeat is divided by its own baseline (%s), so run-to-run drift that moves a whole repeat cancels out: each line is one repeat, and the baseline sits at 1.0. Below 1 is better than the baseline.", baselineText(h))
-	for _, m := range metrics {
+	for _, m := range metricViews {
 		s.add(block{Chart: normalizationChart(b.axis, h, m)})
 	}
 	return s
@@ -310,7 +307,7 @@ func (b *builder) aggregationSection() *section {
 	s := &section{ID: "aggregation", Title: "Aggregation across repeats"}
 	sels := b.presetSelections(b.head.Preset)
 	s.text("At each %s the repeats' ratios are combined: mean (the old script's default), median (robust to one odd run), p90 and max (conservative: a point must not regress even in its bad runs). Aggregates use numpy's definitions (linear interpolation for percentiles).", b.in.Table.Param)
-	for _, m := range metrics {
+	for _, m := range metricViews {
 		s.add(block{Chart: aggregationChart(b.axis, sels, m, b.head.Agg)})
 	}
 	return s
@@ -339,10 +336,10 @@ func (b *builder) scoresSection() *section {
 		best := sel.Rows[sel.Best]
 		base, change := "–", "–"
 		if bi := rowIndex(sel, sel.Baseline); bi >= 0 {
-			base = num(sel.Rows[bi].Score)
-			change = pct(best.Score/sel.Rows[bi].Score - 1)
+			base = present.Num(sel.Rows[bi].Score)
+			change = present.Change(best.Score / sel.Rows[bi].Score)
 		}
-		tb.Rows = append(tb.Rows, []string{sel.Preset, sel.Agg, best.Point.String(), num(best.Score), base, change, strconv.Itoa(best.Runs)})
+		tb.Rows = append(tb.Rows, []string{sel.Preset, sel.Agg, best.Point.String(), present.Num(best.Score), base, change, strconv.Itoa(best.Runs)})
 		tb.Mark = append(tb.Mark, sel == b.head)
 	}
 	s.add(block{Table: tb})
@@ -364,11 +361,11 @@ func (b *builder) warningsSection() *section {
 	}
 	h := b.head
 	for _, r := range h.FellBack {
-		items = append(items, fmt.Sprintf("%s has no result at the baseline %s: its ratios are taken against its smallest point", repeatLabel(r), pointText(h.Params, h.Baseline)))
+		items = append(items, fmt.Sprintf("%s has no result at the baseline %s: its ratios are taken against its smallest point", repeatLabel(r), present.PointName(h.Params, h.Baseline)))
 	}
 	for _, row := range h.Rows {
 		if row.Runs < h.Runs {
-			items = append(items, fmt.Sprintf("%s has results in %d of %d repeats", pointText(h.Params, row.Point), row.Runs, h.Runs))
+			items = append(items, fmt.Sprintf("%s has results in %d of %d repeats", present.PointName(h.Params, row.Point), row.Runs, h.Runs))
 		}
 	}
 	if len(h.Rows) < len(b.in.Table.Points) {
@@ -386,32 +383,18 @@ func (b *builder) warningsSection() *section {
 	return s
 }
 
-// num formats a number for text and tables: six significant digits, "–"
-// for a number that does not exist (NaN: e.g. an interval from one pair).
-func num(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return strconv.FormatFloat(v, 'g', 6, 64)
-}
-
-// pct formats a relative change as a signed percentage.
-func pct(v float64) string {
-	return fmt.Sprintf("%+.2f%%", 100*v)
-}
-
 // statisticsSection: is the choice really better than the baseline?
 func (b *builder) statisticsSection() *section {
 	s := &section{ID: "statistics", Title: "Statistics: is the difference real?"}
 	sig := b.in.Significance
 	h := b.head
-	s.strong("%s", capitalize(sig.Conclusion))
+	s.strong("%s", present.Capitalize(sig.Conclusion))
 	if sig.PowerNote != "" {
-		s.text("%s", capitalize(sig.PowerNote))
+		s.text("%s", present.Capitalize(sig.PowerNote))
 	}
 	o := sig.Options
 	s.text("Each %s is compared with %s repeat by repeat: the score ratio is the geometric mean over the repeats that have both of score(point) ÷ score(baseline), with a %s BCa bootstrap interval; p is an exact sign-flip test of the log ratios, Holm-adjusted over the %d points compared. A point is better (worse) only when p ≤ %s and its whole interval lies below 1 − %s (above 1 + %s); otherwise it is the same: no significant difference worth acting on. The win probability is the share of %d bootstrap resamples of the repeats in which the point has the smallest %s score.",
-		h.Param, pointText(h.Params, sig.Baseline), pct0(o.Level), sig.Compared, num(o.Alpha), pct0(o.Margin), pct0(o.Margin), o.WinResamples, h.Agg)
+		h.Param, present.PointName(h.Params, sig.Baseline), present.Percent(o.Level), sig.Compared, present.Num(o.Alpha), present.Percent(o.Margin), present.Percent(o.Margin), o.WinResamples, h.Agg)
 	idx := rowsByPoint(b.axis.points, h)
 	n := len(b.labels)
 	ratio := make([]float64, n)
@@ -426,19 +409,19 @@ func (b *builder) statisticsSection() *section {
 		}
 	}
 	refs := []hline{{Label: "baseline", Y: 1}}
-	f := b.frame("Score ratio to the baseline, with "+pct0(o.Level)+" intervals", "dots coloured by verdict: better, same, worse", "score ÷ baseline score (1)", true)
+	f := b.frame("Score ratio to the baseline, with "+present.Percent(o.Level)+" intervals", "dots coloured by verdict: better, same, worse", "score ÷ baseline score (1)", true)
 	band := [2]float64{1 - o.Margin, 1 + o.Margin}
-	s.add(block{Chart: ciChart("chart-stats-ratio", f, b.labels, ratio, ci, verdicts, refs, band, "±"+pct0(o.Margin)+" margin")})
+	s.add(block{Chart: ciChart("chart-stats-ratio", f, b.labels, ratio, ci, verdicts, refs, band, "±"+present.Percent(o.Margin)+" margin")})
 	f = b.frame("Win probability", fmt.Sprintf("share of %d bootstrap resamples of the repeats in which the point has the smallest %s score", o.WinResamples, h.Agg), "resamples won (%)", false)
 	f.YMin = 0
 	s.add(block{Chart: barChart("chart-stats-win", f, b.labels, "win probability", win, "#8250df")})
 	tb := &table{
-		Header: []string{h.Param, "pairs", "score ratio", pct0(o.Level) + " interval", "p (Holm)", "verdict", "win probability"},
+		Header: []string{h.Param, "pairs", "score ratio", present.Percent(o.Level) + " interval", "p (Holm)", "verdict", "win probability"},
 		Num:    []bool{true, true, true, false, true, false, true},
 	}
 	for i, ps := range sig.Points {
-		tb.Rows = append(tb.Rows, []string{ps.Point.String(), strconv.Itoa(ps.Pairs), num(ps.ScoreRatio),
-			interval(ps.ScoreCI), num(ps.P), string(ps.Verdict), pct(ps.WinProbability)[1:]})
+		tb.Rows = append(tb.Rows, []string{ps.Point.String(), strconv.Itoa(ps.Pairs), present.Num(ps.ScoreRatio),
+			present.Interval(ps.ScoreCI), present.Num(ps.P), string(ps.Verdict), present.PercentN(ps.WinProbability, 2)})
 		tb.Mark = append(tb.Mark, i == h.Best)
 	}
 	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the choice)", len(tb.Rows))})
@@ -458,8 +441,8 @@ func (b *builder) promptWeightSection() *section {
 	h := b.head
 	best := h.Rows[h.Best]
 	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
-		pointText(h.Params, best.Point), len(pw.Files), pw.N)
-	if c, err := PromptWeightChart(pw, pointText(h.Params, best.Point)); err != nil {
+		present.PointName(h.Params, best.Point), len(pw.Files), pw.N)
+	if c, err := PromptWeightChart(pw, present.PointName(h.Params, best.Point)); err != nil {
 		s.text("%s", err) // not reached: Input.check rejects a result without values
 	} else {
 		s.add(block{Chart: c})
@@ -470,17 +453,17 @@ func (b *builder) promptWeightSection() *section {
 		Num:     []bool{false, true, false, true, true},
 	}
 	for _, st := range pw.Stats {
-		tb.Rows = append(tb.Rows, []string{st.Stat, num(st.Seconds), interval(st.CI95),
-			num(st.TimeWeightOne.PromptWeight), num(st.PromptWeightOne.TimeWeight)})
+		tb.Rows = append(tb.Rows, []string{st.Stat, present.Num(st.Seconds), present.Interval(st.CI95),
+			present.Num(st.TimeWeightOne.PromptWeight), present.Num(st.PromptWeightOne.TimeWeight)})
 	}
 	dtw1, dpw1 := analysis.WeightingsFor(pw.Default.SecondsPerToken())
-	tb.Rows = append(tb.Rows, []string{"engine default", num(pw.Default.SecondsPerToken()), "–",
-		num(dtw1.PromptWeight), num(dpw1.TimeWeight)})
+	tb.Rows = append(tb.Rows, []string{"engine default", present.Num(pw.Default.SecondsPerToken()), "–",
+		present.Num(dtw1.PromptWeight), present.Num(dpw1.TimeWeight)})
 	tb.Mark = make([]bool, len(tb.Rows))
 	s.add(block{Table: tb})
 	means := make([]string, len(pw.FileMeans))
 	for i, m := range pw.FileMeans {
-		means[i] = num(m)
+		means[i] = present.Num(m)
 	}
 	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
 	if c := b.promptWeightCurve(); c != nil {
@@ -518,36 +501,4 @@ func (b *builder) promptWeightCurve() *Chart {
 	f := frame{Title: "Score against prompt_weight", Subtitle: "preset " + h.Preset + ", " + h.Agg, XName: "prompt_weight (s/token)", YName: "score (weighted ratio, 1)"}
 	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
 		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func pct0(v float64) string {
-	return strconv.FormatFloat(100*v, 'f', -1, 64) + "%"
-}
-
-// pointText names a point in sentences: "min_chunk_threshold = 6", or for
-// a grid "min_chunk_threshold = 4, prompt_weight = -0.01".
-func pointText(params []string, p analysis.Point) string {
-	if len(params) != len(p) {
-		return strings.Join(params, ",") + " = " + p.String()
-	}
-	parts := make([]string, len(p))
-	for i, v := range p {
-		parts[i] = params[i] + " = " + strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// interval formats [lo, hi], or "–" when it does not exist.
-func interval(iv [2]float64) string {
-	if math.IsNaN(iv[0]) || math.IsNaN(iv[1]) {
-		return "–"
-	}
-	return "[" + num(iv[0]) + ", " + num(iv[1]) + "]"
 }

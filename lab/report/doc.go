@@ -12,11 +12,13 @@
 // host; the report renders the option JSON into its own template instead.
 // The charts of the selection steps come from exported builders
 // (NormalizationChart, AggregationChart, ScoreChart, PromptWeightChart)
-// that the Go notebooks display too (lab.ChartHTML), so a notebook draws
+// that the Go notebooks display too (notebook.ChartHTML), so a notebook draws
 // each step exactly as the report does.
 //
-// The report computes nothing itself: every number comes from lab/analysis
-// (and lab/stats through it). It only lays the numbers out, rounds them for
+// The report computes nothing itself: its Input is an experiment's
+// analysis (experiment.Experiment.ReportInput), every number computed by
+// lab/analysis. It only lays the numbers out (formatted by lab/present, as
+// the lab command and the notebooks format them), rounds them for
 // plotting (six significant digits; summary.json keeps full precision) and
 // downsamples large distributions to a fixed number of quantiles so that
 // the page stays small (well under 3 MB for 101 sweep points × 10 repeats).

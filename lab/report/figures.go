@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/metrics"
+	"github.com/schedlab/schedlab/lab/present"
 )
 
 // The exported builders below draw the report's charts of the selection
@@ -68,17 +70,19 @@ func rowsByPoint(points []analysis.Point, s *analysis.Selection) []int {
 	return idx
 }
 
-// metricByName finds one of the five selection metrics by its short name
+// metricByName finds one of the five selection metrics by its key
 // ("prefill") or its ratio's name ("prefill_ratio").
 func metricByName(name string) (metricView, error) {
-	var names []string
-	for _, m := range metrics {
-		if name == m.key || name == m.key+"_ratio" {
-			return m, nil
-		}
-		names = append(names, m.key)
+	m, err := metrics.ByKey(name)
+	if err != nil {
+		return metricView{}, err
 	}
-	return metricView{}, fmt.Errorf("unknown metric %q: want one of %s (or with a _ratio suffix)", name, strings.Join(names, ", "))
+	for _, v := range metricViews {
+		if v.key == m.Key {
+			return v, nil
+		}
+	}
+	return metricView{}, fmt.Errorf("metric %q has no view in the report", m.Key)
 }
 
 // NormalizationChart is the normalization step of sel for one metric
@@ -235,7 +239,7 @@ func scoreChart(a axis, title string, sels []*analysis.Selection, marks []Mark) 
 	if sameWeights {
 		w := sels[0].Weights
 		sub = fmt.Sprintf("weights: request %s, prefill %s, prefill_exec_norm %s, request_exec_norm %s, decode %s",
-			num(w.Request), num(w.Prefill), num(w.PrefillExecNorm), num(w.RequestExecNorm), num(w.Decode))
+			present.Num(w.Request), present.Num(w.Prefill), present.Num(w.PrefillExecNorm), present.Num(w.RequestExecNorm), present.Num(w.Decode))
 	}
 	f := a.frame(title, sub, "score (weighted ratio, 1)", true)
 	if len(marks) == 0 {
@@ -283,7 +287,7 @@ func PromptWeightChart(pw *analysis.PromptWeightResult, at string) (*Chart, erro
 	series := []lineSeries{{Name: "CDF", Y: qs, Symbol: "none"}}
 	all := [][]float64{xs}
 	for i, st := range pw.Stats {
-		series = append(series, lineSeries{Name: st.Stat + " " + num(st.Seconds), Y: []float64{0, 1},
+		series = append(series, lineSeries{Name: st.Stat + " " + present.Num(st.Seconds), Y: []float64{0, 1},
 			Color: palette[(i+1)%len(palette)], Dashed: true, Width: 1.5, Symbol: "none"})
 		all = append(all, []float64{st.Seconds, st.Seconds})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/internal/labtest"
+	"github.com/schedlab/schedlab/lab/present"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 )
@@ -196,7 +197,7 @@ func TestPromptWeightChart(t *testing.T) {
 		if len(ss) != 3 || len(ss[0]["data"].([]any)) != cdfQuantiles {
 			t.Fatalf("values %v: %d series (want the CDF of %d quantiles and a mark per statistic)", tc.sorted, len(ss), cdfQuantiles)
 		}
-		if ss[2]["name"] != "p80 "+num(tc.sorted[2]) {
+		if ss[2]["name"] != "p80 "+present.Num(tc.sorted[2]) {
 			t.Errorf("mark named %v", ss[2]["name"])
 		}
 	}
@@ -224,12 +225,12 @@ func TestReportUsesTheBuilders(t *testing.T) {
 		}
 	}
 	want := map[string]*Chart{}
-	for _, m := range metrics {
+	for _, m := range metricViews {
 		want["chart-norm-"+m.key] = must(NormalizationChart(head, m.key))
 		want["chart-agg-"+m.key] = must(AggregationChart(group, m.key, head.Agg))
 	}
 	want["chart-score-0"] = must(ScoreChart("Score, preset "+head.Preset, group))
-	want["chart-pw-cdf"] = must(PromptWeightChart(in.PromptWeight, pointText(head.Params, head.Recommended())))
+	want["chart-pw-cdf"] = must(PromptWeightChart(in.PromptWeight, present.PointName(head.Params, head.Recommended())))
 	for id, w := range want {
 		g := got[id]
 		if g == nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -76,7 +77,7 @@ func inputFromTree(t testing.TB, tr tree) *Input {
 
 func inputFromRoot(t testing.TB, root string) *Input {
 	t.Helper()
-	tab, err := analysis.LoadLegacy(root)
+	tab, err := legacy.LoadTable(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
@@ -178,7 +179,7 @@ func TestReportInBrowser(t *testing.T) {
 	checkClean(t, res)
 	// Raw, normalized and aggregated per metric, a score chart per preset,
 	// the score ratio and win probability, the prompt_weight CDF.
-	want := 3*len(metrics) + len(testPresets) + 2 + 1
+	want := 3*len(metricViews) + len(testPresets) + 2 + 1
 	checkCharts(t, res, want)
 }
 
@@ -198,7 +199,7 @@ func TestReportSize(t *testing.T) {
 	}
 	res := openInBrowser(t, filepath.Join(dir, HTMLFile))
 	checkClean(t, res)
-	checkCharts(t, res, 3*len(metrics)+len(testPresets)+2+1)
+	checkCharts(t, res, 3*len(metricViews)+len(testPresets)+2+1)
 }
 
 func TestInputErrors(t *testing.T) {
@@ -316,7 +317,7 @@ func TestGridReport(t *testing.T) {
 	// one preset's scores, the prompt_weight CDF and its score curve.
 	res := openInBrowser(t, filepath.Join(dir, HTMLFile))
 	checkClean(t, res)
-	checkCharts(t, res, 3*len(metrics)+1+2)
+	checkCharts(t, res, 3*len(metricViews)+1+2)
 }
 
 // TestChoiceStatesStatistics: the first section says whether the
@@ -329,7 +330,7 @@ func TestChoiceStatesStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	want := "Is it real? " + capitalize(in.Significance.Conclusion)[:20]
+	want := "Is it real? " + present.Capitalize(in.Significance.Conclusion)[:20]
 	i, raw := strings.Index(html, want), strings.Index(html, `<section id="raw">`)
 	if i < 0 || raw < 0 || i > raw {
 		t.Errorf("section 1 does not state the statistics' conclusion %q before section 2 (at %d, raw at %d)", want, i, raw)

@@ -16,6 +16,7 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/engine/gpu"
 	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
+	"github.com/schedlab/schedlab/lab/metrics"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -30,18 +31,37 @@ type options struct {
 	gpuOpts []gpu.Option
 }
 
-// metricNames are the five summary numbers, in analysis.Summary's order of
-// fields, with how each is taken from its file.
-var metricNames = []string{
-	"request_execution_time p95",
-	"prefill_e2e_time p95",
-	"request_execution_time_normalized mean",
-	"prefill_time_execution_plus_preemption_normalized mean",
-	"decode_time_execution_plus_preemption_normalized mean",
-}
+// reported are the five metrics in the order gpucheck's tables and JSON
+// list them: the two P95s first (the order of its recorded results).
+var reported = func() []metrics.Metric {
+	var out []metrics.Metric
+	for _, k := range []string{"request", "prefill", "request_exec_norm", "prefill_exec_norm", "decode"} {
+		for _, m := range metrics.All {
+			if m.Key == k {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}()
 
+// metricNames name the reported metrics ("request_execution_time p95").
+var metricNames = func() []string {
+	out := make([]string, len(reported))
+	for i, m := range reported {
+		out[i] = m.Name()
+	}
+	return out
+}()
+
+// values returns s's numbers in the order of reported.
 func values(s analysis.Summary) []float64 {
-	return []float64{s.RequestP95, s.PrefillP95, s.RequestExecNorm, s.PrefillExecNorm, s.DecodeNorm}
+	all := s.Values()
+	out := make([]float64, len(reported))
+	for i, m := range reported {
+		out[i] = all[m.Index()]
+	}
+	return out
 }
 
 // PointResult is one sweep point: each metric's mean over the repeats on

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -76,7 +76,7 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w\n(gc keeps everything while any spec is broken)", err)
 		}
-		hashes, err := lab.CellHashes(s)
+		hashes, err := experiment.CellHashes(s)
 		if err != nil {
 			protected[s.Engine.Kind()] = true
 			fmt.Fprintf(env.stderr, "lab gc: cannot compute the cells of %s here (%v); keeping every %s cell\n", p, err, s.Engine.Kind())

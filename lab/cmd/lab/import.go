@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -48,12 +48,12 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if *name == "" {
-		*name = legacy.SpecName(filepath.Base(root))
+		*name = experiment.LegacySpecName(filepath.Base(root))
 	}
 	if *specOut == "" {
 		*specOut = filepath.Join("experiments", *name+".yaml")
 	}
-	text := legacy.SpecYAML(tree, *name, root)
+	text := experiment.LegacySpecYAML(tree, *name, root)
 	if old, err := os.ReadFile(*specOut); err == nil && !bytes.Equal(old, text) && !*force {
 		return fmt.Errorf("%s exists and differs from the spec of this import; use --spec-out or --force", *specOut)
 	}
@@ -67,19 +67,11 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := os.WriteFile(*specOut, text, 0o644); err != nil {
 		return err
 	}
-	s, err := spec.ParseFile(*specOut)
+	x, err := experiment.Open(*specOut, *storeRoot, experiment.Options{})
 	if err != nil {
 		return err
 	}
-	e, err := lab.NewEngine(s)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(*storeRoot)
-	if err != nil {
-		return err
-	}
-	res, err := legacy.Import(ctx, tree, s, e, st, lab.Version, lab.VCSCommit())
+	res, err := x.ImportLegacy(ctx, tree)
 	if err != nil {
 		return err
 	}
@@ -91,6 +83,6 @@ func runImport(ctx context.Context, env *cmdEnv, args []string) error {
 	for _, w := range res.Skipped {
 		fmt.Fprintf(env.stdout, "  skipped: %s\n", w)
 	}
-	fmt.Fprintf(env.stdout, "next: lab select %s --store %s\n", *specOut, st.Root())
+	fmt.Fprintf(env.stdout, "next: lab select %s --store %s\n", *specOut, x.Store.Root())
 	return nil
 }

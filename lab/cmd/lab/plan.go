@@ -3,16 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -30,14 +28,6 @@ func init() {
 		run:   func(ctx context.Context, env *cmdEnv, args []string) error { return listCells(env, "status", args) },
 	})
 }
-
-// Cell states listed by plan and status.
-const (
-	cellMissing = "missing"
-	cellOK      = "ok"
-	cellFailed  = "failed"
-	cellRunning = "running" // its lock is held: a run is writing it now
-)
 
 // cellRow is one cell in `lab plan/status --json` (schema: stable).
 type cellRow struct {
@@ -79,38 +69,36 @@ func listCells(env *cmdEnv, name string, args []string) error {
 		return &exitCodeError{code: 2, err: fmt.Errorf("expected one SPEC file, got %d arguments", len(pos))}
 	}
 	// Listing writes nothing: no store appears where none was.
-	opts, err := openSpecStore(pos[0], *storeRoot, store.OpenReadOnly)
+	x, err := experiment.Open(pos[0], *storeRoot, experiment.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	plan, err := runner.Plan(opts.Spec, opts.Engine)
+	cells, err := x.Cells()
 	if err != nil {
 		return err
 	}
 	l := cellList{
-		Experiment: opts.Spec.Name, Spec: pos[0], ExperimentHash: opts.Spec.Hash(), Engine: opts.Engine.Kind(),
-		Store: opts.Store.Root(), Counts: map[string]int{cellMissing: 0, cellOK: 0, cellFailed: 0, cellRunning: 0},
+		Experiment: x.Spec.Name, Spec: pos[0], ExperimentHash: x.Spec.Hash(), Engine: x.Engine.Kind(),
+		Store: x.Store.Root(), Counts: map[string]int{},
 	}
-	for _, p := range plan {
-		state, rec, err := cellState(opts.Store, p.Hash)
-		if err != nil {
-			return err
-		}
-		row := cellRow{Hash: p.Hash, Params: p.Cell.Point, Repeat: p.Cell.Repeat, Seed: p.Cell.Seed, State: state}
-		if rec != nil {
+	// The four usual states are always counted; corrupt only when present.
+	for _, st := range []experiment.State{experiment.Missing, experiment.OK, experiment.Failed, experiment.Running} {
+		l.Counts[string(st)] = 0
+	}
+	hashes := make([]string, len(cells))
+	for i, c := range cells {
+		row := cellRow{Hash: c.Hash, Params: c.Point, Repeat: c.Repeat, Seed: c.Seed, State: string(c.State), Reason: c.Reason}
+		if rec := c.Record; rec != nil {
 			d, code, end := rec.DurationSeconds, rec.ExitCode, rec.End
 			row.DurationSeconds, row.ExitCode, row.End = &d, &code, &end
 			row.Reason, row.Attempts = rec.Reason, rec.Attempts
 		}
-		l.Counts[state]++
+		l.Counts[string(c.State)]++
 		l.Cells = append(l.Cells, row)
+		hashes[i] = c.Hash
 	}
 	if name == "status" {
-		hashes := make([]string, len(plan))
-		for i, p := range plan {
-			hashes[i] = p.Hash
-		}
-		if l.Slurm, err = slurm.Status(context.Background(), opts.Store.Root(), hashes); err != nil {
+		if l.Slurm, err = slurm.Status(context.Background(), x.Store.Root(), hashes); err != nil {
 			return err
 		}
 	}
@@ -119,57 +107,22 @@ func listCells(env *cmdEnv, name string, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(l)
 	}
-	printCells(env.stdout, &l, opts.Spec.ParamNames(), name == "status")
+	printCells(env.stdout, &l, x.Spec.ParamNames(), name == "status")
 	for _, r := range l.Slurm {
 		fmt.Fprintln(env.stdout, r.String())
 	}
 	return nil
 }
 
-// cellState is a cell's state in the store. "running" means a run holds
-// the cell's lock (Store.Locked only looks: it writes nothing, so status
-// works on a store it cannot write to; where it may not even read the lock
-// files, the recorded state is reported). A cell committed ok is ok even
-// while locked: the lock holder is then a run that found it done.
-func cellState(st *store.Store, hash string) (string, *store.Record, error) {
-	rec, err := st.Get(hash)
-	if err != nil {
-		return "", nil, err
-	}
-	if rec.OK() {
-		return cellOK, rec, nil
-	}
-	busy, err := st.Locked(hash)
-	if errors.Is(err, fs.ErrPermission) {
-		// Someone else's store whose lock files we may not open: the
-		// recorded state is all we can tell.
-		busy, err = false, nil
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	if busy {
-		return cellRunning, rec, nil
-	}
-	// Read again: a run may have committed the cell (and released its
-	// lock) since the first read.
-	if rec, err = st.Get(hash); err != nil {
-		return "", nil, err
-	}
-	switch {
-	case rec.OK():
-		return cellOK, rec, nil
-	case rec == nil:
-		return cellMissing, nil, nil
-	}
-	return cellFailed, rec, nil
-}
-
 func printCells(w io.Writer, l *cellList, names []string, status bool) {
-	todo := l.Counts[cellMissing] + l.Counts[cellFailed]
-	fmt.Fprintf(w, "%s (%s engine, experiment %s): %d cells: %d ok, %d failed, %d missing, %d running; %d to run\n",
-		l.Experiment, l.Engine, l.ExperimentHash[:12], len(l.Cells), l.Counts[cellOK], l.Counts[cellFailed],
-		l.Counts[cellMissing], l.Counts[cellRunning], todo)
+	todo := l.Counts[string(experiment.Missing)] + l.Counts[string(experiment.Failed)]
+	corrupt := ""
+	if n := l.Counts[string(experiment.Corrupt)]; n > 0 {
+		corrupt = fmt.Sprintf(", %d corrupt (lab verify)", n)
+	}
+	fmt.Fprintf(w, "%s (%s engine, experiment %s): %d cells: %d ok, %d failed, %d missing, %d running%s; %d to run\n",
+		l.Experiment, l.Engine, l.ExperimentHash[:12], len(l.Cells), l.Counts[string(experiment.OK)], l.Counts[string(experiment.Failed)],
+		l.Counts[string(experiment.Missing)], l.Counts[string(experiment.Running)], corrupt, todo)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if status {
 		fmt.Fprintln(tw, "HASH\tPARAMETERS\tREPEAT\tSTATE\tDURATION\tREASON")
@@ -187,7 +140,7 @@ func printCells(w io.Writer, l *cellList, names []string, status bool) {
 			dur = statusDuration(*c.DurationSeconds)
 		}
 		reason := strings.ReplaceAll(c.Reason, "\n", " ")
-		if c.State == cellFailed && c.ExitCode != nil {
+		if c.State == string(experiment.Failed) && c.ExitCode != nil {
 			reason = fmt.Sprintf("exit %d: %s", *c.ExitCode, reason)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.Hash[:12], key, c.Repeat, c.State, dur, reason)

@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
-	"github.com/schedlab/schedlab/lab/sarathi"
-	"github.com/schedlab/schedlab/lab/spec"
+	"github.com/schedlab/schedlab/lab/legacy"
 )
 
 func init() {
@@ -44,48 +43,46 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	var (
 		t     *analysis.Table
-		s     *spec.Spec
 		point analysis.Point
+		pw    *analysis.PromptWeightResult
 	)
 	switch {
 	case *root != "" && len(pos) == 0:
 		if !flagSet(fs, "threshold") {
 			return &exitCodeError{code: 2, err: errors.New("--root needs --threshold T: the threshold whose runs to pool")}
 		}
-		if t, err = analysis.LoadLegacy(*root); err != nil {
+		if t, err = legacy.LoadTable(*root); err != nil {
 			return err
 		}
 		point = analysis.Point{float64(*threshold)}
+		warn(env.stderr, t.Warnings)
+		if pw, err = t.PromptWeightAt(point, pf.options(fs, nil)); err != nil {
+			return err
+		}
 	case *root == "" && len(pos) == 1:
 		if flagSet(fs, "threshold") {
 			return &exitCodeError{code: 2, err: errors.New("--threshold applies to --root; with a SPEC use --at")}
 		}
-		if s, t, err = loadSpecTable(pos[0], *storeDir); err != nil {
+		x, err := experiment.Open(pos[0], *storeDir, experiment.Options{ReadOnly: true})
+		if err != nil {
 			return err
 		}
+		var atPoint analysis.Point
 		if *at != "" {
-			if point, err = parsePoint(*at, len(t.Params)); err != nil {
+			if atPoint, err = parsePoint(*at, len(x.Spec.ParamNames())); err != nil {
 				return err
 			}
-		} else {
-			sels, err := analysis.SelectAll(t, lab.Presets(s)[:1], lab.SpecBaseline(s))
-			if err != nil {
-				return err
-			}
-			point = lab.Headline(s, sels).Recommended()
 		}
+		pwOpt := pf.options(fs, x.Spec)
+		a, err := x.Analyze(experiment.AnalyzeOptions{PromptWeight: &pwOpt, At: atPoint, SkipSignificance: true})
+		if err != nil {
+			return err
+		}
+		warn(env.stderr, a.Table.Warnings)
+		t, point, pw = a.Table, a.PromptWeightAt, a.PromptWeight
 	default:
 		fs.Usage()
 		return &exitCodeError{code: 2, err: errors.New("expected one SPEC or --root DIR --threshold T")}
-	}
-	warn(env.stderr, t.Warnings)
-	files, err := t.Files(point, sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return err
-	}
-	pw, err := analysis.SecondsPerPrefillToken(files, pf.options(fs, s))
-	if err != nil {
-		return err
 	}
 	if *asJSON {
 		return writeJSON(env.stdout, promptWeightJSON{Param: t.Param, Point: analysis.PointJSON(point), PromptWeightResult: pw})

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -83,10 +83,11 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 			gpus = append(gpus, g)
 		}
 	}
-	opts, err := openRun(pos[0], f.store)
+	x, err := experiment.Open(pos[0], f.store, experiment.Options{})
 	if err != nil {
 		return err
 	}
+	opts := x.RunOptions()
 	opts.Jobs, opts.GPUs, opts.FailFast = f.jobs, gpus, f.failFast
 	opts.Timeout, opts.Retries = f.timeout.Duration.Duration, f.retries
 	sx, err := sf.build(f)
@@ -100,7 +101,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if fd, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(fd.Fd())) {
 		opts.IsTTY = true
 	}
-	res, err := runner.Run(ctx, *opts)
+	res, err := x.Run(ctx, *opts)
 	if sx != nil && sx.Detach {
 		return reportDetached(env, opts, pos[0], sx, res, err)
 	}
@@ -124,11 +125,15 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return &exitCodeError{code: 1, err: err}
 	}
-	if !*noSelect {
-		runSelectAfter(env, opts)
-	}
-	if !*noReport {
-		runReportAfter(env, opts, *reportsDir)
+	// The summary and the report show one analysis, computed once.
+	if !*noSelect || !*noReport {
+		a, err := x.Analyze(experiment.AnalyzeOptions{})
+		if !*noSelect {
+			runSelectAfter(env, a, err)
+		}
+		if !*noReport {
+			runReportAfter(env, x, a, err, *reportsDir)
+		}
 	}
 	if res.Failed > 0 {
 		return &exitCodeError{code: 1, err: fmt.Errorf("%d of %d cells failed", res.Failed, res.Total)}
@@ -136,28 +141,14 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// openRun parses the spec, builds its engine and opens the store: what
-// every command that runs or lists cells starts with.
+// openRun opens the experiment of specPath on the store at storeRoot and
+// returns its runner options (spec, engine, store, version).
 func openRun(specPath, storeRoot string) (*runner.Options, error) {
-	return openSpecStore(specPath, storeRoot, store.Open)
-}
-
-// openSpecStore is openRun with the store opened by open (store.Open to
-// write, store.OpenReadOnly to only look).
-func openSpecStore(specPath, storeRoot string, open func(string) (*store.Store, error)) (*runner.Options, error) {
-	s, err := spec.ParseFile(specPath)
+	x, err := experiment.Open(specPath, storeRoot, experiment.Options{})
 	if err != nil {
 		return nil, err
 	}
-	e, err := lab.NewEngine(s)
-	if err != nil {
-		return nil, err
-	}
-	st, err := open(storeRoot)
-	if err != nil {
-		return nil, err
-	}
-	return &runner.Options{Spec: s, Engine: e, Store: st, LabVersion: lab.Version, LabCommit: lab.VCSCommit()}, nil
+	return x.RunOptions(), nil
 }
 
 // parseInterleaved parses flags that may come before or after the

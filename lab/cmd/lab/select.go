@@ -9,13 +9,12 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
-	"github.com/schedlab/schedlab/lab"
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/internal/runner"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
-	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/legacy"
+	labmetrics "github.com/schedlab/schedlab/lab/metrics"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -40,11 +39,21 @@ func (f *legacyFlags) register(fs *flag.FlagSet) {
 	d := spec.DefaultWeights
 	fs.StringVar(&f.root, "root", "", "legacy threshold_output folder: <timestamp>/<threshold>/*.csv")
 	fs.IntVar(&f.baseline, "baseline", 0, "threshold to normalize by; a run without it uses its smallest threshold")
-	fs.Float64Var(&f.w.Request, "w_request", d.Request, "weight of request_ratio (P95 request_execution_time)")
-	fs.Float64Var(&f.w.Prefill, "w_prefill", d.Prefill, "weight of prefill_ratio (P95 prefill_e2e_time, TTFT)")
-	fs.Float64Var(&f.w.PrefillExecNorm, "w_prefill_exec_norm", d.PrefillExecNorm, "weight of prefill_exec_norm_ratio")
-	fs.Float64Var(&f.w.RequestExecNorm, "w_request_exec_norm", d.RequestExecNorm, "weight of request_exec_norm_ratio")
-	fs.Float64Var(&f.w.Decode, "w_decode", d.Decode, "weight of decode_ratio")
+	// The weight of metric m is the spec.Weights field with YAML key m.Key.
+	weight := map[string]struct {
+		p   *float64
+		def float64
+	}{
+		"request":           {&f.w.Request, d.Request},
+		"prefill":           {&f.w.Prefill, d.Prefill},
+		"prefill_exec_norm": {&f.w.PrefillExecNorm, d.PrefillExecNorm},
+		"request_exec_norm": {&f.w.RequestExecNorm, d.RequestExecNorm},
+		"decode":            {&f.w.Decode, d.Decode},
+	}
+	for _, m := range labmetrics.All {
+		w := weight[m.Key]
+		fs.Float64Var(w.p, "w_"+m.Key, w.def, "weight of "+m.Ratio()+" ("+m.Label()+")")
+	}
 	fs.StringVar(&f.runAgg, "run_agg", "mean", "aggregation of ratios across runs: mean, median, p90 or max")
 }
 
@@ -72,7 +81,7 @@ func (f *pwFlags) register(fs *flag.FlagSet) {
 func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightOptions {
 	var o analysis.PromptWeightOptions
 	if s != nil {
-		o = lab.PromptWeightOptions(s)
+		o = experiment.PromptWeightOptions(s)
 	}
 	if s == nil || flagSet(fs, "seed") {
 		o.Seed = uint64(f.seed)
@@ -81,7 +90,7 @@ func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightO
 	return o
 }
 
-// sigFlags are the significance options (issue 7).
+// sigFlags are the significance options.
 type sigFlags struct {
 	margin, alpha float64
 }
@@ -96,7 +105,7 @@ func (f *sigFlags) register(fs *flag.FlagSet) {
 func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec, seed uint64) analysis.SignificanceOptions {
 	o := analysis.SignificanceOptions{Margin: f.margin}
 	if s != nil {
-		o = lab.SignificanceOptions(s)
+		o = experiment.SignificanceOptions(s)
 		if flagSet(fs, "margin") {
 			o.Margin = f.margin
 		}
@@ -115,7 +124,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// legacyJSON is `lab select --root --json`: the schema of issue 3 item 3,
+// legacyJSON is `lab select --root --json`: the selection's stable schema,
 // plus the prompt_weight block at the recommended threshold.
 type legacyJSON struct {
 	analysis.SelectionJSON
@@ -133,7 +142,7 @@ type specSelectJSON struct {
 	Aggregation string                   `json:"aggregation"`
 	Recommended analysis.PointJSON       `json:"recommended"`
 	Selections  []analysis.SelectionJSON `json:"selections"`
-	// Conclusion, Significant and PowerNote are the headline selection's (issue 7);
+	// Conclusion, Significant and PowerNote are the headline selection's;
 	// Robustness says whether the choice changes across the selections.
 	Conclusion   string                       `json:"conclusion"`
 	Significant  bool                         `json:"significant"`
@@ -205,7 +214,7 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	if !slices.Contains(analysis.Aggregations, lf.runAgg) {
 		return &exitCodeError{code: 2, err: fmt.Errorf("--run_agg: unknown aggregation %q (want mean, median, p90 or max)", lf.runAgg)}
 	}
-	t, err := analysis.LoadLegacy(lf.root)
+	t, err := legacy.LoadTable(lf.root)
 	if err != nil {
 		return err
 	}
@@ -214,18 +223,14 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	if err != nil {
 		return err
 	}
-	warn(env.stderr, fellBack(sel))
-	files, err := t.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return err
-	}
+	warn(env.stderr, experiment.FellBack(sel))
 	pwOpt := pf.options(fs, nil)
-	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
+	pw, err := t.PromptWeightAt(sel.Recommended(), pwOpt)
 	if err != nil {
 		return err
 	}
 	sig, err := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
-	none, skip := noStatistics(err)
+	none, skip := experiment.NoStatistics(err)
 	if err != nil && !skip {
 		return err
 	}
@@ -254,119 +259,69 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at threshold %s", sel.Recommended()), pw)
 }
 
-// loadSpecTable parses a spec and loads its results from the store.
-func loadSpecTable(specPath, storeDir string) (*spec.Spec, *analysis.Table, error) {
-	s, err := spec.ParseFile(specPath)
+func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, sf *sigFlags, asJSON bool) error {
+	x, err := experiment.Open(specPath, storeDir, experiment.Options{ReadOnly: true})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	st, err := store.Open(storeDir)
+	pwOpt := pf.options(fs, x.Spec)
+	sigOpt := sf.options(fs, x.Spec, pwOpt.Seed)
+	a, err := x.Analyze(experiment.AnalyzeOptions{PromptWeight: &pwOpt, Significance: &sigOpt})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	t, err := lab.LoadTable(s, st)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, t, nil
+	return printSelection(env, a, asJSON)
 }
 
-func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, sf *sigFlags, asJSON bool) error {
-	s, t, err := loadSpecTable(specPath, storeDir)
-	if err != nil {
-		return err
-	}
-	sels, err := analysis.SelectAll(t, lab.Presets(s), lab.SpecBaseline(s))
-	if err != nil {
-		return err
-	}
-	head := lab.Headline(s, sels)
-	files, err := t.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return err
-	}
-	pwOpt := pf.options(fs, s)
-	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
-	if err != nil {
-		return err
-	}
-	sigs, err := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
-	none, skip := noStatistics(err)
-	if err != nil && !skip {
-		return err
-	}
-	headSig := &analysis.Significance{Conclusion: none}
-	if !skip {
-		headSig = sigs[slices.Index(sels, head)]
-	}
-	robust := analysis.Robustness(sels)
+// printSelection prints the analysis of an experiment as `lab select SPEC`
+// does: a side-by-side table of every selection, the recommendation, the
+// statistics and prompt_weight (or the same as JSON).
+func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
+	s, t, head := a.Spec, a.Table, a.Headline
+	headSig := a.HeadlineSignificance()
 	if asJSON {
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
-			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw,
-			Conclusion: headSig.Conclusion, Significant: headSig.Significant, PowerNote: headSig.PowerNote,
-			Robustness: robust,
+			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: a.PromptWeight,
+			Conclusion: a.Conclusion(), Robustness: a.Robustness, Warnings: a.Warnings,
 		}
-		out.Warnings = append(slices.Clone(t.Warnings), fellBack(head)...)
-		if out.Warnings == nil {
-			out.Warnings = []string{}
+		if headSig != nil {
+			out.Significant, out.PowerNote = headSig.Significant, headSig.PowerNote
 		}
-		for i, sel := range sels {
+		for i, sel := range a.Selections {
 			j := sel.JSON()
-			if skip {
-				j.SummaryJSON = &analysis.SummaryJSON{Conclusion: none}
+			if a.Significance == nil {
+				j.SummaryJSON = &analysis.SummaryJSON{Conclusion: a.NoStatistics}
 			} else {
-				j.AddSignificance(sigs[i])
+				j.AddSignificance(a.Significance[i])
 			}
 			j.Preset, j.Param = sel.Preset, sel.Param
 			out.Selections = append(out.Selections, j)
 		}
 		return writeJSON(env.stdout, out)
 	}
-	warn(env.stderr, t.Warnings)
-	warn(env.stderr, fellBack(head))
+	warn(env.stderr, a.Warnings)
 	base := "each repeat's smallest"
 	if head.Baseline != nil {
 		base = head.Baseline.String()
 	}
 	fmt.Fprintf(env.stdout, "experiment %s: %s over %d points × %d repeats, baseline %s\n\n",
 		s.Name, t.Param, len(t.Points), len(t.Repeats), base)
-	if err := analysis.WriteSideBySide(env.stdout, sels); err != nil {
+	if err := analysis.WriteSideBySide(env.stdout, a.Selections); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
 		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
-	if skip {
-		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+	if headSig == nil {
+		fmt.Fprintf(env.stdout, "conclusion: %s\n", a.NoStatistics)
 	} else if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
 		return err
 	}
-	if robust != "" {
-		fmt.Fprintf(env.stdout, "robustness: %s\n", robust)
+	if a.Robustness != "" {
+		fmt.Fprintf(env.stdout, "robustness: %s\n", a.Robustness)
 	}
 	fmt.Fprintln(env.stdout)
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
-}
-
-// fellBack is the warning that some repeats lack the configured baseline
-// and so normalize by their smallest point (DESIGN §6 step 2), or nothing.
-func fellBack(s *analysis.Selection) []string {
-	if len(s.FellBack) == 0 {
-		return nil
-	}
-	return []string{fmt.Sprintf("baseline %s=%s missing in %s: those repeats use their smallest %s",
-		s.Param, s.Baseline, strings.Join(s.FellBack, ", "), s.Param)}
-}
-
-// noStatistics recognizes the one error that leaves selections without
-// statistics — per-repeat ratios that are not positive (weights of mixed
-// signs, a metric of 0), whose logarithm the tests need — and words it as
-// the conclusion; the selection stands, as the old script printed it.
-func noStatistics(err error) (conclusion string, ok bool) {
-	if errors.Is(err, analysis.ErrNotPositive) {
-		return "no statistics: " + err.Error(), true
-	}
-	return "", false
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, a.PromptWeightAt), a.PromptWeight)
 }
 
 func warn(w io.Writer, warnings []string) {
@@ -387,16 +342,15 @@ func writeJSON(w io.Writer, v any) error {
 
 // runSelectAfter prints, at the end of `lab run`, the selection that
 // `lab select SPEC` prints with its defaults, so the main job ends with its
-// answer. Like the report, a selection that cannot be made (no cell has
+// answer, from the analysis the report is written from (err: why there is
+// none). Like the report, a selection that cannot be made (no cell has
 // results) is a warning that never changes the run's exit status.
-func runSelectAfter(env *cmdEnv, opts *runner.Options) {
-	fs := newFlags(env, "select", "")
-	var pf pwFlags
-	pf.register(fs)
-	var sf sigFlags
-	sf.register(fs)
+func runSelectAfter(env *cmdEnv, a *experiment.Analysis, err error) {
 	fmt.Fprintln(env.stdout)
-	if err := selectSpec(env, fs, opts.Spec.Path, opts.Store.Root(), &pf, &sf, false); err != nil {
+	if err == nil {
+		err = printSelection(env, a, false)
+	}
+	if err != nil {
 		fmt.Fprintf(env.stderr, "lab run: no selection: %v\n", err)
 	}
 }

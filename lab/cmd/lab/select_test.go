@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -71,7 +72,7 @@ func TestSelectRootJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("schema: %v", err)
 	}
-	tab, err := analysis.LoadLegacy(root)
+	tab, err := legacy.LoadTable(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
+	labmetrics "github.com/schedlab/schedlab/lab/metrics"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -171,7 +172,7 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := json.Unmarshal(data, &sum); err != nil {
 		return err
 	}
-	metrics, err := analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir))
+	summary, err := analysis.Summarize(filepath.Join(dir, sarathi.PlotsDir))
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 			Repeat  int              `json:"repeat"`
 			Sim     sim.Summary      `json:"sim"`
 			Metrics analysis.Summary `json:"metrics"`
-		}{pt, *repeat, sum, metrics})
+		}{pt, *repeat, sum, summary})
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "point\t%s\n", pt.Key(keys))
@@ -197,11 +198,10 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fmt.Fprintf(tw, "iterations\t%d (%d prefill + %d decode tokens)\n", sum.Iterations, sum.PrefillTokens, sum.DecodeTokens)
 	fmt.Fprintf(tw, "preemptions\t%d (KV cache %d blocks)\n", sum.Preemptions, sum.KVBlocks)
 	fmt.Fprintf(tw, "simulated\t%.3f s\n", sum.SimulatedSeconds)
-	fmt.Fprintf(tw, "request_execution_time p95\t%.6g s\n", metrics.RequestP95)
-	fmt.Fprintf(tw, "prefill_e2e_time p95\t%.6g s\n", metrics.PrefillP95)
-	fmt.Fprintf(tw, "mean request_execution_time_normalized\t%.6g s\n", metrics.RequestExecNorm)
-	fmt.Fprintf(tw, "mean prefill_time_execution_plus_preemption_normalized\t%.6g s\n", metrics.PrefillExecNorm)
-	fmt.Fprintf(tw, "mean decode_time_execution_plus_preemption_normalized\t%.6g s\n", metrics.DecodeNorm)
+	for i, v := range summary.Values() {
+		m := labmetrics.All[i]
+		fmt.Fprintf(tw, "%s\t%.6g %s\n", m.Label(), v, m.Unit)
+	}
 	if *out != "" {
 		fmt.Fprintf(tw, "files\t%s\n", dir)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedlab/schedlab/lab"
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -42,13 +42,13 @@ func commitSpecCells(t *testing.T, st *store.Store, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := lab.NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var hashes []string
 	for _, c := range s.Cells() {
-		in := lab.CellInputs(s, e, c)
+		in := experiment.CellInputs(s, e, c)
 		h, err := store.HashInputs(in)
 		if err != nil {
 			t.Fatal(err)

@@ -1,10 +1,5 @@
 package main
 
-import "github.com/schedlab/schedlab/lab"
+import labversion "github.com/schedlab/schedlab/lab/internal/version"
 
-func version() string {
-	if c := lab.VCSCommit(); c != "" {
-		return lab.Version + " (" + c + ")"
-	}
-	return lab.Version
-}
+func version() string { return labversion.String() }

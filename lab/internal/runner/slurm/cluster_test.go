@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedlab/schedlab/lab"
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
+
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
 	"github.com/schedlab/schedlab/lab/internal/store"
@@ -138,7 +140,7 @@ func execSpec(dir, thresholds string, extra ...string) string {
 
 func openRun(t *testing.T, s *spec.Spec, root string) runner.Options {
 	t.Helper()
-	e, err := lab.NewEngine(s)
+	e, err := experiment.NewEngine(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func openRun(t *testing.T, s *spec.Spec, root string) runner.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return runner.Options{Spec: s, Engine: e, Store: st, LabVersion: lab.Version}
+	return runner.Options{Spec: s, Engine: e, Store: st, LabVersion: labversion.Version}
 }
 
 // newExecutor returns a Slurm executor for tests whose arrays are

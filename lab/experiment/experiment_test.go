@@ -1,4 +1,4 @@
-package lab
+package experiment
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// LoadTable reads ok cells from the store (their replica_0/plots), leaves
+// Table reads ok cells from the store (their replica_0/plots), leaves
 // missing and failed cells out with a warning each, and gives the same
 // selection as the legacy tree the cells were copied from.
 func TestLoadTable(t *testing.T) {
@@ -48,7 +48,7 @@ baseline: {min_chunk_threshold: 0}
 	// Repeat r of the spec is run_a / run_b of the legacy tree "missing_file"
 	// (whose run_b lacks threshold 2, so that cell is not run here); threshold
 	// 1 of repeat 0 fails.
-	tree := "../testdata/legacy/trees/missing_file"
+	tree := "../../testdata/legacy/trees/missing_file"
 	runs := []string{"run_a", "run_b"}
 	for _, c := range s.Cells() {
 		th := int(c.Point["min_chunk_threshold"])
@@ -82,7 +82,7 @@ baseline: {min_chunk_threshold: 0}
 			t.Fatal(err)
 		}
 	}
-	tab, err := LoadTable(s, st)
+	tab, err := loadTable(s, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ baseline: {min_chunk_threshold: 0}
 	}
 	// No cell with results at all is an error that says what to do.
 	empty, _ := store.Open(filepath.Join(dir, "empty"))
-	if _, err := LoadTable(s, empty); err == nil || !strings.Contains(err.Error(), "lab run") {
+	if _, err := loadTable(s, empty); err == nil || !strings.Contains(err.Error(), "lab run") {
 		t.Errorf("empty store: %v", err)
 	}
 	// Only failed cells: the error points at their reasons, not at running again.
@@ -123,7 +123,20 @@ baseline: {min_chunk_threshold: 0}
 	if err := tx.Commit(&store.Record{Inputs: in, Status: store.StatusFailed, ExitCode: 1, Reason: "exit 1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadTable(s, onlyFailed); err == nil || !strings.Contains(err.Error(), "1 failed (`lab status") {
+	if _, err := loadTable(s, onlyFailed); err == nil || !strings.Contains(err.Error(), "1 failed (`lab status") {
 		t.Errorf("store with only a failed cell: %v", err)
 	}
+}
+
+// loadTable opens s on st and loads the table of its cells.
+func loadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
+	x, err := OpenSpec(s, st.Root(), Options{})
+	if err != nil {
+		return nil, err
+	}
+	cells, err := x.Cells()
+	if err != nil {
+		return nil, err
+	}
+	return x.Table(cells)
 }

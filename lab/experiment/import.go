@@ -1,4 +1,4 @@
-package legacy
+package experiment
 
 import (
 	"context"
@@ -13,27 +13,24 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
+	"github.com/schedlab/schedlab/lab/legacy"
 
-	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/engine/exec"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
-	"github.com/schedlab/schedlab/lab/spec"
 )
-
-// Param is the swept parameter of a legacy tree.
-const Param = "min_chunk_threshold"
 
 // ImportCommand is the exec command of an imported experiment: a marker
 // naming where the cells came from, not a program. The engine identity
 // (and so every cell hash) is thereby tied to the tree's absolute path.
 const ImportCommand = exec.ImportMarker
 
-// SpecName turns a folder name into a valid experiment name
+// LegacySpecName turns a folder name into a valid experiment name
 // ([a-z0-9][a-z0-9._-]*): lower case, every run of other characters
 // becomes "-": "threshold_output" stays, "Run 2025 (H100)" → "run-2025-h100-".
-func SpecName(folder string) string {
+func LegacySpecName(folder string) string {
 	s := strings.ToLower(folder)
 	s = regexp.MustCompile(`[^a-z0-9._-]+`).ReplaceAllString(s, "-")
 	s = strings.TrimLeft(s, "._-")
@@ -43,12 +40,12 @@ func SpecName(folder string) string {
 	return s
 }
 
-// SpecYAML is the experiment spec of an imported tree: an exec engine whose
+// LegacySpecYAML is the experiment spec of an imported tree: an exec engine whose
 // command marks it as imported from the tree's absolute root, the
 // thresholds present as the sweep and one repeat per timestamp folder.
 // Repeat r is the r-th timestamp folder in name order; the comment lists
 // them. absRoot must be absolute.
-func SpecYAML(t *Tree, name, absRoot string) []byte {
+func LegacySpecYAML(t *legacy.Tree, name, absRoot string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Imported by `lab import` from the legacy tree %s\n", absRoot)
 	b.WriteString("# (<timestamp>/<threshold>/*.csv). Its cells are in the store; the exec command\n")
@@ -65,7 +62,7 @@ func SpecYAML(t *Tree, name, absRoot string) []byte {
 	fmt.Fprintf(&b, "    command: [%s, %s]\n", ImportCommand, strconv.Quote(absRoot))
 	b.WriteString("    outputs: \"*/*\"   # <timestamp>/<threshold>, under workdir\n")
 	b.WriteString("sweep:\n")
-	fmt.Fprintf(&b, "  %s: [%s]\n", Param, ints(t.Thresholds))
+	fmt.Fprintf(&b, "  %s: [%s]\n", legacy.Param, ints(t.Thresholds))
 	fmt.Fprintf(&b, "repeats: %d\n", len(t.Repeats))
 	return []byte(b.String())
 }
@@ -78,7 +75,7 @@ func ints(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-// ImportResult counts what Import did. Skipped names each threshold
+// ImportResult counts what ImportLegacy did. Skipped names each threshold
 // folder left out and why (Scan's warnings included), sorted.
 type ImportResult struct {
 	Imported, Present int
@@ -88,16 +85,18 @@ type ImportResult struct {
 	Missing []string
 }
 
-// Import commits one ok cell per complete (repeat, threshold) folder of t
-// into st, addressed as cells of s under engine e (the spec SpecYAML wrote,
-// parsed back, so that every later command computes the same hashes).
+// ImportLegacy commits one ok cell per complete (repeat, threshold) folder
+// of t into the experiment's store, addressed as cells of its spec (the
+// spec LegacySpecYAML wrote, parsed back, so that every later command
+// computes the same hashes).
 // Every CSV of the folder is copied to replica_0/plots/; a folder whose
 // five metrics do not pass sarathi.Check is skipped and reported. The
 // record's start and end are the CSVs' modification times (when the old
 // run wrote them); its executor is "import". Cells already in the store
 // are left as they are, so importing twice changes nothing.
-func Import(ctx context.Context, t *Tree, s *spec.Spec, e engine.Engine, st *store.Store, labVersion, labCommit string) (*ImportResult, error) {
-	plan, err := runner.Plan(s, e)
+func (x *Experiment) ImportLegacy(ctx context.Context, t *legacy.Tree) (*ImportResult, error) {
+	s, st := x.Spec, x.Store
+	plan, err := x.Plan()
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +106,7 @@ func Import(ctx context.Context, t *Tree, s *spec.Spec, e engine.Engine, st *sto
 	}
 	byKey := map[key]runner.Planned{}
 	for _, p := range plan {
-		byKey[key{p.Cell.Repeat, p.Cell.Point[Param]}] = p
+		byKey[key{p.Cell.Repeat, p.Cell.Point[legacy.Param]}] = p
 	}
 	res := &ImportResult{Skipped: append([]string(nil), t.Warnings...)}
 	for r, rep := range t.Repeats {
@@ -118,7 +117,7 @@ func Import(ctx context.Context, t *Tree, s *spec.Spec, e engine.Engine, st *sto
 				return nil, fmt.Errorf("%s: repeat %d threshold %d is not a cell of %s", rep.Dir, r, th, s.Path)
 			}
 			if c == nil {
-				res.Missing = append(res.Missing, fmt.Sprintf("repeat %d (%s) %s=%d", r, rep.Name, Param, th))
+				res.Missing = append(res.Missing, fmt.Sprintf("repeat %d (%s) %s=%d", r, rep.Name, legacy.Param, th))
 				continue
 			}
 			if err := ctx.Err(); err != nil {
@@ -128,7 +127,7 @@ func Import(ctx context.Context, t *Tree, s *spec.Spec, e engine.Engine, st *sto
 				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %v, threshold skipped for this repeat", c.Dir, err))
 				continue
 			}
-			done, err := importCell(st, p, c, labVersion, labCommit, runner.CellInputs(s, e, p.Cell))
+			done, err := importCell(st, p, c, labversion.Version, labversion.VCSCommit(), CellInputs(s, x.Engine, p.Cell))
 			if err != nil {
 				return res, err
 			}
@@ -143,7 +142,7 @@ func Import(ctx context.Context, t *Tree, s *spec.Spec, e engine.Engine, st *sto
 	return res, nil
 }
 
-func importCell(st *store.Store, p runner.Planned, c *Cell, version, commit string, in store.Inputs) (bool, error) {
+func importCell(st *store.Store, p runner.Planned, c *legacy.Cell, version, commit string, in store.Inputs) (bool, error) {
 	txn, err := st.Begin(p.Hash)
 	if errors.Is(err, store.ErrExists) {
 		return false, nil

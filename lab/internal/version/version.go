@@ -1,14 +1,13 @@
-// Package lab is the small public API that the CLI, the report and the
-// notebooks share: open an experiment, load its results from the store,
-// select, and locate its report.
-package lab
+// Package version says which lab built a binary or wrote a cell record.
+package version
 
 import (
 	"runtime/debug"
 )
 
 // Version is the lab's version; set at link time with
-// -ldflags "-X github.com/schedlab/schedlab/lab.Version=…" for releases.
+// -ldflags "-X github.com/schedlab/schedlab/lab/internal/version.Version=…"
+// for releases.
 var Version = "0.1.0-dev"
 
 // VCSCommit returns the VCS revision the binary was built from (with
@@ -32,4 +31,13 @@ func VCSCommit() string {
 		rev += "+dirty"
 	}
 	return rev
+}
+
+// String is the version with the commit, "0.1.0-dev (abc123)", or the
+// version alone when the commit is unknown.
+func String() string {
+	if c := VCSCommit(); c != "" {
+		return Version + " (" + c + ")"
+	}
+	return Version
 }

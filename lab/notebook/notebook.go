@@ -1,10 +1,14 @@
-package lab
-
-// Helpers for the Go notebooks under notebooks/ (GoNB kernel). A notebook
-// cell is compiled as its own small program in a temporary module that
-// replaces github.com/schedlab/schedlab with this repository, so these
-// helpers only locate the repository and its store and lay out results for
-// display; every number comes from the same packages the CLI calls.
+// Package notebook holds the helpers of the Go notebooks under notebooks/
+// (GoNB kernel): locate the repository and its store, open an experiment
+// (lab/experiment does the work), and lay results out for display as gota
+// DataFrames, HTML tables and ECharts charts. A notebook cell is compiled
+// as its own small program in a temporary module that replaces
+// github.com/schedlab/schedlab with this repository, so it can import the
+// public packages (experiment, analysis, report, spec, legacy, notebook)
+// but none under lab/internal. Every number comes from the packages the
+// lab command calls; this package only lays them out. The lab command
+// does not import it, so its binary links neither gota nor x/net/html.
+package notebook
 
 import (
 	"bufio"
@@ -22,18 +26,19 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/report"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/internal/runner"
-	"github.com/schedlab/schedlab/lab/internal/store"
+	labversion "github.com/schedlab/schedlab/lab/internal/version"
 	"github.com/schedlab/schedlab/lab/legacy"
-	"github.com/schedlab/schedlab/lab/sarathi"
+	"github.com/schedlab/schedlab/lab/metrics"
+	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -45,12 +50,12 @@ const ModulePath = "github.com/schedlab/schedlab"
 // repository (.ci/notebooks sets it).
 const RootEnv = "SCHEDLAB_ROOT"
 
-// NotebookRoot returns the repository a notebook works in: $SCHEDLAB_ROOT
+// Root returns the repository a notebook works in: $SCHEDLAB_ROOT
 // when set; else the directory the running program's go.mod replaced this
 // module with (a GoNB cell is built against exactly that tree); else the
 // nearest directory at or above the working directory whose go.mod declares
 // this module. The result is absolute.
-func NotebookRoot() (string, error) {
+func Root() (string, error) {
 	if r := os.Getenv(RootEnv); r != "" {
 		if err := checkModuleRoot(r); err != nil {
 			return "", fmt.Errorf("$%s: %w", RootEnv, err)
@@ -105,10 +110,10 @@ func checkModuleRoot(dir string) error {
 	return errors.New(name + ": no module line")
 }
 
-// NotebookStoreDir is the store a notebook opens: $LAB_STORE when set (as
+// StoreDir is the store a notebook opens: $LAB_STORE when set (as
 // for the CLI), else root/.lab — the store `just run` fills when run from
 // the repository root, rather than a .lab beside the notebook.
-func NotebookStoreDir(root string) string {
+func StoreDir(root string) string {
 	if s := os.Getenv("LAB_STORE"); s != "" {
 		return s
 	}
@@ -188,93 +193,40 @@ func ChartHTML(c Chart) (string, error) {
 `, id, id, optJS, height), nil
 }
 
-// Experiment is an experiment opened the way a notebook uses it: its spec,
-// the store, and the results table.
-type Experiment struct {
-	Root  string
-	Spec  *spec.Spec
-	Store *store.Store
-	Table *analysis.Table
-	// Run says what opening it ran: every cell already in the store counts
-	// as cached; the rest were run now. Nil for an imported legacy tree.
-	Run *runner.Result
-}
+// Version is the lab's version, for a notebook to print.
+func Version() string { return labversion.String() }
 
-// OpenExperiment parses the spec at specPath (relative to the repository
-// root NotebookRoot finds), opens the store (NotebookStoreDir), runs the
-// cells the store lacks with the runner — exactly what `lab run` does; a
-// complete experiment is only looked up — and loads the results table.
-// Progress lines of the run go to progress (nil: discarded). A failed cell
-// is an error: a selection over a partial sweep would differ from the CLI's
-// without saying so.
-func OpenExperiment(ctx context.Context, specPath string, progress io.Writer) (*Experiment, error) {
-	root, err := NotebookRoot()
+// Open opens the experiment of the spec at specPath (relative to the
+// repository root Root finds) on the notebook's store (StoreDir). It runs
+// nothing: call RunMissing, or Experiment.Run, to run what the store lacks.
+func Open(specPath string) (*experiment.Experiment, error) {
+	root, err := Root()
 	if err != nil {
 		return nil, err
 	}
 	if !filepath.IsAbs(specPath) {
 		specPath = filepath.Join(root, specPath)
 	}
-	s, err := spec.ParseFile(specPath)
-	if err != nil {
-		return nil, err
-	}
-	e, err := NewEngine(s)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(NotebookStoreDir(root))
-	if err != nil {
-		return nil, err
-	}
+	return experiment.Open(specPath, StoreDir(root), experiment.Options{})
+}
+
+// RunMissing runs the cells of x the store lacks, as `lab run` does, with
+// one job per CPU and progress lines to progress (nil: discarded); a
+// complete experiment is only looked up. A failed cell is an error: a
+// selection over a partial sweep would differ from the CLI's without
+// saying so.
+func RunMissing(ctx context.Context, x *experiment.Experiment, progress io.Writer) (*experiment.RunResult, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	res, err := runner.Run(ctx, runner.Options{
-		Spec: s, Engine: e, Store: st, Jobs: runtime.GOMAXPROCS(0), Progress: progress,
-		LabVersion: Version, LabCommit: VCSCommit(),
-	})
+	res, err := x.Run(ctx, experiment.RunOptions{Jobs: runtime.GOMAXPROCS(0), Progress: progress})
 	if err != nil {
-		return nil, fmt.Errorf("running %s: %w", specPath, err)
+		return nil, fmt.Errorf("running %s: %w", x.Name(), err)
 	}
 	if res.Failed > 0 {
-		return nil, fmt.Errorf("%s: %d of %d cells failed (see `lab status %s --store %s`)", specPath, res.Failed, res.Total, specPath, st.Root())
+		return nil, fmt.Errorf("%s: %d of %d cells failed (see `lab status %s --store %s`)", x.Name(), res.Failed, res.Total, x.Name(), x.Store.Root())
 	}
-	t, err := LoadTable(s, st)
-	if err != nil {
-		return nil, err
-	}
-	return &Experiment{Root: root, Spec: s, Store: st, Table: t, Run: res}, nil
-}
-
-// SelectAll is every preset × aggregation of the experiment
-// (analysis.SelectAll with the spec's presets and baseline).
-func (x *Experiment) SelectAll() ([]*analysis.Selection, error) {
-	return analysis.SelectAll(x.Table, Presets(x.Spec), SpecBaseline(x.Spec))
-}
-
-// Headline is the experiment's main selection among sels: its first preset
-// under its select.aggregation (mean when unset) — the one `lab select`
-// recommends and whose choice prompt_weight is derived at.
-func (x *Experiment) Headline(sels []*analysis.Selection) *analysis.Selection {
-	return Headline(x.Spec, sels)
-}
-
-// PromptWeight derives prompt_weight (DESIGN §7) at point p: seconds per
-// prefill token pooled over the point's repeats, with the spec's seed and
-// statistics, as `lab select` and `lab prompt-weight` do by default.
-func (x *Experiment) PromptWeight(p analysis.Point) (*analysis.PromptWeightResult, error) {
-	files, err := x.Table.Files(p, sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return nil, err
-	}
-	return analysis.SecondsPerPrefillToken(files, PromptWeightOptions(x.Spec))
-}
-
-// Significance compares every point of sel with the baseline (issue 7)
-// seeded with the spec's seed and its select.margin, as `lab select` does.
-func (x *Experiment) Significance(sel *analysis.Selection) (*analysis.Significance, error) {
-	return sel.Significance(SignificanceOptions(x.Spec))
+	return res, nil
 }
 
 // PrintChoices writes one machine-checkable line per selection:
@@ -295,7 +247,7 @@ func PrintChoices(w io.Writer, sels []*analysis.Selection) error {
 // prefill_exec_norm_ratio=<f> decode_ratio=<f> score=<f>", then
 // "RECOMMENDED <param>=<value>".
 func PrintRows(w io.Writer, sel *analysis.Selection) error {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	g := present.Exact
 	for _, r := range sel.Rows {
 		q := r.Ratios
 		if _, err := fmt.Fprintf(w, "ROW %s=%s runs=%d request_ratio=%s request_exec_norm_ratio=%s prefill_ratio=%s prefill_exec_norm_ratio=%s decode_ratio=%s score=%s\n",
@@ -305,20 +257,6 @@ func PrintRows(w io.Writer, sel *analysis.Selection) error {
 	}
 	_, err := fmt.Fprintf(w, "RECOMMENDED %s=%s\n", sel.Param, sel.Recommended())
 	return err
-}
-
-// metricColumns name the five summary metrics and their ratios in the
-// order of analysis.Ratios.
-var metricColumns = [5]struct{ summary, ratio string }{
-	{"request_p95", "request_ratio"},
-	{"request_exec_norm_mean", "request_exec_norm_ratio"},
-	{"prefill_p95", "prefill_ratio"},
-	{"prefill_exec_norm_mean", "prefill_exec_norm_ratio"},
-	{"decode_norm_mean", "decode_ratio"},
-}
-
-func ratioValues(r analysis.Ratios) [5]float64 {
-	return [5]float64{r.Request, r.RequestExecNorm, r.Prefill, r.PrefillExecNorm, r.Decode}
 }
 
 // pointColumns returns one float column per swept parameter.
@@ -350,7 +288,7 @@ func SummaryFrame(t *analysis.Table) dataframe.DataFrame {
 			repeats = append(repeats, t.Repeats[r])
 			points = append(points, t.Points[p])
 			s := c.Summary
-			for k, v := range [5]float64{s.RequestP95, s.RequestExecNorm, s.PrefillP95, s.PrefillExecNorm, s.DecodeNorm} {
+			for k, v := range s.Values() {
 				vals[k] = append(vals[k], v)
 			}
 			requests = append(requests, s.Requests)
@@ -358,8 +296,8 @@ func SummaryFrame(t *analysis.Table) dataframe.DataFrame {
 	}
 	cols := []series.Series{series.New(repeats, series.String, "repeat")}
 	cols = append(cols, pointColumns(t.Params, points)...)
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.summary))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Summary))
 	}
 	cols = append(cols, series.New(requests, series.Int, "requests"))
 	return dataframe.New(cols...)
@@ -382,7 +320,7 @@ func RatioFrame(sel *analysis.Selection) dataframe.DataFrame {
 			repeats = append(repeats, name)
 			baselines = append(baselines, sel.RepeatBaselines[r].String())
 			points = append(points, row.Point)
-			for k, v := range ratioValues(pr.Ratios) {
+			for k, v := range pr.Ratios.Values() {
 				vals[k] = append(vals[k], v)
 			}
 			scores = append(scores, pr.Score)
@@ -391,8 +329,8 @@ func RatioFrame(sel *analysis.Selection) dataframe.DataFrame {
 	cols := []series.Series{series.New(repeats, series.String, "repeat")}
 	cols = append(cols, pointColumns(sel.Params, points)...)
 	cols = append(cols, series.New(baselines, series.String, "baseline"))
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Ratio()))
 	}
 	cols = append(cols, series.New(scores, series.Float, "score"))
 	return dataframe.New(cols...)
@@ -409,7 +347,7 @@ func SelectionFrame(sel *analysis.Selection) dataframe.DataFrame {
 	chosen := make([]string, len(sel.Rows))
 	for i, r := range sel.Rows {
 		points[i], runs[i], scores[i] = r.Point, r.Runs, r.Score
-		for k, v := range ratioValues(r.Ratios) {
+		for k, v := range r.Ratios.Values() {
 			vals[k] = append(vals[k], v)
 		}
 		if i == sel.Best {
@@ -418,8 +356,8 @@ func SelectionFrame(sel *analysis.Selection) dataframe.DataFrame {
 	}
 	cols := pointColumns(sel.Params, points)
 	cols = append(cols, series.New(runs, series.Int, "runs"))
-	for k, m := range metricColumns {
-		cols = append(cols, series.New(vals[k], series.Float, m.ratio))
+	for k, m := range metrics.All {
+		cols = append(cols, series.New(vals[k], series.Float, m.Ratio()))
 	}
 	cols = append(cols, series.New(scores, series.Float, "score"), series.New(chosen, series.String, "chosen"))
 	return dataframe.New(cols...)
@@ -444,7 +382,7 @@ func ScoresFrame(sels []*analysis.Selection) dataframe.DataFrame {
 		// line up (a point a selection lacks shows empty), never panic.
 		score := map[string]string{}
 		for i, r := range s.Rows {
-			score[r.Point.String()] = strconv.FormatFloat(r.Score, 'f', 6, 64)
+			score[r.Point.String()] = present.Fixed(r.Score, 6)
 			if i == s.Best {
 				score[r.Point.String()] += " *"
 			}
@@ -513,7 +451,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 				if math.IsNaN(v) {
 					cells[j] = append(cells[j], "")
 				} else {
-					cells[j] = append(cells[j], strconv.FormatFloat(v, 'g', 6, 64))
+					cells[j] = append(cells[j], present.Num(v))
 				}
 			}
 		} else {
@@ -567,14 +505,10 @@ func PromptWeightFrame(r *analysis.PromptWeightResult) dataframe.DataFrame {
 
 // ImportLegacy does what `lab import DIR --store storeDir` does — scan the
 // legacy threshold_output tree (legacy.Scan), describe it as an experiment
-// (legacy.SpecYAML) and commit one cell per complete (repeat, threshold)
-// folder (legacy.Import) — without writing the spec file, and opens the
-// experiment from the store. It returns the spec text too, for display.
-func ImportLegacy(ctx context.Context, dir, storeDir string) (*Experiment, *legacy.ImportResult, []byte, error) {
-	root, err := NotebookRoot()
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// (experiment.LegacySpecYAML) and commit one cell per complete (repeat,
+// threshold) folder (Experiment.ImportLegacy) — without writing the spec
+// file. It returns the opened experiment and the spec text, for display.
+func ImportLegacy(ctx context.Context, dir, storeDir string) (*experiment.Experiment, *experiment.ImportResult, []byte, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, nil, nil, err
@@ -583,28 +517,20 @@ func ImportLegacy(ctx context.Context, dir, storeDir string) (*Experiment, *lega
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	name := legacy.SpecName(filepath.Base(abs))
-	text := legacy.SpecYAML(tree, name, abs)
+	name := experiment.LegacySpecName(filepath.Base(abs))
+	text := experiment.LegacySpecYAML(tree, name, abs)
 	// The spec is not written; its path only names it in messages.
 	s, err := spec.Parse(filepath.Join(storeDir, name+".yaml"), text)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, err := NewEngine(s)
+	x, err := experiment.OpenSpec(s, storeDir, experiment.Options{})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, err := store.Open(storeDir)
+	res, err := x.ImportLegacy(ctx, tree)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	res, err := legacy.Import(ctx, tree, s, e, st, Version, VCSCommit())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	t, err := LoadTable(s, st)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return &Experiment{Root: root, Spec: s, Store: st, Table: t}, res, text, nil
+	return x, res, text, nil
 }

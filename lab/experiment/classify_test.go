@@ -1,17 +1,19 @@
-package main
+package experiment
 
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
-// cellState tells ok, failed, missing and running cells apart, and
-// probing leaves the store as it was (no lock file, no temp folder).
-func TestCellState(t *testing.T) {
+// classify tells ok, failed, missing, running and corrupt cells apart,
+// and probing leaves the store as it was (no lock file, no temp folder).
+func TestClassify(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +32,11 @@ func TestCellState(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		if err := tx.Commit(&store.Record{Inputs: in, Status: status, Start: now, End: now}); err != nil {
+		rec := &store.Record{Inputs: in, Status: status, Start: now, End: now}
+		if status == store.StatusFailed {
+			rec.Reason = "boom"
+		}
+		if err := tx.Commit(rec); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,19 +59,29 @@ func TestCellState(t *testing.T) {
 	}
 	defer rerun.Abort()
 
+	badIn, badH := inputs(6) // committed, then its record damaged
+	commit(badIn, badH, store.StatusOK)
+	if err := os.WriteFile(filepath.Join(st.CellDir(badH), store.RecordFile), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct {
-		name, hash, want string
-		record           bool
+		name, hash string
+		want       State
+		record     bool
+		reason     string
 	}{
-		{"ok", okH, cellOK, true},
-		{"failed", failH, cellFailed, true},
-		{"missing", missH, cellMissing, false},
-		{"running", runH, cellRunning, false},
-		{"failed, running again", rerunH, cellRunning, true},
+		{"ok", okH, OK, true, ""},
+		{"failed", failH, Failed, true, "boom"},
+		{"missing", missH, Missing, false, ""},
+		{"running", runH, Running, false, ""},
+		{"failed, running again", rerunH, Running, true, ""},
+		{"corrupt", badH, Corrupt, false, badH},
 	} {
-		state, rec, err := cellState(st, tc.hash)
-		if err != nil || state != tc.want || (rec != nil) != tc.record {
-			t.Errorf("%s: cellState = %q, record %v, %v; want %q, record %v", tc.name, state, rec != nil, err, tc.want, tc.record)
+		c, err := classify(st, runner.Planned{Hash: tc.hash})
+		if err != nil || c.State != tc.want || (c.Record != nil) != tc.record || !strings.Contains(c.Reason, tc.reason) {
+			t.Errorf("%s: classify = %q, record %v, reason %q, %v; want %q, record %v, reason with %q",
+				tc.name, c.State, c.Record != nil, c.Reason, err, tc.want, tc.record, tc.reason)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(st.LockDir(), "cells", missH+".lock")); !os.IsNotExist(err) {

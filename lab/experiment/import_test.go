@@ -1,4 +1,4 @@
-package legacy
+package experiment
 
 import (
 	"flag"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/legacy"
+	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -20,12 +22,12 @@ func TestSpecYAMLGolden(t *testing.T) {
 			mk(t, filepath.Join(root, "threshold_output", ts, th), nil)
 		}
 	}
-	tree, err := Scan(filepath.Join(root, "threshold_output"))
+	tree, err := legacy.Scan(filepath.Join(root, "threshold_output"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A fixed root so the golden file does not depend on the temp folder.
-	got := SpecYAML(tree, "threshold_output", "/data/threshold_output")
+	got := LegacySpecYAML(tree, "threshold_output", "/data/threshold_output")
 	golden := filepath.Join("testdata", "import-spec.golden.yaml")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -40,7 +42,7 @@ func TestSpecYAMLGolden(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if string(got) != string(want) {
-		t.Errorf("SpecYAML differs from %s:\n%s", golden, got)
+		t.Errorf("LegacySpecYAML differs from %s:\n%s", golden, got)
 	}
 	s, err := spec.Parse("import.yaml", got)
 	if err != nil {
@@ -48,5 +50,32 @@ func TestSpecYAMLGolden(t *testing.T) {
 	}
 	if s.Repeats != 2 || s.Engine.Exec == nil || s.Engine.Exec.Command[0] != ImportCommand || len(s.Cells()) != 6 {
 		t.Errorf("parsed spec: %+v", s)
+	}
+}
+
+// mk writes a threshold folder holding the given metrics (all required
+// ones when nil), one value each.
+func mk(t *testing.T, dir string, metrics []string) {
+	t.Helper()
+	if metrics == nil {
+		metrics = sarathi.Required
+	}
+	for _, m := range metrics {
+		if err := sarathi.Write(dir, m, []sarathi.Row{{RequestID: "0_0", Value: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLegacySpecName(t *testing.T) {
+	for in, want := range map[string]string{
+		"threshold_output": "threshold_output",
+		"Run 2025 (H100)":  "run-2025-h100-",
+		"__x":              "x",
+		"???":              "legacy-import",
+	} {
+		if got := LegacySpecName(in); got != want {
+			t.Errorf("LegacySpecName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

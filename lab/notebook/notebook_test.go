@@ -1,4 +1,4 @@
-package lab
+package notebook
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/experiment"
 	"github.com/schedlab/schedlab/lab/internal/labtest"
+	"github.com/schedlab/schedlab/lab/legacy"
 
 	"github.com/schedlab/schedlab/lab/report"
 
@@ -32,8 +34,8 @@ func writeGoMod(t *testing.T, dir, module string) {
 	}
 }
 
-func TestNotebookRoot(t *testing.T) {
-	repo, err := filepath.Abs("..")
+func TestRoot(t *testing.T) {
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,33 +50,33 @@ func TestNotebookRoot(t *testing.T) {
 		{name: "env other module", env: other, err: "module example.com/other, expected " + ModulePath},
 		{name: "env missing", env: filepath.Join(ours, "nope"), err: "$SCHEDLAB_ROOT"},
 		// Without the variable, the search goes up from the working
-		// directory (this package: lab/) to the repository.
+		// directory (this package: lab/notebook/) to the repository.
 		{name: "walk up", want: repo},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(RootEnv, tc.env)
-			got, err := NotebookRoot()
+			got, err := Root()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("NotebookRoot() = %q, %v; want an error containing %q", got, err, tc.err)
+					t.Fatalf("Root() = %q, %v; want an error containing %q", got, err, tc.err)
 				}
 				return
 			}
 			if err != nil || got != tc.want {
-				t.Fatalf("NotebookRoot() = %q, %v; want %q", got, err, tc.want)
+				t.Fatalf("Root() = %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}
 }
 
-func TestNotebookStoreDir(t *testing.T) {
+func TestStoreDir(t *testing.T) {
 	t.Setenv("LAB_STORE", "")
-	if got, want := NotebookStoreDir("/repo"), filepath.Join("/repo", ".lab"); got != want {
-		t.Errorf("NotebookStoreDir without LAB_STORE = %q, want %q", got, want)
+	if got, want := StoreDir("/repo"), filepath.Join("/repo", ".lab"); got != want {
+		t.Errorf("StoreDir without LAB_STORE = %q, want %q", got, want)
 	}
 	t.Setenv("LAB_STORE", "/shared/store")
-	if got := NotebookStoreDir("/repo"); got != "/shared/store" {
-		t.Errorf("NotebookStoreDir with LAB_STORE = %q, want /shared/store", got)
+	if got := StoreDir("/repo"); got != "/shared/store" {
+		t.Errorf("StoreDir with LAB_STORE = %q, want /shared/store", got)
 	}
 }
 
@@ -290,8 +292,8 @@ func must[T any](v T, err error) T {
 // TestImportLegacy checks that a legacy tree imported into a store selects
 // exactly as the tree read directly (what notebook 03 shows).
 func TestImportLegacy(t *testing.T) {
-	tree := filepath.Join("..", "testdata", "legacy", "trees", "unsorted_extra")
-	direct, err := analysis.LoadLegacy(tree)
+	tree := filepath.Join("..", "..", "testdata", "legacy", "trees", "unsorted_extra")
+	direct, err := legacy.LoadTable(tree)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,11 +312,11 @@ func TestImportLegacy(t *testing.T) {
 	if res.Imported != 8 || len(res.Skipped) == 0 {
 		t.Errorf("import: %d cells imported, skipped %q; want 8 (2 repeats × 4 thresholds) and the skipped folders", res.Imported, res.Skipped)
 	}
-	sels, err := x.SelectAll()
+	a, err := x.Analyze(experiment.AnalyzeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := x.Headline(sels)
+	got := a.Headline
 	if got.Agg != "mean" || len(got.Rows) != len(want.Rows) {
 		t.Fatalf("imported headline %s with %d rows, want mean with %d", got.Agg, len(got.Rows), len(want.Rows))
 	}

@@ -1,0 +1,147 @@
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// AnalyzeOptions adjust an analysis; the zero value is the spec's own
+// analysis, the one `lab select SPEC`, the report and the notebooks show.
+type AnalyzeOptions struct {
+	// PromptWeight and Significance replace the options the spec implies
+	// (PromptWeightOptions, SignificanceOptions) when not nil.
+	PromptWeight *analysis.PromptWeightOptions
+	Significance *analysis.SignificanceOptions
+	// At is the point whose repeats prompt_weight pools; nil means the
+	// headline selection's choice.
+	At analysis.Point
+	// SkipSignificance leaves the statistics out (Significance stays nil),
+	// for a caller that only wants the choice or prompt_weight.
+	SkipSignificance bool
+}
+
+// Analysis is everything known about an experiment's results, computed
+// once: what the CLI prints, the report draws and the notebooks display.
+type Analysis struct {
+	Spec *spec.Spec
+	// Cells are the experiment's cells with their states (Experiment.Cells).
+	Cells []Cell
+	// Table holds the summaries of the ok cells.
+	Table *analysis.Table
+	// Selections are every preset × aggregation (analysis.SelectAll with
+	// the spec's presets and baseline); Headline is the one recommended.
+	Selections []*analysis.Selection
+	Headline   *analysis.Selection
+	// Significance[i] compares every point of Selections[i] with the
+	// baseline. It is nil when NoStatistics says why the statistics could
+	// not be computed (a non-positive ratio: the selection stands), or
+	// when they were skipped.
+	Significance []*analysis.Significance
+	NoStatistics string
+	// Robustness says whether the choice changes across the selections
+	// ("" when it does not).
+	Robustness string
+	// PromptWeight is the prompt_weight derivation pooled over the
+	// repeats at PromptWeightAt.
+	PromptWeightAt analysis.Point
+	PromptWeight   *analysis.PromptWeightResult
+	// Warnings say what the numbers leave out: cells without results and
+	// repeats that lack the baseline. Never nil.
+	Warnings []string
+}
+
+// HeadlineSignificance is the headline selection's statistics, or nil.
+func (a *Analysis) HeadlineSignificance() *analysis.Significance {
+	if a.Significance == nil {
+		return nil
+	}
+	return a.Significance[slices.Index(a.Selections, a.Headline)]
+}
+
+// Conclusion is the headline's one-sentence conclusion: the statistics'
+// conclusion, or why there are none.
+func (a *Analysis) Conclusion() string {
+	if sig := a.HeadlineSignificance(); sig != nil {
+		return sig.Conclusion
+	}
+	return a.NoStatistics
+}
+
+// Analyze reads the experiment's cells and analyses the results: the
+// table, every selection, the headline, the statistics, prompt_weight at
+// the headline's choice and the warnings. It runs nothing; cells without
+// results are warnings, and no results at all is an error.
+func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
+	cells, err := x.Cells()
+	if err != nil {
+		return nil, err
+	}
+	t, err := x.Table(cells)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Spec
+	a := &Analysis{Spec: s, Cells: cells, Table: t}
+	if a.Selections, err = analysis.SelectAll(t, Presets(s), SpecBaseline(s)); err != nil {
+		return nil, fmt.Errorf("%s: %w", x.Name(), err)
+	}
+	a.Headline = Headline(s, a.Selections)
+	a.Robustness = analysis.Robustness(a.Selections)
+	a.Warnings = append(slices.Clone(t.Warnings), FellBack(a.Headline)...)
+	if a.Warnings == nil {
+		a.Warnings = []string{}
+	}
+
+	pwOpt := PromptWeightOptions(s)
+	if opts.PromptWeight != nil {
+		pwOpt = *opts.PromptWeight
+	}
+	a.PromptWeightAt = opts.At
+	if a.PromptWeightAt == nil {
+		a.PromptWeightAt = a.Headline.Recommended()
+	}
+	if a.PromptWeight, err = t.PromptWeightAt(a.PromptWeightAt, pwOpt); err != nil {
+		return nil, fmt.Errorf("%s: prompt_weight: %w", x.Name(), err)
+	}
+
+	if opts.SkipSignificance {
+		return a, nil
+	}
+	sigOpt := SignificanceOptions(s)
+	if opts.Significance != nil {
+		sigOpt = *opts.Significance
+	}
+	a.Significance, err = analysis.SignificanceAll(a.Selections, sigOpt)
+	if none, ok := NoStatistics(err); ok {
+		a.Significance, a.NoStatistics = nil, none
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: statistics: %w", x.Name(), err)
+	}
+	return a, nil
+}
+
+// FellBack is the warning that some repeats of s lack the configured
+// baseline and so normalize by their smallest point, or nothing.
+func FellBack(s *analysis.Selection) []string {
+	if len(s.FellBack) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("baseline %s=%s missing in %s: those repeats use their smallest %s",
+		s.Param, s.Baseline, strings.Join(s.FellBack, ", "), s.Param)}
+}
+
+// NoStatistics recognizes the one error that leaves selections without
+// statistics — per-repeat ratios that are not positive (weights of mixed
+// signs, a metric of 0), whose logarithm the tests need — and words it as
+// the conclusion; the selection stands, as the old script printed it.
+func NoStatistics(err error) (conclusion string, ok bool) {
+	if errors.Is(err, analysis.ErrNotPositive) {
+		return "no statistics: " + err.Error(), true
+	}
+	return "", false
+}
