@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -46,7 +48,7 @@ func TestSpecYAMLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Repeats != 2 || s.Engine.Exec == nil || s.Engine.Exec.Command[0] != ImportCommand || len(s.Cells()) != 6 {
+	if s.Repeats != 2 || s.Engine.Kind() != "exec" || s.Engine.Config.(*spec.ExecConfig).Command[0] != ImportCommand || len(s.Cells()) != 6 {
 		t.Errorf("parsed spec: %+v", s)
 	}
 }

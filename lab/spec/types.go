@@ -30,26 +30,6 @@ type Spec struct {
 	nodes map[string]nodeInfo
 }
 
-// Engine holds exactly one engine configuration.
-type Engine struct {
-	Sim  *SimConfig  `yaml:"sim,omitempty"`
-	Exec *ExecConfig `yaml:"exec,omitempty"`
-	GPU  *GPUConfig  `yaml:"gpu,omitempty"`
-}
-
-// Kind is "sim", "exec" or "gpu" ("" when none is set).
-func (e Engine) Kind() string {
-	switch {
-	case e.Sim != nil:
-		return "sim"
-	case e.Exec != nil:
-		return "exec"
-	case e.GPU != nil:
-		return "gpu"
-	}
-	return ""
-}
-
 // ExecConfig runs the user's own benchmark command once per cell.
 // Command elements and Env values are Go text/template strings over the
 // cell's parameters by name ({{.min_chunk_threshold}}) plus .Repeat, .Seed
@@ -64,6 +44,9 @@ type ExecConfig struct {
 	Outputs string   `yaml:"outputs,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
 }
+
+// EngineKind implements EngineConfig.
+func (*ExecConfig) EngineKind() string { return "exec" }
 
 // Duration is a time.Duration written in YAML as "90s", "2h".
 type Duration struct{ time.Duration }

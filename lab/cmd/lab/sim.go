@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -128,7 +129,7 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if s.Engine.Sim == nil {
+	if s.Engine.Kind() != "sim" {
 		return fmt.Errorf("%s: not a sim spec (engine %q)", fs.Arg(0), s.Engine.Kind())
 	}
 	e, err := sim.New(s)
@@ -160,7 +161,7 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 		dir = tmp
 	}
 	cell := spec.Cell{Point: pt, Repeat: *repeat, Seed: spec.CellSeed(s.Seed, *repeat)}
-	if err := e.Run(ctx, cell, dir, io.Discard, env.stderr); err != nil {
+	if err := e.Run(ctx, engine.Request{Cell: cell, Dir: dir, Stdout: io.Discard, Stderr: env.stderr}); err != nil {
 		return err
 	}
 	var sum sim.Summary
