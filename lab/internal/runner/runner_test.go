@@ -135,7 +135,7 @@ func testSpec(points, repeats int) *spec.Spec {
 	for i := range points {
 		vals = append(vals, float64(i))
 	}
-	return &spec.Spec{Name: "t", Sweep: spec.Sweep{{Name: "t", Values: vals}}, Repeats: repeats, Seed: 1}
+	return &spec.Spec{Name: "t", Engine: spec.Engine{Config: &goConfig{ID: "test"}}, Sweep: spec.Sweep{{Name: "t", Values: vals}}, Repeats: repeats, Seed: 1}
 }
 
 func openStore(t testing.TB) *store.Store {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
