@@ -1,17 +1,17 @@
 package legacy
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+	"github.com/schedlab/schedlab/lab/internal/golden"
 
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = golden.Update // -update
 
 // The spec an import writes is part of the interface (users edit and keep
 // it): compare it with a golden file, and check that it parses as a spec.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schedlab/schedlab/lab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/specs")
+var update = golden.Update // -update
 
 // TestGoldenSpecs parses every testdata/specs/{good,bad}/*.yaml and compares
 // the resolved spec (good) or the error text with positions (bad) with its

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,10 +9,11 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/golden"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-var updateSelect = flag.Bool("update-select", false, "rewrite the golden outputs of lab select under testdata/select")
+var updateSelect = golden.Update // -update
 
 const legacyTrees = "../../../testdata/legacy/trees"
 
@@ -36,10 +36,10 @@ func TestSelectRootGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test -run TestSelectRootGolden -args -update-select)", err)
+			t.Fatalf("%v (run go test -run TestSelectRootGolden -args -update)", err)
 		}
 		if out != string(want) {
-			t.Errorf("%s: output differs from %s (rerun with -update-select if intended):\n%s", tree, path, out)
+			t.Errorf("%s: output differs from %s (rerun with -update if intended):\n%s", tree, path, out)
 		}
 	}
 }
