@@ -9,40 +9,10 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/internal/golden"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-var updateSelect = golden.Update // -update
-
 const legacyTrees = "../../../testdata/legacy/trees"
-
-// The whole text of `lab select --root` (table, recommendation,
-// significance, prompt_weight) is pinned; the numbers in it are checked
-// against the Python reference by lab/analysis's parity test.
-func TestSelectRootGolden(t *testing.T) {
-	for _, tree := range []string{"even_odd", "missing_baseline"} {
-		code, out, stderr := runLab(t, "select", "--root", filepath.Join(legacyTrees, tree))
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", tree, code, stderr)
-		}
-		path := filepath.Join("testdata", "select", tree+".txt")
-		if *updateSelect {
-			os.MkdirAll(filepath.Dir(path), 0o755)
-			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -run TestSelectRootGolden -args -update)", err)
-		}
-		if out != string(want) {
-			t.Errorf("%s: output differs from %s (rerun with -update if intended):\n%s", tree, path, out)
-		}
-	}
-}
 
 // --json has issue 3's schema with every number at full precision.
 func TestSelectRootJSON(t *testing.T) {
