@@ -49,7 +49,7 @@ type SchedulerConfig struct {
 	GPUMemoryUtilization float64 `yaml:"gpu_memory_utilization,omitempty"`
 }
 
-// WorkloadConfig describes the requests of one run (README "Simulator").
+// WorkloadConfig describes the requests of one run (lab help simulator).
 type WorkloadConfig struct {
 	Trace           string   `yaml:"trace,omitempty"` // splitwise_conv | arxiv_summarization | a CSV path
 	Lengths         *Lengths `yaml:"lengths,omitempty"`
