@@ -1,15 +1,16 @@
 package analysis
 
 import (
-	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/schedlab/schedlab/lab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+var update = golden.Update // -update
 
 // legacyDir is the repository's testdata/legacy folder: the hand-made trees
 // and the reference select_threshold.py.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -14,10 +13,11 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/internal/stats"
+	"github.com/schedlab/schedlab/lab/internal/golden"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-var updateSignificance = flag.Bool("update-significance", false, "rewrite testdata/significance golden files")
+var updateSignificance = golden.Update // -update
 
 // sweep describes a synthetic sweep: every metric of point t in repeat r is
 // base_k · drift_r · effect(t) · exp(noise·N(0,1)), so the true score ratio
@@ -343,13 +343,13 @@ func TestSignificanceDeterministic(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test -run Deterministic ./lab/analysis -update-significance)", err)
+		t.Fatalf("%v (run go test -run Deterministic ./lab/analysis -update)", err)
 	}
 	if !bytes.Equal(a, want) {
 		got, exp := strings.Split(string(a), "\n"), strings.Split(string(want), "\n")
 		for i := range min(len(got), len(exp)) {
 			if got[i] != exp[i] {
-				t.Fatalf("output differs from %s at line %d (rerun with -update-significance if intended):\ngot  %s\nwant %s", golden, i+1, got[i], exp[i])
+				t.Fatalf("output differs from %s at line %d (rerun with -update if intended):\ngot  %s\nwant %s", golden, i+1, got[i], exp[i])
 			}
 		}
 		t.Fatalf("output differs from %s in length (%d vs %d lines)", golden, len(got), len(exp))

@@ -1,17 +1,19 @@
 package experiment
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/legacy"
 	"github.com/schedlab/schedlab/lab/sarathi"
+	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+	"github.com/schedlab/schedlab/lab/internal/golden"
+
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = golden.Update // -update
 
 // The spec an import writes is part of the interface (users edit and keep
 // it): compare it with a golden file, and check that it parses as a spec.
@@ -48,7 +50,7 @@ func TestSpecYAMLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Repeats != 2 || s.Engine.Exec == nil || s.Engine.Exec.Command[0] != ImportCommand || len(s.Cells()) != 6 {
+	if s.Repeats != 2 || s.Engine.Kind() != "exec" || s.Engine.Config.(*spec.ExecConfig).Command[0] != ImportCommand || len(s.Cells()) != 6 {
 		t.Errorf("parsed spec: %+v", s)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,10 +15,11 @@ import (
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/present"
+	"github.com/schedlab/schedlab/lab/internal/golden"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = golden.Update // -update
 
 // goldenTree is small enough to check by eye: 6 thresholds × 3 repeats,
 // repeat 2 without the baseline (it falls back to its smallest point) and

@@ -9,9 +9,12 @@ import (
 )
 
 // ParamNames are the swept parameters in file order.
-func (s *Spec) ParamNames() []string {
-	names := make([]string, len(s.Sweep))
-	for i, p := range s.Sweep {
+func (s *Spec) ParamNames() []string { return s.Sweep.Names() }
+
+// Names are the swept parameter names, in sweep order.
+func (sw Sweep) Names() []string {
+	names := make([]string, len(sw))
+	for i, p := range sw {
 		names[i] = p.Name
 	}
 	return names

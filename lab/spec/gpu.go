@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// GPUConfig configures the gpu engine: the Go scheduler (lab/internal/sim/sched) driving a
-// PyTorch worker process (issue 9, lab/internal/engine/gpu).
+// GPUConfig configures the gpu engine: the Go scheduler (lab/internal/sim/sched)
+// driving a PyTorch worker process (lab/internal/engine/gpu).
 type GPUConfig struct {
 	Model      string `yaml:"model"`                // llama-3-8b | llama-2-7b | tiny
 	Device     string `yaml:"device,omitempty"`     // auto (default: cuda when present) | cuda | cpu
@@ -63,3 +63,6 @@ func (c *GPUConfig) validate(params []string, report func(field, msg string)) {
 		report("workload.requests", "required: the number of requests, ≥ 1")
 	}
 }
+
+// EngineKind implements EngineConfig.
+func (*GPUConfig) EngineKind() string { return "gpu" }

@@ -106,6 +106,7 @@ func Parse(path string, data []byte) (*Spec, error) {
 		st.baseline, st.baselinePath = n, path // needs the sweep: resolved below
 	}
 	d.hooks[reflect.TypeOf(Select{})] = st.decodeSelect
+	d.hooks[reflect.TypeOf(Engine{})] = decodeEngine
 	d.record("$", pos{}, body)
 	d.decodeStruct(body, "$", reflect.ValueOf(s).Elem())
 

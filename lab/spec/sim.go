@@ -5,12 +5,10 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 )
 
-// SimConfig configures the embedded simulator engine (DESIGN §8, §9; README
-// "Simulator"). Zero values mean the documented default.
+// SimConfig configures the embedded simulator engine (lab help simulator).
+// Zero values mean the documented default.
 type SimConfig struct {
 	Model string `yaml:"model"`          // llama-3-8b | llama-2-7b | qwen3-8b
 	GPU   string `yaml:"gpu"`            // h200 | h100
@@ -51,7 +49,7 @@ type SchedulerConfig struct {
 	GPUMemoryUtilization float64 `yaml:"gpu_memory_utilization,omitempty"`
 }
 
-// WorkloadConfig describes the requests of one run (README "Simulator").
+// WorkloadConfig describes the requests of one run (lab help simulator).
 type WorkloadConfig struct {
 	Trace           string   `yaml:"trace,omitempty"` // splitwise_conv | arxiv_summarization | a CSV path
 	Lengths         *Lengths `yaml:"lengths,omitempty"`
@@ -97,19 +95,13 @@ var SimModels = []string{"llama-2-7b", "llama-3-8b", "qwen3-8b"}
 // validate is the simulator's hook (see validate_engines.go): the profile
 // must be measured, the scheduler consistent, the workload complete.
 func (c *SimConfig) validate(params []string, report func(field, msg string)) {
-	mode := c.Mode
-	if mode == "" {
-		mode = "graph"
-	}
+	// Whether the simulator has a measured profile for the model, GPU and
+	// mode is the sim engine's own check (its registered schema's Check).
 	switch {
 	case c.Model == "":
 		report("model", "required: the model, one of "+strings.Join(SimModels, ", "))
 	case c.GPU == "":
 		report("gpu", "required: the GPU, h200 or h100")
-	default:
-		if _, err := perfmodel.Measurements(perfmodel.Name{GPU: c.GPU, Model: c.Model, Mode: mode}); err != nil {
-			report("model", err.Error())
-		}
 	}
 	for _, f := range []struct {
 		name string
@@ -153,3 +145,6 @@ func (c *SimConfig) validate(params []string, report func(field, msg string)) {
 		report("workload.arrival.jitter", fmt.Sprintf("expected seconds ≥ 0, got %v", *j))
 	}
 }
+
+// EngineKind implements EngineConfig.
+func (*SimConfig) EngineKind() string { return "sim" }

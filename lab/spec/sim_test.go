@@ -18,10 +18,6 @@ func TestSimValidation(t *testing.T) {
 			[]string{"s.yaml:7:", "min_chunk_threshold: 64 ≥ chunk_size 64"},
 		},
 		{
-			"    model: llama-2-7b\n    gpu: h100\n    mode: eager\n    workload: {trace: splitwise_conv, requests: 10}\nsweep: {min_chunk_threshold: [0]}\n",
-			[]string{"s.yaml:4:", "no measured profile h100/llama-2-7b/eager"},
-		},
-		{
 			"    model: llama-3-8b\n    gpu: h200\n    noise: -1\n    workload: {requests: 0, output_variation: 3}\nsweep: {min_chunk_threshold: [0]}\n",
 			[]string{"noise: expected a scale ≥ 0", "requests: required", "output_variation: expected a lognormal σ in [0, 2]", "a trace (splitwise_conv"},
 		},
@@ -62,8 +58,8 @@ func TestTBTPerToken(t *testing.T) {
 		name, tmpl string
 		on         func(*Spec) bool
 	}{
-		{"sim", sim, func(s *Spec) bool { return s.Engine.Sim.TBTPerToken }},
-		{"gpu", gpu, func(s *Spec) bool { return s.Engine.GPU.TBTPerToken }},
+		{"sim", sim, func(s *Spec) bool { return s.Engine.Config.(*SimConfig).TBTPerToken }},
+		{"gpu", gpu, func(s *Spec) bool { return s.Engine.Config.(*GPUConfig).TBTPerToken }},
 	} {
 		hash := map[string]string{}
 		for _, line := range []string{"", "    tbt_per_token: false\n", "    tbt_per_token: true\n"} {

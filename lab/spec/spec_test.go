@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schedlab/schedlab/lab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/specs")
+var update = golden.Update // -update
 
 // TestGoldenSpecs parses every testdata/specs/{good,bad}/*.yaml and compares
 // the resolved spec (good) or the error text with positions (bad) with its
@@ -148,7 +149,7 @@ func TestExpandRange(t *testing.T) {
 func gridSpec() *Spec {
 	return &Spec{
 		Name:    "grid",
-		Engine:  Engine{Exec: &ExecConfig{Command: []string{"b", "{{.OutputDir}}"}}},
+		Engine:  Engine{Config: &ExecConfig{Command: []string{"b", "{{.OutputDir}}"}}},
 		Sweep:   Sweep{{"a", []float64{1, 2}}, {"b", []float64{0.5, 0.25, 0}}},
 		Repeats: 2,
 		Seed:    7,
@@ -424,7 +425,7 @@ sweep:
 	if got, want := s.Description, "folded text\n"; got != want {
 		t.Errorf("description = %q, want %q", got, want)
 	}
-	if got, want := s.Engine.Exec.Command[2], "echo {{.x}} > {{.OutputDir}}/x\n"; got != want {
+	if got, want := s.Engine.Config.(*ExecConfig).Command[2], "echo {{.x}} > {{.OutputDir}}/x\n"; got != want {
 		t.Errorf("command[2] = %q, want %q", got, want)
 	}
 }

@@ -1,6 +1,6 @@
 // Package spec parses, validates and expands experiment specs: the YAML files
 // under experiments/ that declare an engine, a sweep, repeats, a seed, a
-// baseline and how to select (DESIGN §3).
+// baseline and how to select (lab help spec).
 //
 // The types here are the schema. Parse fills them from YAML and Validate
 // reports every problem with file:line:col and what was expected.
@@ -30,26 +30,6 @@ type Spec struct {
 	nodes map[string]nodeInfo
 }
 
-// Engine holds exactly one engine configuration.
-type Engine struct {
-	Sim  *SimConfig  `yaml:"sim,omitempty"`
-	Exec *ExecConfig `yaml:"exec,omitempty"`
-	GPU  *GPUConfig  `yaml:"gpu,omitempty"`
-}
-
-// Kind is "sim", "exec" or "gpu" ("" when none is set).
-func (e Engine) Kind() string {
-	switch {
-	case e.Sim != nil:
-		return "sim"
-	case e.Exec != nil:
-		return "exec"
-	case e.GPU != nil:
-		return "gpu"
-	}
-	return ""
-}
-
 // ExecConfig runs the user's own benchmark command once per cell.
 // Command elements and Env values are Go text/template strings over the
 // cell's parameters by name ({{.min_chunk_threshold}}) plus .Repeat, .Seed
@@ -64,6 +44,9 @@ type ExecConfig struct {
 	Outputs string   `yaml:"outputs,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
 }
+
+// EngineKind implements EngineConfig.
+func (*ExecConfig) EngineKind() string { return "exec" }
 
 // Duration is a time.Duration written in YAML as "90s", "2h".
 type Duration struct{ time.Duration }
@@ -99,7 +82,7 @@ type Preset struct {
 	Weights Weights
 }
 
-// Weights of the five ratios in the score (DESIGN §6).
+// Weights of the five ratios in the score (lab help selection).
 type Weights struct {
 	Request         float64 `yaml:"request" json:"request"`
 	Prefill         float64 `yaml:"prefill" json:"prefill"`
@@ -111,7 +94,7 @@ type Weights struct {
 // DefaultWeights are the old script's defaults.
 var DefaultWeights = Weights{Request: 0.35, Prefill: 0.35, PrefillExecNorm: 0.20, RequestExecNorm: 0.05, Decode: 0.05}
 
-// PromptWeight configures the prompt_weight derivation (DESIGN §7).
+// PromptWeight configures the prompt_weight derivation (lab help selection).
 type PromptWeight struct {
 	Stats []string `yaml:"stats,omitempty"` // subset of mean, median, p80
 }

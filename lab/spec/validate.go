@@ -77,7 +77,7 @@ func validate(s *Spec, d *decoder, skip map[string]bool) {
 		seen[st] = true
 	}
 
-	validateEngine(s, d, report)
+	validateEngine(s, report)
 }
 
 type reportFunc func(path, format string, args ...any)

@@ -14,27 +14,27 @@ import (
 // FieldError is a problem in one engine's configuration. Field is the
 // dotted YAML path relative to the engine's block ("scheduler.chunk_size",
 // "command[2]"; "" for the block itself), or a path from the top starting
-// with "$." ("$.sweep.temperature"); the spec package turns it into
-// file:line:col.
+// with "$." ("$.sweep.temperature"); Parse and ErrorAt turn it into
+// file:line:col. Engine factories return it as an error so that a problem
+// found only when the engine is built (a trace it cannot open) is placed
+// the same way.
 type FieldError struct {
 	Field string
 	Msg   string
 }
 
-// Extension hooks for the sim and gpu configurations. sim.go and gpu.go
-// (owned by the simulator and GPU work) may define, on *SimConfig or
-// *GPUConfig:
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Optional methods of the sim and gpu configurations, found through these
+// interfaces:
 //
-//	// validate reports engine-specific problems; params are the swept
-//	// parameter names. field is relative to the engine block.
+//	// validate reports problems of the block beyond the shared scheduler
+//	// and workload checks; params are the swept parameter names.
 //	func (c *SimConfig) validate(params []string, report func(field, msg string))
 //
-//	// sweepable lists the parameter names this engine lets a sweep set
-//	// (default: the numeric fields of scheduler).
+//	// sweepable lists the parameter names a sweep may set (default: the
+//	// numeric fields of scheduler).
 //	func (c *SimConfig) sweepable() []string
-//
-// Both are optional and found through these interfaces, so the files can
-// add them at any time without touching this one.
 type (
 	engineValidator interface {
 		validate(params []string, report func(field, msg string))
@@ -49,59 +49,17 @@ var (
 	envNameRE        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-func validateEngine(s *Spec, d *decoder, report reportFunc) {
-	e := s.Engine
-	n := 0
-	for _, set := range []bool{e.Sim != nil, e.Exec != nil, e.GPU != nil} {
-		if set {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		report("$.engine", "required: exactly one of sim, exec or gpu")
-		return
-	case n > 1:
-		report("$.engine", "exactly one of sim, exec or gpu may be given, found %d", n)
-		return
-	}
-	params := s.ParamNames()
-	var errs []FieldError
-	kind := e.Kind()
-	switch kind {
-	case "sim":
-		errs = e.Sim.Validate(params)
-	case "exec":
-		errs = e.Exec.Validate(s.Sweep)
-	case "gpu":
-		errs = e.GPU.Validate(params)
-	}
-	for _, fe := range errs {
-		p := "$.engine." + kind
-		if strings.HasPrefix(fe.Field, "$.") {
-			p = fe.Field // a path from the top, e.g. a swept parameter
-		} else if fe.Field != "" {
-			if strings.HasPrefix(fe.Field, "[") {
-				p += fe.Field
-			} else {
-				p += "." + fe.Field
-			}
-		}
-		report(p, "%s", fe.Msg)
-	}
-}
-
 // Validate checks the generic parts of the simulator configuration (the
 // scheduler and the workload) and then calls the simulator's own validate
 // hook when sim.go defines one.
-func (c *SimConfig) Validate(params []string) []FieldError {
-	return validateSchedEngine(c, c.Scheduler, c.Workload, params)
+func (c *SimConfig) Validate(sweep Sweep) []FieldError {
+	return validateSchedEngine(c, c.Scheduler, c.Workload, sweep.Names())
 }
 
 // Validate checks the generic parts of the gpu engine's configuration and
 // then calls gpu.go's validate hook when there is one.
-func (c *GPUConfig) Validate(params []string) []FieldError {
-	return validateSchedEngine(c, c.Scheduler, c.Workload, params)
+func (c *GPUConfig) Validate(sweep Sweep) []FieldError {
+	return validateSchedEngine(c, c.Scheduler, c.Workload, sweep.Names())
 }
 
 // validateSchedEngine is the validation the sim and gpu engines share

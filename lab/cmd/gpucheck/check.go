@@ -161,7 +161,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if s.Engine.GPU == nil {
+	g, ok := s.Engine.Config.(*spec.GPUConfig)
+	if !ok {
 		return fmt.Errorf("%s: engine is %q, expected gpu", o.spec, s.Engine.Kind())
 	}
 	if o.repeats < 0 {
@@ -190,7 +191,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("no measured simulator profile for %q (there are h200 and h100): pass -sim-gpu", dev.DeviceName)
 		}
 	}
-	model := s.Engine.GPU.Model
+	model := g.Model
 	if o.simModel != "" {
 		model = o.simModel
 	}
@@ -239,10 +240,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	// The same spec on the simulator, with the KV capacity the worker had.
-	g := s.Engine.GPU
 	for _, mode := range []string{"graph", "eager"} {
 		ss := *s
-		ss.Engine = spec.Engine{Sim: &spec.SimConfig{Model: model, GPU: simGPU, Mode: mode, KVBlocks: res.KVBlocks,
+		ss.Engine = spec.Engine{Config: &spec.SimConfig{Model: model, GPU: simGPU, Mode: mode, KVBlocks: res.KVBlocks,
 			BlockSize: ge.Config().BlockSize, MaxModelLen: ge.Config().MaxModelLen, Scheduler: g.Scheduler, Workload: g.Workload}}
 		profile := simGPU + "/" + model + "/" + mode
 		se, err := sim.New(&ss)
@@ -360,7 +360,7 @@ func runCell(ctx context.Context, e engine.Engine, c spec.Cell, dir string) erro
 		return err
 	}
 	defer outf.Close()
-	return e.Run(ctx, c, dir, outf, logf)
+	return e.Run(ctx, engine.Request{Cell: c, Dir: dir, Stdout: outf, Stderr: logf})
 }
 
 func readJSON(path string, v any) error {

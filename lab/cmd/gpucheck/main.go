@@ -21,6 +21,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // every engine kind, for spec parsing
 )
 
 func main() {

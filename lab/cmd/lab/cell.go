@@ -58,7 +58,7 @@ func runCell(ctx context.Context, env *cmdEnv, args []string) error {
 		return &exitCodeError{code: 2, err: fmt.Errorf("--cell %s matches %d cells of %s; give more of the hash", *hash, len(matches), pos[0])}
 	}
 	for _, p := range matches {
-		o, err := runner.RunCell(ctx, opts, p.Cell)
+		o, err := runner.RunCell(ctx, opts, p.Cell, "")
 		if err != nil {
 			return err
 		}

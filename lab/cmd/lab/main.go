@@ -72,6 +72,10 @@ func runMain(ctx context.Context, env *cmdEnv, args []string) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
+		if len(args) > 1 {
+			fmt.Fprintf(env.stderr, "lab version: unexpected arguments %q\n", args[1:])
+			return 2
+		}
 		fmt.Fprintln(env.stdout, "lab", version())
 		return 0
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 	labmetrics "github.com/schedlab/schedlab/lab/metrics"
@@ -68,11 +69,11 @@ func simPredict(env *cmdEnv, args []string) error {
 	fs.Var(&prefills, "prefill", "a prefill chunk Q:C, Q new tokens over C cached (repeatable)")
 	decode := fs.String("decode", "", "BxK: B decode tokens, each over K cached tokens")
 	asJSON := fs.Bool("json", false, `print {"ms": f}`)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	name, err := perfmodel.ParseName(*profile)
 	if err != nil {
@@ -119,17 +120,17 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	repeat := fs.Int("repeat", 0, "repeat index (selects the cell seed, as in the experiment)")
 	out := fs.String("out", "", "write the run's files here (default: a temporary folder, removed)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	if err := parseFlags(fs, reorderFlags(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("expected one SPEC file")
+		return usageError("expected one SPEC file")
 	}
 	s, err := spec.ParseFile(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	if s.Engine.Sim == nil {
+	if s.Engine.Kind() != "sim" {
 		return fmt.Errorf("%s: not a sim spec (engine %q)", fs.Arg(0), s.Engine.Kind())
 	}
 	e, err := sim.New(s)
@@ -161,7 +162,7 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 		dir = tmp
 	}
 	cell := spec.Cell{Point: pt, Repeat: *repeat, Seed: spec.CellSeed(s.Seed, *repeat)}
-	if err := e.Run(ctx, cell, dir, io.Discard, env.stderr); err != nil {
+	if err := e.Run(ctx, engine.Request{Cell: cell, Dir: dir, Stdout: io.Discard, Stderr: env.stderr}); err != nil {
 		return err
 	}
 	var sum sim.Summary
@@ -220,8 +221,11 @@ func reorderFlags(args []string) []string {
 func simFit(env *cmdEnv, args []string) error {
 	fs := newFlags(env, "sim fit", "[--markdown]")
 	md := fs.Bool("markdown", false, "print a Markdown table (README)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	names, err := perfmodel.Profiles()
 	if err != nil {

@@ -30,7 +30,7 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "verify", "[--store DIR] [--json]")
 	root := fs.String("store", store.DefaultRoot(), "store folder ($LAB_STORE overrides the default)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

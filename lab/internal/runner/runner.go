@@ -298,8 +298,7 @@ func (Local) Execute(ctx context.Context, opts *Options, cells []Planned, done f
 				if slots != nil {
 					gpu = <-slots
 				}
-				cctx := engine.WithRunEnv(ctx, engine.RunEnv{CUDAVisibleDevices: gpu, LockDir: opts.Store.LockDir()})
-				o, err := RunCell(cctx, opts, p.Cell)
+				o, err := RunCell(ctx, opts, p.Cell, gpu)
 				if slots != nil {
 					slots <- gpu
 				}
@@ -338,8 +337,9 @@ launch:
 
 // RunCell runs one cell to a committed record: it is the whole per-cell
 // path, used by the local executor and by `lab cell run` (one Slurm array
-// task). The GPU slot, if any, comes from engine.RunEnvFrom(ctx); without
-// one the process's CUDA_VISIBLE_DEVICES is recorded.
+// task). gpu is the CUDA_VISIBLE_DEVICES slot the executor gave the cell
+// (engine.Request.GPU); with "" the process's CUDA_VISIBLE_DEVICES is
+// recorded.
 //
 // When another process holds the cell's lock RunCell waits for it and takes
 // its result as ours (the cell never runs twice); if that process gave up
@@ -347,7 +347,7 @@ launch:
 // Outcome with State failed and a nil error; the error is non-nil when ctx
 // was cancelled (State interrupted: the transaction is aborted, nothing is
 // recorded) or the store failed.
-func RunCell(ctx context.Context, opts *Options, c spec.Cell) (Outcome, error) {
+func RunCell(ctx context.Context, opts *Options, c spec.Cell, gpu string) (Outcome, error) {
 	out := Outcome{Cell: c, State: StateInterrupted}
 	if err := opts.check(); err != nil {
 		return out, err
@@ -407,7 +407,7 @@ func RunCell(ctx context.Context, opts *Options, c spec.Cell) (Outcome, error) {
 		}
 	}
 
-	rec, err := runAttempts(ctx, opts, c, h, txn.Dir())
+	rec, err := runAttempts(ctx, opts, c, h, txn.Dir(), gpu)
 	if err != nil {
 		txn.Abort()
 		return out, err
@@ -425,7 +425,7 @@ func RunCell(ctx context.Context, opts *Options, c spec.Cell) (Outcome, error) {
 // attempts/<n>/; everything else they wrote is removed before a retry. The
 // error is non-nil when ctx was cancelled or the store could not be written
 // (no space left, say).
-func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir string) (*store.Record, error) {
+func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir, gpu string) (*store.Record, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		if d, ok := opts.Engine.(interface{ DefaultTimeout() time.Duration }); ok {
@@ -438,7 +438,7 @@ func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir stri
 	} else {
 		host = store.CollectHost(ctx) // a single cell (lab cell run)
 	}
-	if gpu := engine.RunEnvFrom(ctx).CUDAVisibleDevices; gpu != "" {
+	if gpu != "" {
 		host = host.WithDevices(gpu)
 	}
 	rec := &store.Record{
@@ -459,7 +459,7 @@ func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir stri
 				return nil, err
 			}
 		}
-		code, reason, err := attempt1(ctx, opts.Engine, c, dir, timeout)
+		code, reason, err := attempt1(ctx, opts.Engine, engine.Request{Cell: c, Dir: dir, GPU: gpu, LockDir: opts.Store.LockDir()}, timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -481,7 +481,8 @@ func runAttempts(ctx context.Context, opts *Options, c spec.Cell, hash, dir stri
 
 // attempt1 runs the engine once; reason is "" on success. err is non-nil
 // when ctx was cancelled or the cell's folder could not be written.
-func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, timeout time.Duration) (code int, reason string, err error) {
+func attempt1(ctx context.Context, e engine.Engine, req engine.Request, timeout time.Duration) (code int, reason string, err error) {
+	dir := req.Dir
 	stdout, err := os.Create(filepath.Join(dir, "stdout.log"))
 	if err != nil {
 		return 0, "", err
@@ -500,11 +501,10 @@ func attempt1(ctx context.Context, e engine.Engine, c spec.Cell, dir string, tim
 		defer cancel(nil)
 		limit := newAttemptTimer(timeout, func() { cancel(errTimedOut) })
 		defer limit.stop()
-		env := engine.RunEnvFrom(ctx)
-		env.Queued = limit.queue
-		cctx = engine.WithRunEnv(cctx, env)
+		req.Queued = limit.queue
 	}
-	runErr := e.Run(cctx, c, dir, stdout, stderr)
+	req.Stdout, req.Stderr = stdout, stderr
+	runErr := e.Run(cctx, req)
 	if ctx.Err() != nil {
 		return 0, "", ctx.Err()
 	}
@@ -568,7 +568,7 @@ func (t *attemptTimer) fire() {
 	t.expire()
 }
 
-// queue is engine.RunEnv.Queued: it stops the timer until done is called.
+// queue is engine.Request.Queued: it stops the timer until done is called.
 func (t *attemptTimer) queue() (done func()) {
 	t.mu.Lock()
 	if t.queued == 0 && t.timer != nil && t.timer.Stop() {

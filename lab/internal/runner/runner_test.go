@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +38,7 @@ type behaviour struct {
 	fail    int           // exit code; 0: succeed
 	err     error         // returned as the engine's error (not an exit code)
 	fifo    bool          // leave a named pipe in the cell's folder
-	queue   time.Duration // wait this long for a shared resource first (engine.Queue)
+	queue   time.Duration // wait this long for a shared resource first (engine.Request.Queue)
 	omit    string        // metric not written
 	block   bool          // wait for ctx
 	sleep   time.Duration // work time
@@ -57,7 +56,8 @@ func newGoEngine(behave func(spec.Cell, int) behaviour) *goEngine {
 func (e *goEngine) Kind() string  { return "test" }
 func (e *goEngine) Identity() any { return map[string]string{"id": e.id} }
 
-func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stderr io.Writer) error {
+func (e *goEngine) Run(ctx context.Context, req engine.Request) error {
+	c, dir, stdout, stderr := req.Cell, req.Dir, req.Stdout, req.Stderr
 	n := e.running.Add(1)
 	defer e.running.Add(-1)
 	for {
@@ -66,7 +66,7 @@ func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, std
 			break
 		}
 	}
-	if gpu := engine.RunEnvFrom(ctx).CUDAVisibleDevices; gpu != "" {
+	if gpu := req.GPU; gpu != "" {
 		if _, busy := e.gpus.LoadOrStore(gpu, true); busy {
 			e.gpuClash.Store(true)
 		}
@@ -84,7 +84,7 @@ func (e *goEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, std
 		b.started <- struct{}{}
 	}
 	if b.queue > 0 {
-		done := engine.Queue(ctx)
+		done := req.Queue()
 		select {
 		case <-time.After(b.queue):
 		case <-ctx.Done():
@@ -135,7 +135,7 @@ func testSpec(points, repeats int) *spec.Spec {
 	for i := range points {
 		vals = append(vals, float64(i))
 	}
-	return &spec.Spec{Name: "t", Sweep: spec.Sweep{{Name: "t", Values: vals}}, Repeats: repeats, Seed: 1}
+	return &spec.Spec{Name: "t", Engine: spec.Engine{Config: &goConfig{ID: "test"}}, Sweep: spec.Sweep{{Name: "t", Values: vals}}, Repeats: repeats, Seed: 1}
 }
 
 func openStore(t testing.TB) *store.Store {
@@ -228,7 +228,7 @@ func TestFailuresRetriesAndReasons(t *testing.T) {
 			state: "failed", code: 2, reason: "status 2", attempts: 2},
 		{name: "timeout", timeout: 50 * time.Millisecond, behave: func(spec.Cell, int) behaviour { return behaviour{block: true} },
 			state: "failed", code: -1, reason: "timed out after 50ms", attempts: 1},
-		// Waiting for a shared resource (engine.Queue) does not count
+		// Waiting for a shared resource (engine.Request.Queue) does not count
 		// against the time limit; the work after it does.
 		{name: "queued then quick", timeout: 100 * time.Millisecond,
 			behave: func(spec.Cell, int) behaviour {
@@ -437,10 +437,10 @@ func TestRunCellWaitsForOtherRun(t *testing.T) {
 	var err1, err2 error
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); first, err1 = RunCell(context.Background(), &o, c) }()
+	go func() { defer wg.Done(); first, err1 = RunCell(context.Background(), &o, c, "") }()
 	<-started
 	wg.Add(1)
-	go func() { defer wg.Done(); second, err2 = RunCell(context.Background(), &o, c) }()
+	go func() { defer wg.Done(); second, err2 = RunCell(context.Background(), &o, c, "") }()
 	time.Sleep(50 * time.Millisecond) // let the second one find the lock held
 	close(release)
 	wg.Wait()
@@ -461,8 +461,8 @@ type gateEngine struct {
 	gate chan struct{}
 }
 
-func (g *gateEngine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stderr io.Writer) error {
-	err := g.goEngine.Run(ctx, c, dir, stdout, stderr)
+func (g *gateEngine) Run(ctx context.Context, req engine.Request) error {
+	err := g.goEngine.Run(ctx, req)
 	<-g.gate
 	return err
 }

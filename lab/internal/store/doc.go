@@ -11,7 +11,7 @@
 //	cells/<hash>/         committed cells: cell.json + the engine's files
 //	tmp/<hash>.<suffix>/  cells being written (or left by a crash)
 //	locks/cells/<hash>.lock  one lock file per cell (never deleted)
-//	locks/                other cross-process locks (engine.RunEnv.LockDir)
+//	locks/                other cross-process locks (engine.Request.LockDir)
 //
 // Writing a cell is a transaction: Begin takes the cell's exclusive file
 // lock (flock(2), so it also excludes other goroutines of the same process

@@ -90,7 +90,7 @@ func OpenReadOnly(root string) (*Store, error) {
 // Root is the store's absolute root folder.
 func (s *Store) Root() string { return s.root }
 
-// LockDir is where cross-process lock files live (engine.RunEnv.LockDir);
+// LockDir is where cross-process lock files live (engine.Request.LockDir);
 // the store's own cell locks are in its cells/ subfolder.
 func (s *Store) LockDir() string { return filepath.Join(s.root, locksDir) }
 

@@ -100,35 +100,12 @@ func (t *Txn) Dir() string { return t.dir }
 
 // Commit completes the cell: it checks rec against the transaction (Hash
 // empty or equal to the cell's, HashInputs(rec.Inputs) equal to it, status
-// ok or failed), hashes every file into rec.Files, writes cell.json, makes
-// the whole folder durable, and renames it into place — atomically
-// replacing an earlier failed record of the same cell — then fsyncs cells/
-// so the rename itself is durable, and releases the lock. On error the
-// transaction is aborted.
-//
-// Durability takes two rounds of waiting for the disk, not one per file
-// or folder: (1) every file, cell.json and every folder of the cell fsync'd
-// concurrently (syncAll), all before the rename — so after a power loss
-// cells/<hash> is either absent or complete; (2) cells/ fsync'd after the
-// rename — so a cell is still there after a power loss once Commit has
-// returned. A kill -9 needs none of this (the rename alone is atomic);
-// the fsyncs are only for power loss.
-//
-// Why this protocol (README "Benchmarks" has the numbers; variants run
-// interleaved in the same session on the 2-core ext4 VM): the previous
-// commit fsync'd the files concurrently but then each folder, cell.json,
-// the temporary folder again and cells/ one after another — 7 waits on the
-// disk per cell. One concurrent batch cut BenchmarkCommitSmallCell from
-// 10.1 to 3.7 ms (12 of 12 pairs faster) and the runner's per-cell time,
-// while the disk was slow to fsync, from 16.7 to 7.9 ms (median of 10).
-// fdatasync instead of fsync for the files gained nothing measurable (a
-// new file's size and block map must be journalled either way). One
-// syncfs(2) per commit was a little faster on a quiet store but was
-// rejected: it writes back every dirty page of the whole filesystem, so
-// its cost depends on what other processes are writing (it was the
-// slowest variant for cells with larger files), and before Linux 5.8 it
-// did not report writeback errors. Starting each file's writeback early
-// (sync_file_range) while hashing did not help either.
+// ok or failed), hashes every file into rec.Files, writes cell.json and
+// renames the folder into place, atomically replacing an earlier failed
+// record, then releases the lock. Once it returns the cell survives a power
+// loss; after a crash cells/<hash> is either absent or complete (the fsync
+// protocol and its measurements: lab help store). On error the transaction
+// is aborted.
 func (t *Txn) Commit(rec *Record) (err error) {
 	if t.done {
 		return errors.New("store: transaction already finished")

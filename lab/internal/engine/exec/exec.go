@@ -49,8 +49,8 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// Kind is the engine kind in specs and cell inputs.
-const Kind = "exec"
+// kindName is the engine kind in specs and cell inputs.
+const kindName = "exec"
 
 // ImportMarker as the program of a command marks an experiment that `lab
 // import` made from a legacy tree: its cells come from the tree, and the
@@ -85,6 +85,15 @@ type Engine struct {
 
 	mu    sync.Mutex
 	roots map[string]*sync.Mutex // output root → in-process lock
+}
+
+// Kind registers the exec engine: its spec block is a spec.ExecConfig.
+var Kind = engine.Kind{
+	Name:   kindName,
+	Config: func() spec.EngineConfig { return new(spec.ExecConfig) },
+	New: func(s *spec.Spec) (engine.Engine, error) {
+		return New(s.Engine.Config.(*spec.ExecConfig), s.Path, s.ParamNames())
+	},
 }
 
 // New builds the engine for cfg. specPath is the spec file the config came
@@ -198,14 +207,14 @@ func resolveWorkdir(wd, specPath string) (string, error) {
 }
 
 // Kind returns "exec".
-func (e *Engine) Kind() string { return Kind }
+func (e *Engine) Kind() string { return kindName }
 
 // Identity is what determines a cell's result: the command and env as
 // templates (not rendered: the parameters are hashed separately), the
 // absolute workdir and the outputs glob. Not the timeout: a longer timeout
 // does not change what a finished run produced.
 func (e *Engine) Identity() any {
-	return identity{Kind: Kind, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs}
+	return identity{Kind: kindName, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs}
 }
 
 type identity struct {
@@ -249,10 +258,10 @@ func (e *Engine) render(c spec.Cell, outputDir string) (argv, env []string, err 
 	return argv, env, nil
 }
 
-// Run runs the command for cell c and leaves its CSVs in
-// dir/replica_0/plots. See the package comment for how they are found.
-func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stderr io.Writer) error {
-	renv := engine.RunEnvFrom(ctx)
+// Run runs the command for req.Cell and leaves its CSVs in
+// req.Dir/replica_0/plots. See the package comment for how they are found.
+func (e *Engine) Run(ctx context.Context, req engine.Request) error {
+	c, dir, stdout, stderr := req.Cell, req.Dir, req.Stdout, req.Stderr
 	if e.command[0] == ImportMarker {
 		return &engine.ExitError{Code: 127, Reason: "imported experiment: this cell was not in the legacy tree and cannot be run (" +
 			strings.Join(e.command, " ") + ")"}
@@ -266,7 +275,7 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 		if err != nil {
 			return err
 		}
-		if err := e.runCommand(ctx, argv, env, renv, stdout, stderr); err != nil {
+		if err := e.runCommand(ctx, argv, env, req.GPU, stdout, stderr); err != nil {
 			return err
 		}
 		return harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir))
@@ -277,7 +286,7 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 		return err
 	}
 	pattern := e.outputsAbs()
-	unlock, err := e.lockRoot(ctx, globRoot(pattern), renv.LockDir)
+	unlock, err := e.lockRoot(ctx, globRoot(pattern), req)
 	if err != nil {
 		return err
 	}
@@ -286,7 +295,7 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 	if err != nil {
 		return err
 	}
-	if err := e.runCommand(ctx, argv, env, renv, stdout, stderr); err != nil {
+	if err := e.runCommand(ctx, argv, env, req.GPU, stdout, stderr); err != nil {
 		return err
 	}
 	after, err := matches(pattern)
@@ -352,8 +361,9 @@ func matches(pattern string) (map[string]bool, error) {
 // engine's goroutines, then across processes with a lock file named after
 // the root in lockDir (the store's lock folder; the system temp folder when
 // there is none).
-func (e *Engine) lockRoot(ctx context.Context, root, lockDir string) (func(), error) {
-	defer engine.Queue(ctx)() // waiting for our turn is not running
+func (e *Engine) lockRoot(ctx context.Context, root string, req engine.Request) (func(), error) {
+	defer req.Queue()() // waiting for our turn is not running
+	lockDir := req.LockDir
 	e.mu.Lock()
 	m := e.roots[root]
 	if m == nil {
@@ -395,7 +405,7 @@ func (e *Engine) lockRoot(ctx context.Context, root, lockDir string) (func(), er
 // runCommand runs argv in its own process group. When ctx is done the group
 // gets SIGTERM, then SIGKILL after e.Grace. When the command exits, whatever
 // it left running in its group is killed, so no stray worker keeps a GPU.
-func (e *Engine) runCommand(ctx context.Context, argv, env []string, renv engine.RunEnv, stdout, stderr io.Writer) error {
+func (e *Engine) runCommand(ctx context.Context, argv, env []string, gpu string, stdout, stderr io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -403,7 +413,7 @@ func (e *Engine) runCommand(ctx context.Context, argv, env []string, renv engine
 	// ("./bench.sh") is relative to the workdir, as in a shell started there.
 	cmd := osexec.Command(argv[0], argv[1:]...)
 	cmd.Dir = e.workdir
-	cmd.Env = mergeEnv(os.Environ(), env, renv.CUDAVisibleDevices)
+	cmd.Env = mergeEnv(os.Environ(), env, gpu)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)

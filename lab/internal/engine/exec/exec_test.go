@@ -106,7 +106,7 @@ func TestRunOutputDir(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			var out, errb bytes.Buffer
-			errs[i] = e.Run(context.Background(), cell(float64(i), i%2, int64(100+i)), dirs[i], &out, &errb)
+			errs[i] = e.Run(context.Background(), engine.Request{Cell: cell(float64(i), i%2, int64(100+i)), Dir: dirs[i], Stdout: &out, Stderr: &errb})
 			if !strings.Contains(out.String(), fmt.Sprintf("threshold=%d seed=%d", i, 100+i)) {
 				t.Errorf("stdout %q", out.String())
 			}
@@ -140,10 +140,11 @@ func TestRunOutputsGlob(t *testing.T) {
 	// Each run tells the runner it waits for the shared root (so that its
 	// time limit stops meanwhile), and that it has it.
 	var queued, got atomic.Int64
-	ctx := engine.WithRunEnv(context.Background(), engine.RunEnv{LockDir: lockDir, Queued: func() func() {
+	queue := func() func() {
 		queued.Add(1)
 		return func() { got.Add(1) }
-	}})
+	}
+	ctx := context.Background()
 	var wg sync.WaitGroup
 	dirs := make([]string, 5)
 	errs := make([]error, 5)
@@ -152,7 +153,7 @@ func TestRunOutputsGlob(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs[i] = e.Run(ctx, cell(float64(i), 0, int64(7+i)), dirs[i], &bytes.Buffer{}, &bytes.Buffer{})
+			errs[i] = e.Run(ctx, engine.Request{Cell: cell(float64(i), 0, int64(7+i)), Dir: dirs[i], Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, LockDir: lockDir, Queued: queue})
 		}(i)
 	}
 	wg.Wait()
@@ -201,7 +202,7 @@ func TestRunFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(t, tc.cfg)
-			err := e.Run(context.Background(), cell(1, 0, 1), t.TempDir(), &bytes.Buffer{}, &bytes.Buffer{})
+			err := e.Run(context.Background(), engine.Request{Cell: cell(1, 0, 1), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 			var xe *engine.ExitError
 			if !errors.As(err, &xe) {
 				t.Fatalf("err = %v, want an ExitError", err)
@@ -241,7 +242,9 @@ func TestCancelKillsProcessGroup(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			errc := make(chan error, 1)
-			go func() { errc <- e.Run(ctx, cell(0, 0, 0), t.TempDir(), &bytes.Buffer{}, &bytes.Buffer{}) }()
+			go func() {
+				errc <- e.Run(ctx, engine.Request{Cell: cell(0, 0, 0), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+			}()
 			var pids []int
 			for deadline := time.Now().Add(10 * time.Second); len(pids) < 2; time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
@@ -283,8 +286,7 @@ func TestEnv(t *testing.T) {
 		Workdir: "/",
 	})
 	var out bytes.Buffer
-	ctx := engine.WithRunEnv(context.Background(), engine.RunEnv{CUDAVisibleDevices: "2"})
-	err := e.Run(ctx, cell(0.5, 3, 0), t.TempDir(), &out, &bytes.Buffer{})
+	err := e.Run(context.Background(), engine.Request{Cell: cell(0.5, 3, 0), Dir: t.TempDir(), Stdout: &out, Stderr: &bytes.Buffer{}, GPU: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	"github.com/schedlab/schedlab/lab/internal/engine"
 )
 
 // A GPU runs one cell at a time: two workers would each size their KV
@@ -27,7 +26,7 @@ var unsafeKey = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // lockDevice takes the lock of device key (the cell's
 // CUDA_VISIBLE_DEVICES, or "default") in dir, waiting while another cell
 // holds it (said once on log), until ctx is done.
-func lockDevice(ctx context.Context, dir, key string, log io.Writer) (unlock func(), err error) {
+func lockDevice(ctx context.Context, dir, key string, log io.Writer, queue func() (done func())) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("gpu engine: device lock: %w", err)
 	}
@@ -39,7 +38,10 @@ func lockDevice(ctx context.Context, dir, key string, log io.Writer) (unlock fun
 	}
 	if !ok {
 		fmt.Fprintf(log, "gpu engine: waiting for GPU %s: another cell holds %s\n", key, path)
-		queued := engine.Queue(ctx) // waiting for the device is not running: the cell's timeout pauses
+		queued := func() {}
+		if queue != nil {
+			queued = queue() // waiting for the device is not running: the cell's timeout pauses
+		}
 		ok, err = fl.TryLockContext(ctx, 100*time.Millisecond)
 		queued()
 		if err != nil || !ok {

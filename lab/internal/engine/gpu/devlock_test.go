@@ -13,11 +13,11 @@ import (
 func TestLockDevice(t *testing.T) {
 	dir := t.TempDir()
 	var log strings.Builder
-	unlock, err := lockDevice(t.Context(), dir, "0", &log)
+	unlock, err := lockDevice(t.Context(), dir, "0", &log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := lockDevice(t.Context(), dir, "1", &log)
+	other, err := lockDevice(t.Context(), dir, "1", &log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestLockDevice(t *testing.T) {
 
 	got := make(chan error, 1)
 	go func() {
-		u, err := lockDevice(t.Context(), dir, "0", &strings.Builder{})
+		u, err := lockDevice(t.Context(), dir, "0", &strings.Builder{}, nil)
 		if err == nil {
 			u()
 		}
@@ -46,7 +46,7 @@ func TestLockDevice(t *testing.T) {
 		t.Fatal("the second lock was not granted after the first was released")
 	}
 
-	unlock, err = lockDevice(t.Context(), dir, "0,1", &log)
+	unlock, err = lockDevice(t.Context(), dir, "0,1", &log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestLockDevice(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	var wlog strings.Builder
-	if _, err := lockDevice(ctx, dir, "0,1", &wlog); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := lockDevice(ctx, dir, "0,1", &wlog, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("waiting past the deadline: %v", err)
 	}
 	if !strings.Contains(wlog.String(), "waiting for GPU 0,1") || !strings.Contains(wlog.String(), "schedlab-gpu-0_1.lock") {

@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
-	"github.com/schedlab/schedlab/lab/internal/engine/sim"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
+	"github.com/schedlab/schedlab/lab/internal/sim/simcfg"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -30,7 +29,7 @@ var maxModelLen = map[string]int{"llama-3-8b": 8192, "llama-2-7b": 4096, "tiny":
 
 // Sweepable are the parameters a sweep may set: the simulator's, so that
 // one spec runs on both engines.
-var Sweepable = sim.Sweepable
+var Sweepable = simcfg.Sweepable
 
 // Resolved is the configuration with every default filled in. The
 // scheduler and workload defaults are the simulator's (lab/internal/engine/sim), so
@@ -48,8 +47,8 @@ type Resolved struct {
 	TBTPerToken bool `json:"tbt_per_token,omitempty"`
 	// The scheduler and workload resolve exactly as the simulator's, so one
 	// spec means the same on both engines.
-	sim.Scheduling
-	sim.Load
+	simcfg.Scheduling
+	simcfg.Load
 }
 
 // RequestsFunc builds a cell's requests.
@@ -81,6 +80,13 @@ type Engine struct {
 	lockDir   string // where device locks live (default: the temporary folder)
 }
 
+// Kind registers the gpu engine: its spec block is a spec.GPUConfig.
+var Kind = engine.Kind{
+	Name:   "gpu",
+	Config: func() spec.EngineConfig { return new(spec.GPUConfig) },
+	New:    func(s *spec.Spec) (engine.Engine, error) { return New(s) },
+}
+
 // New builds the engine of a spec whose engine is gpu: resolves defaults,
 // loads the workload (a CSV path relative to the spec file's folder),
 // checks every sweep point, writes the worker script, and probes the
@@ -89,6 +95,7 @@ type Engine struct {
 // of the engine's identity. A model other than tiny on an auto device
 // without CUDA is refused rather than silently run on the CPU.
 func New(s *spec.Spec, opts ...Option) (*Engine, error) {
+
 	e, err := prepare(s, opts)
 	if err != nil {
 		return nil, err
@@ -110,8 +117,8 @@ func New(s *spec.Spec, opts ...Option) (*Engine, error) {
 
 // prepare is New without the probe.
 func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
-	c := s.Engine.GPU
-	if c == nil {
+	c, ok := s.Engine.Config.(*spec.GPUConfig)
+	if !ok {
 		return nil, fmt.Errorf("gpu engine: not a gpu spec")
 	}
 	e := &Engine{ctx: context.Background(), lockDir: os.TempDir()}
@@ -119,12 +126,12 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 		o(e)
 	}
 	if _, ok := maxModelLen[c.Model]; !ok {
-		return nil, fmt.Errorf("gpu.model: unknown model shape %q; expected one of: %s", c.Model, strings.Join(spec.GPUModels, ", "))
+		return nil, spec.FieldError{Field: "model", Msg: fmt.Sprintf("unknown model shape %q; expected one of: %s", c.Model, strings.Join(spec.GPUModels, ", "))}
 	}
 	r := Resolved{
 		Model: c.Model, Device: c.Device, DType: c.DType, Checkpoint: c.Checkpoint,
 		KVBlocks: c.KVBlocks, BlockSize: c.BlockSize, MaxModelLen: c.MaxModelLen,
-		TBTPerToken: c.TBTPerToken, Scheduling: sim.ResolveScheduling(c.Scheduler),
+		TBTPerToken: c.TBTPerToken, Scheduling: simcfg.ResolveScheduling(c.Scheduler),
 	}
 	if r.Device == "" {
 		r.Device = "auto"
@@ -142,7 +149,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := sim.OpenLoad(c.Workload, baseDir, "gpu")
+	load, src, err := simcfg.OpenLoad(c.Workload, baseDir)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +161,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	}
 	for _, p := range s.Sweep {
 		if !slices.Contains(Sweepable, p.Name) {
-			return nil, fmt.Errorf("sweep: the gpu engine cannot sweep %q; sweepable: %s", p.Name, strings.Join(Sweepable, ", "))
+			return nil, spec.FieldError{Field: "$.sweep." + p.Name, Msg: fmt.Sprintf("the gpu engine cannot sweep %q; sweepable: %s", p.Name, strings.Join(Sweepable, ", "))}
 		}
 	}
 	for _, pt := range s.Points() {
@@ -235,7 +242,8 @@ type Summary struct {
 }
 
 // Run implements engine.Engine: one cell, one worker process.
-func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, stderr io.Writer) error {
+func (e *Engine) Run(ctx context.Context, req engine.Request) error {
+	cell, dir, stdout, stderr := req.Cell, req.Dir, req.Stdout, req.Stderr
 	sc, util, err := e.SchedConfig(cell.Point)
 	if err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
@@ -245,7 +253,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		return fmt.Errorf("gpu engine: workload: %w", err)
 	}
 	var env []string
-	visible := engine.RunEnvFrom(ctx).CUDAVisibleDevices
+	visible := req.GPU
 	if visible != "" {
 		env = append(env, "CUDA_VISIBLE_DEVICES="+visible)
 	}
@@ -257,7 +265,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		if key == "" {
 			key = "default"
 		}
-		unlock, err := lockDevice(ctx, e.lockDir, key, stderr)
+		unlock, err := lockDevice(ctx, e.lockDir, key, stderr, req.Queue)
 		if err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ func fixedRequests(n int) RequestsFunc {
 // tinySpec is a spec for the tiny shape on the CPU (its workload is
 // replaced by WithRequests in the tests that use it).
 func tinySpec(kvBlocks int) *spec.Spec {
-	return &spec.Spec{Name: "t", Seed: 1, Engine: spec.Engine{GPU: &spec.GPUConfig{
+	return &spec.Spec{Name: "t", Seed: 1, Engine: spec.Engine{Config: &spec.GPUConfig{
 		Model: "tiny", Device: "cpu", KVBlocks: kvBlocks,
 		Scheduler: spec.SchedulerConfig{ChunkSize: 32, MaxNumSeqs: 8, Policy: "aging", TimeWeight: 1, PromptWeight: -0.01},
 		Workload:  spec.WorkloadConfig{Requests: 12, Lengths: &spec.Lengths{Prompt: spec.Distribution{Kind: "fixed", Value: 40}, Output: spec.Distribution{Kind: "fixed", Value: 5}}},
@@ -57,7 +57,7 @@ func probeDevice(t *testing.T) DeviceInfo {
 	py := testPython(t)
 	probeOnce.Do(func() {
 		s := tinySpec(0)
-		s.Engine.GPU.Python = py
+		s.Engine.Config.(*spec.GPUConfig).Python = py
 		var e *Engine
 		if e, probeErr = New(s, WithScriptDir(filepath.Dir(testScript(t)))); probeErr == nil {
 			probed = e.Device()
@@ -73,7 +73,7 @@ func probeDevice(t *testing.T) DeviceInfo {
 // once per test binary (probeDevice, which goes through New).
 func newTiny(t *testing.T, s *spec.Spec, opts ...Option) *Engine {
 	t.Helper()
-	s.Engine.GPU.Python = testPython(t)
+	s.Engine.Config.(*spec.GPUConfig).Python = testPython(t)
 	opts = append([]Option{WithScriptDir(filepath.Dir(testScript(t)))}, opts...)
 	e, err := prepare(s, opts)
 	if err == nil {
@@ -96,8 +96,7 @@ func TestEngineRun(t *testing.T) {
 	var out, errb strings.Builder
 	cell := spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}
 	// The runner's GPU slot reaches the worker's environment.
-	ctx := engine.WithRunEnv(t.Context(), engine.RunEnv{CUDAVisibleDevices: "3"})
-	if err := e.Run(ctx, cell, dir, &out, &errb); err != nil {
+	if err := e.Run(t.Context(), engine.Request{Cell: cell, Dir: dir, Stdout: &out, Stderr: &errb, GPU: "3"}); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, errb.String())
 	}
 	if !strings.Contains(errb.String(), "gpu-worker: init tiny on cpu") || !strings.Contains(errb.String(), "CUDA_VISIBLE_DEVICES=3") {
@@ -212,7 +211,7 @@ func num(t *testing.T, s string) float64 {
 func TestEngineIdentity(t *testing.T) {
 	e1 := newTiny(t, tinySpec(0))
 	s := tinySpec(0)
-	s.Engine.GPU.Scheduler.ChunkSize = 64
+	s.Engine.Config.(*spec.GPUConfig).Scheduler.ChunkSize = 64
 	e2 := newTiny(t, s)
 	j1, _ := json.Marshal(e1.Identity())
 	j2, _ := json.Marshal(e2.Identity())
@@ -230,7 +229,7 @@ func TestEngineIdentity(t *testing.T) {
 	// tbt_per_token is in the identity only when set, so the addresses of
 	// cells without it did not change when the field was added.
 	s3 := tinySpec(0)
-	s3.Engine.GPU.TBTPerToken = true
+	s3.Engine.Config.(*spec.GPUConfig).TBTPerToken = true
 	j3, _ := json.Marshal(newTiny(t, s3).Identity())
 	if strings.Contains(string(j1), "tbt_per_token") || !strings.Contains(string(j3), `"tbt_per_token":true`) {
 		t.Errorf("tbt_per_token in the identity: without %s\nwith %s", j1, j3)
@@ -245,11 +244,11 @@ func TestEngineIdentity(t *testing.T) {
 // gaps span the recompute.
 func TestEngineTBTPerToken(t *testing.T) {
 	s := tinySpec(10)
-	s.Engine.GPU.TBTPerToken = true
+	s.Engine.Config.(*spec.GPUConfig).TBTPerToken = true
 	e := newTiny(t, s, WithRequests(fixedRequests(12)))
 	dir := t.TempDir()
 	var errb strings.Builder
-	if err := e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}, dir, io.Discard, &errb); err != nil {
+	if err := e.Run(t.Context(), engine.Request{Cell: spec.Cell{Point: spec.Point{"min_chunk_threshold": 4}, Seed: 3}, Dir: dir, Stdout: io.Discard, Stderr: &errb}); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, errb.String())
 	}
 	plots := filepath.Join(dir, sarathi.PlotsDir)
@@ -291,27 +290,27 @@ func TestEngineTBTPerToken(t *testing.T) {
 func TestEngineErrors(t *testing.T) {
 	t.Run("worker error", func(t *testing.T) {
 		s := tinySpec(0)
-		s.Engine.GPU.Checkpoint = filepath.Join(t.TempDir(), "missing.safetensors")
+		s.Engine.Config.(*spec.GPUConfig).Checkpoint = filepath.Join(t.TempDir(), "missing.safetensors")
 		e := newTiny(t, s, WithRequests(fixedRequests(2)))
-		err := e.Run(t.Context(), spec.Cell{}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
-		if err == nil || !strings.Contains(err.Error(), "gpu worker: init: checkpoint "+s.Engine.GPU.Checkpoint) {
+		err := e.Run(t.Context(), engine.Request{Cell: spec.Cell{}, Dir: t.TempDir(), Stdout: &strings.Builder{}, Stderr: &strings.Builder{}})
+		if err == nil || !strings.Contains(err.Error(), "gpu worker: init: checkpoint "+s.Engine.Config.(*spec.GPUConfig).Checkpoint) {
 			t.Fatalf("error = %v", err)
 		}
 	})
 	t.Run("bad swept value", func(t *testing.T) {
 		e := newTiny(t, tinySpec(0), WithRequests(fixedRequests(2)))
-		err := e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 2.5}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
+		err := e.Run(t.Context(), engine.Request{Cell: spec.Cell{Point: spec.Point{"min_chunk_threshold": 2.5}}, Dir: t.TempDir(), Stdout: &strings.Builder{}, Stderr: &strings.Builder{}})
 		if err == nil || !strings.Contains(err.Error(), "gpu engine: min_chunk_threshold = 2.5: expected a whole number") {
 			t.Fatalf("error = %v", err)
 		}
-		err = e.Run(t.Context(), spec.Cell{Point: spec.Point{"min_chunk_threshold": 32}}, t.TempDir(), &strings.Builder{}, &strings.Builder{})
+		err = e.Run(t.Context(), engine.Request{Cell: spec.Cell{Point: spec.Point{"min_chunk_threshold": 32}}, Dir: t.TempDir(), Stdout: &strings.Builder{}, Stderr: &strings.Builder{}})
 		if err == nil || !strings.Contains(err.Error(), "min_chunk_threshold: 32, expected < chunk_size (32)") {
 			t.Fatalf("error = %v", err)
 		}
 	})
 	t.Run("large model without cuda", func(t *testing.T) {
 		s := tinySpec(0)
-		s.Engine.GPU.Model, s.Engine.GPU.Device = "llama-3-8b", ""
+		s.Engine.Config.(*spec.GPUConfig).Model, s.Engine.Config.(*spec.GPUConfig).Device = "llama-3-8b", ""
 		e, err := prepare(s, []Option{WithScriptDir(t.TempDir())})
 		if err != nil {
 			t.Fatal(err)
@@ -320,7 +319,7 @@ func TestEngineErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "model llama-3-8b needs a CUDA GPU") {
 			t.Fatalf("error = %v", err)
 		}
-		s.Engine.GPU.Device = "cpu" // asked for: allowed
+		s.Engine.Config.(*spec.GPUConfig).Device = "cpu" // asked for: allowed
 		if e, err = prepare(s, []Option{WithScriptDir(t.TempDir())}); err == nil {
 			_, err = e.withDevice(DeviceInfo{Device: "cpu", DeviceName: "cpu", Torch: "1.13"})
 		}
@@ -345,7 +344,7 @@ func TestEngineCancel(t *testing.T) {
 	var errb strings.Builder
 	time.AfterFunc(1500*time.Millisecond, cancel)
 	start := time.Now()
-	err := e.Run(ctx, spec.Cell{}, t.TempDir(), &strings.Builder{}, &errb)
+	err := e.Run(ctx, engine.Request{Cell: spec.Cell{}, Dir: t.TempDir(), Stdout: &strings.Builder{}, Stderr: &errb})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -59,7 +60,7 @@ func TestSweepEndToEnd(t *testing.T) {
 	for _, c := range cells {
 		dir := t.TempDir()
 		var errb strings.Builder
-		if err := e.Run(t.Context(), c, dir, &strings.Builder{}, &errb); err != nil {
+		if err := e.Run(t.Context(), engine.Request{Cell: c, Dir: dir, Stdout: &strings.Builder{}, Stderr: &errb}); err != nil {
 			t.Fatalf("cell %v: %v\n%s", c, err, errb.String())
 		}
 		for _, m := range sarathi.Required {

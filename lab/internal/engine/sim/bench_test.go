@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -60,7 +61,7 @@ func BenchmarkRunCell(b *testing.B) {
 	}
 	cell := s.Cells()[0]
 	for i := 0; i < b.N; i++ {
-		if err := e.Run(context.Background(), cell, b.TempDir(), io.Discard, io.Discard); err != nil {
+		if err := e.Run(context.Background(), engine.Request{Cell: cell, Dir: b.TempDir(), Stdout: io.Discard, Stderr: io.Discard}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -23,8 +22,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
+	"github.com/schedlab/schedlab/lab/internal/sim/simcfg"
 	"github.com/schedlab/schedlab/lab/internal/sim/workload"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -34,20 +35,8 @@ import (
 // results, so cached cells are not reused.
 const Version = "sim-1"
 
-// Defaults of the resolved configuration.
-const (
-	DefaultChunkSize    = 256
-	DefaultMaxNumSeqs   = 128
-	DefaultPolicy       = sched.FCFS
-	DefaultTimeWeight   = 1.0
-	DefaultPromptWeight = -0.01
-	DefaultGPUMemUtil   = 0.9
-	DefaultNoise        = 1.0
-)
-
-// Sweepable are the parameters a sweep may set on the simulator; each
-// overrides the scheduler field of the same name.
-var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
+// DefaultNoise is the default noise scale: the measured spread.
+const DefaultNoise = 1.0
 
 // Resolved is the full configuration with every default filled in: the
 // engine's Identity, so a changed default changes cell addresses.
@@ -63,8 +52,8 @@ type Resolved struct {
 	// file (sched.PlotOptions). In the identity because it changes what a
 	// cell holds; omitempty keeps the addresses of cells without it.
 	TBTPerToken bool `json:"tbt_per_token,omitempty"`
-	Scheduling
-	Load
+	simcfg.Scheduling
+	simcfg.Load
 }
 
 // Identity is what determines a cell's result besides its parameters,
@@ -87,17 +76,43 @@ type Engine struct {
 	id       Identity
 }
 
+// Kind registers the simulator: its spec block is a spec.SimConfig, and
+// the model, GPU and mode must name a measured profile.
+var Kind = engine.Kind{
+	Name:   "sim",
+	Config: func() spec.EngineConfig { return new(spec.SimConfig) },
+	Check:  checkProfile,
+	New:    func(s *spec.Spec) (engine.Engine, error) { return New(s) },
+}
+
+// checkProfile reports a model, GPU and mode the simulator has no
+// measurements for, at the model field.
+func checkProfile(cfg spec.EngineConfig, _ spec.Sweep) []spec.FieldError {
+	c := cfg.(*spec.SimConfig)
+	if c.Model == "" || c.GPU == "" {
+		return nil // Validate reports the missing field
+	}
+	mode := c.Mode
+	if mode == "" {
+		mode = "graph"
+	}
+	if _, err := perfmodel.Measurements(perfmodel.Name{GPU: c.GPU, Model: c.Model, Mode: mode}); err != nil {
+		return []spec.FieldError{{Field: "model", Msg: err.Error()}}
+	}
+	return nil
+}
+
 // New builds the engine for a spec: resolves defaults, fits the profile,
 // loads the workload (a CSV path relative to the spec file's folder) and
 // checks that every sweep point gives a valid scheduler configuration.
 func New(s *spec.Spec) (*Engine, error) {
-	c := s.Engine.Sim
-	if c == nil {
+	c, ok := s.Engine.Config.(*spec.SimConfig)
+	if !ok {
 		return nil, fmt.Errorf("not a sim spec")
 	}
 	r := Resolved{
-		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: defaultBlockSize(c.BlockSize), KVBlocks: c.KVBlocks,
-		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, TBTPerToken: c.TBTPerToken, Scheduling: ResolveScheduling(c.Scheduler),
+		Model: c.Model, GPU: c.GPU, Mode: c.Mode, BlockSize: simcfg.BlockSize(c.BlockSize), KVBlocks: c.KVBlocks,
+		MaxModelLen: c.MaxModelLen, Noise: DefaultNoise, TBTPerToken: c.TBTPerToken, Scheduling: simcfg.ResolveScheduling(c.Scheduler),
 	}
 	if r.Mode == "" {
 		r.Mode = "graph"
@@ -107,7 +122,7 @@ func New(s *spec.Spec) (*Engine, error) {
 	}
 	info, err := perfmodel.LookupModel(r.Model)
 	if err != nil {
-		return nil, fmt.Errorf("sim.model: %w", err)
+		return nil, spec.FieldError{Field: "model", Msg: err.Error()}
 	}
 	if r.MaxModelLen == 0 {
 		r.MaxModelLen = info.MaxModelLen
@@ -127,7 +142,7 @@ func New(s *spec.Spec) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := OpenLoad(c.Workload, baseDir, "sim")
+	load, src, err := simcfg.OpenLoad(c.Workload, baseDir)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +150,8 @@ func New(s *spec.Spec) (*Engine, error) {
 	e := &Engine{res: r, specSeed: s.Seed, model: model, info: info, src: src}
 	e.id = Identity{Kind: "sim", Version: Version, PerfModel: perfmodel.ModelVersion, ProfileDigest: digest, Config: r}
 	for _, p := range s.Sweep {
-		if !slices.Contains(Sweepable, p.Name) {
-			return nil, fmt.Errorf("sweep: the simulator cannot sweep %q; sweepable: %s", p.Name, strings.Join(Sweepable, ", "))
+		if !slices.Contains(simcfg.Sweepable, p.Name) {
+			return nil, spec.FieldError{Field: "$.sweep." + p.Name, Msg: fmt.Sprintf("the simulator cannot sweep %q; sweepable: %s", p.Name, strings.Join(simcfg.Sweepable, ", "))}
 		}
 	}
 	for _, pt := range s.Points() {
@@ -157,8 +172,8 @@ func checkNoise(scale float64, m *perfmodel.Model) error {
 		}
 	}
 	if limit := 1 / (3 * worst); worst > 0 && scale >= limit {
-		return fmt.Errorf("sim.noise: %g, expected < %.3g: the %s iterations of %s have σ %.2f%%, and %g × 3σ would draw times ≤ 0",
-			scale, limit, group, m.Name, 100*worst, scale)
+		return spec.FieldError{Field: "noise", Msg: fmt.Sprintf("%g, expected < %.3g: the %s iterations of %s have σ %.2f%%, and %g × 3σ would draw times ≤ 0",
+			scale, limit, group, m.Name, 100*worst, scale)}
 	}
 	return nil
 }
@@ -211,8 +226,9 @@ type Summary struct {
 	Seed              int64   `json:"seed"`
 }
 
-// Run simulates one cell into dir.
-func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, stderr io.Writer) error {
+// Run simulates one cell into req.Dir.
+func (e *Engine) Run(ctx context.Context, req engine.Request) error {
+	cell, dir, stdout := req.Cell, req.Dir, req.Stdout
 	cfg, err := e.Config(cell.Point)
 	if err != nil {
 		return err

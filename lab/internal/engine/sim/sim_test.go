@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/labtest"
 
 	"github.com/schedlab/schedlab/lab/internal/sim/perfmodel"
@@ -58,7 +59,7 @@ func run(t *testing.T, e *Engine, c spec.Cell) string {
 	t.Helper()
 	dir := t.TempDir()
 	var stdout bytes.Buffer
-	if err := e.Run(context.Background(), c, dir, &stdout, io.Discard); err != nil {
+	if err := e.Run(context.Background(), engine.Request{Cell: c, Dir: dir, Stdout: &stdout, Stderr: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), "150 requests") {
@@ -263,16 +264,16 @@ func TestConfigAndErrors(t *testing.T) {
 		t.Errorf("threshold 300 in the sweep: %v", err)
 	}
 	// A noise scale that could draw a time ≤ 0 is rejected (graph prefill σ
-	// is about 1%: the limit is about 34).
+	// is about 1%: the limit is about 34), at the field.
 	loud := strings.Replace(small, "gpu: h200", "gpu: h200\n    noise: 40", 1)
-	if _, err := New(parse(t, loud)); err == nil || !strings.Contains(err.Error(), "sim.noise: 40, expected <") {
+	if _, err := engine.New(parse(t, loud)); err == nil || !strings.Contains(err.Error(), ":7:12: engine.sim.noise: 40, expected <") {
 		t.Errorf("noise 40: %v", err)
 	}
 	// Long prompts are ignored and counted.
 	short := strings.Replace(small, "gpu: h200", "gpu: h200\n    max_model_len: 600", 1)
 	e3, s3 := newEngine(t, short)
 	dir := t.TempDir()
-	if err := e3.Run(context.Background(), s3.Cells()[0], dir, io.Discard, io.Discard); err != nil {
+	if err := e3.Run(context.Background(), engine.Request{Cell: s3.Cells()[0], Dir: dir, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	var sum Summary
@@ -285,13 +286,13 @@ func TestConfigAndErrors(t *testing.T) {
 	// A run where every prompt is too long fails instead of writing empty files.
 	tiny := strings.Replace(small, "gpu: h200", "gpu: h200\n    max_model_len: 1", 1)
 	e4, s4 := newEngine(t, tiny)
-	if err := e4.Run(context.Background(), s4.Cells()[0], t.TempDir(), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "all 150 requests ignored") {
+	if err := e4.Run(context.Background(), engine.Request{Cell: s4.Cells()[0], Dir: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "all 150 requests ignored") {
 		t.Errorf("every prompt too long: %v", err)
 	}
 	// Cancellation stops a run.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := e.Run(ctx, s3.Cells()[0], t.TempDir(), io.Discard, io.Discard); err == nil {
+	if err := e.Run(ctx, engine.Request{Cell: s3.Cells()[0], Dir: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard}); err == nil {
 		t.Error("cancelled run succeeded")
 	}
 }
@@ -305,7 +306,9 @@ func TestConcurrentRuns(t *testing.T) {
 	errs := make(chan error, len(cells))
 	for i, c := range cells {
 		dirs[i] = t.TempDir()
-		go func() { errs <- e.Run(context.Background(), c, dirs[i], io.Discard, io.Discard) }()
+		go func() {
+			errs <- e.Run(context.Background(), engine.Request{Cell: c, Dir: dirs[i], Stdout: io.Discard, Stderr: io.Discard})
+		}()
 	}
 	for range cells {
 		if err := <-errs; err != nil {
@@ -379,5 +382,15 @@ func TestTBTPerToken(t *testing.T) {
 		if math.Abs(got[k]-want[k]) > 1e-9 {
 			t.Fatalf("row %d: %v, from the log %v", k+1, got[k], want[k])
 		}
+	}
+}
+
+// The simulator's own check (a measured profile) runs while the spec is
+// parsed, and points at the model.
+func TestProfileCheckAtParse(t *testing.T) {
+	const text = "name: s\nengine:\n  sim:\n    model: llama-2-7b\n    gpu: h100\n    mode: eager\n    workload: {trace: splitwise_conv, requests: 10}\nsweep: {min_chunk_threshold: [0]}\n"
+	_, err := spec.Parse("s.yaml", []byte(text))
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:4:12: engine.sim.model: ") || !strings.Contains(err.Error(), "no measured profile h100/llama-2-7b/eager") {
+		t.Errorf("error %v, want the missing profile at the model field", err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -185,41 +187,6 @@ func checkNoCrosstalk(t *testing.T, recs map[string]*store.Record) {
 				t.Errorf("cell %s (threshold %g repeat %d): %s differs from its own standalone run", h[:12], th, r.Inputs.Repeat, f)
 			}
 		}
-	}
-}
-
-// The "done when" of issue 2: 0..10 × 3 with -j 4, then a rerun that starts
-// no engine at all.
-func TestSweepAndRerun(t *testing.T) {
-	x := newExperiment(t, "{from: 0, to: 10, step: 1}", 3, nil, "")
-	r := x.lab(t, "run", "exp.yaml", "-j", "4")
-	mustOK(t, r)
-	if !strings.Contains(r.stdout, "33 cells: 0 cached, 33 ran (33 ok, 0 failed)") {
-		t.Errorf("stdout: %s", r.stdout)
-	}
-	if !strings.Contains(r.stderr, "[33/33] ok") {
-		t.Errorf("progress lines: %s", r.stderr)
-	}
-	if n := x.starts(t); n != 33 {
-		t.Errorf("engine started %d times, want 33", n)
-	}
-	st := x.store(t, ".lab")
-	recs := records(t, st)
-	if len(recs) != 33 {
-		t.Fatalf("%d cells in the store", len(recs))
-	}
-	checkNoCrosstalk(t, recs)
-	verifyClean(t, st)
-
-	r = x.lab(t, "run", "exp.yaml", "-j", "4")
-	mustOK(t, r)
-	if !strings.Contains(r.stdout, "33 cached, 0 ran") || x.starts(t) != 33 {
-		t.Errorf("rerun started engines (%d starts): %s", x.starts(t), r.stdout)
-	}
-	r = x.lab(t, "plan", "exp.yaml")
-	mustOK(t, r)
-	if !strings.Contains(r.stdout, "33 cells: 33 ok, 0 failed, 0 missing, 0 running; 0 to run") {
-		t.Errorf("plan: %s", r.stdout)
 	}
 }
 
@@ -637,44 +604,6 @@ func TestImportLegacyTree(t *testing.T) {
 				t.Errorf("cell %s: %s differs from the tree", h[:12], m)
 			}
 		}
-	}
-}
-
-func TestUsageErrors(t *testing.T) {
-	x := newExperiment(t, "[0]", 1, nil, "")
-	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{
-		{[]string{"run"}, 2, "expected one SPEC file"},
-		{[]string{"run", "nope.yaml"}, 1, "nope.yaml"},
-		{[]string{"run", "exp.yaml", "-j", "-1"}, 2, "-j must be ≥ 1"},
-		{[]string{"run", "exp.yaml", "--gpus", "0,0"}, 2, "expected distinct GPU ids"},
-		{[]string{"run", "exp.yaml", "--gpus", ","}, 2, "expected distinct GPU ids"},
-		{[]string{"run", "exp.yaml", "--retries", "-1"}, 2, "--retries must be ≥ 0"},
-		{[]string{"run", "exp.yaml", "--timeout", "soon"}, 2, "soon"},
-		{[]string{"import", "missing_dir"}, 1, "missing_dir"},
-	} {
-		r := x.lab(t, tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
-			t.Errorf("lab %v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
-		}
-	}
-}
-
-// The documented example spec must stay valid (it cannot run here: it
-// needs a Sarathi-Serve checkout).
-func TestExecExamplePlans(t *testing.T) {
-	x := newExperiment(t, "[0]", 1, nil, "")
-	abs, err := filepath.Abs("../../../../experiments/exec-example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := x.lab(t, "plan", abs, "--store", "s")
-	mustOK(t, r)
-	if !strings.Contains(r.stdout, "exec-example (exec engine") || !strings.Contains(r.stdout, "33 cells: 0 ok, 0 failed, 33 missing") {
-		t.Errorf("plan: %s", r.stdout)
 	}
 }
 

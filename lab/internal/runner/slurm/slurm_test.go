@@ -1,7 +1,6 @@
 package slurm
 
 import (
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,9 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schedlab/schedlab/lab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var update = golden.Update // -update
 
 func TestParseJobID(t *testing.T) {
 	for _, tc := range []struct {

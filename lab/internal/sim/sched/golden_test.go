@@ -2,14 +2,15 @@ package sched
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/schedlab/schedlab/lab/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = golden.Update // -update
 
 // TestGoldenSchedules pins the exact schedule (every batch) of a small
 // random workload under each policy, with and without a threshold and with

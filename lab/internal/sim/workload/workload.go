@@ -29,7 +29,6 @@ import (
 	"embed"
 	"encoding/csv"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -81,11 +80,11 @@ type Source struct {
 func Open(cfg spec.WorkloadConfig, baseDir string) (*Source, error) {
 	s := &Source{cfg: cfg}
 	if cfg.Requests < 1 {
-		return nil, fmt.Errorf("workload.requests: %d, expected ≥ 1", cfg.Requests)
+		return nil, fieldErr("workload.requests", "%d, expected ≥ 1", cfg.Requests)
 	}
 	switch {
 	case cfg.Trace != "" && cfg.Lengths != nil:
-		return nil, errors.New("workload: give either a trace or synthetic lengths, not both")
+		return nil, fieldErr("workload", "give either a trace or synthetic lengths, not both")
 	case cfg.Lengths != nil:
 		if err := checkDist(cfg.Lengths.Prompt, "prompt"); err != nil {
 			return nil, err
@@ -108,7 +107,7 @@ func Open(cfg spec.WorkloadConfig, baseDir string) (*Source, error) {
 			s.name = p
 			data, err = os.ReadFile(p)
 			if err != nil {
-				return nil, fmt.Errorf("workload.trace: %q is neither a shipped trace (splitwise_conv, arxiv_summarization) nor a readable CSV: %w", cfg.Trace, err)
+				return nil, fieldErr("workload.trace", "%q is neither a shipped trace (splitwise_conv, arxiv_summarization) nor a readable CSV: %v", cfg.Trace, err)
 			}
 		}
 		if err != nil {
@@ -120,23 +119,23 @@ func Open(cfg spec.WorkloadConfig, baseDir string) (*Source, error) {
 			return nil, err
 		}
 		if len(s.rows) < cfg.Requests {
-			return nil, fmt.Errorf("workload.requests: %d, but trace %s has only %d rows", cfg.Requests, s.name, len(s.rows))
+			return nil, fieldErr("workload.requests", "%d, but trace %s has only %d rows", cfg.Requests, s.name, len(s.rows))
 		}
 	default:
-		return nil, errors.New("workload: expected a trace or synthetic lengths")
+		return nil, fieldErr("workload", "expected a trace or synthetic lengths")
 	}
 	switch cfg.Arrival.Process {
 	case "", "offline":
 	case "poisson":
 		if !(cfg.Arrival.QPS > 0) || math.IsInf(cfg.Arrival.QPS, 0) {
-			return nil, fmt.Errorf("workload.arrival.qps: %v, expected a rate > 0 for poisson arrivals", cfg.Arrival.QPS)
+			return nil, fieldErr("workload.arrival.qps", "%v, expected a rate > 0 for poisson arrivals", cfg.Arrival.QPS)
 		}
 	case "trace":
 		if !s.hasTimes {
-			return nil, fmt.Errorf("workload.arrival.process: trace, but %s has no arrived_at column", s.name)
+			return nil, fieldErr("workload.arrival.process", "trace, but %s has no arrived_at column", s.name)
 		}
 	default:
-		return nil, fmt.Errorf("workload.arrival.process: %q, expected offline, poisson or trace", cfg.Arrival.Process)
+		return nil, fieldErr("workload.arrival.process", "%q, expected offline, poisson or trace", cfg.Arrival.Process)
 	}
 	return s, nil
 }
@@ -258,18 +257,18 @@ func checkDist(d spec.Distribution, what string) error {
 	switch d.Kind {
 	case "fixed":
 		if d.Value < 1 {
-			return fmt.Errorf("workload.lengths.%s.value: %d, expected ≥ 1", what, d.Value)
+			return fieldErr("workload.lengths."+what+".value", "%d, expected ≥ 1", d.Value)
 		}
 	case "uniform":
 		if d.Min < 1 || d.Max < d.Min {
-			return fmt.Errorf("workload.lengths.%s: min %d, max %d, expected 1 ≤ min ≤ max", what, d.Min, d.Max)
+			return fieldErr("workload.lengths."+what, "min %d, max %d, expected 1 ≤ min ≤ max", d.Min, d.Max)
 		}
 	case "lognormal":
 		if d.Sigma < 0 || math.IsNaN(d.Mu) || math.IsInf(d.Mu, 0) || d.Mu > 20 {
-			return fmt.Errorf("workload.lengths.%s: lognormal mu %v sigma %v, expected sigma ≥ 0 and a finite mu ≤ 20 (the log of a length)", what, d.Mu, d.Sigma)
+			return fieldErr("workload.lengths."+what, "lognormal mu %v sigma %v, expected sigma ≥ 0 and a finite mu ≤ 20 (the log of a length)", d.Mu, d.Sigma)
 		}
 	default:
-		return fmt.Errorf("workload.lengths.%s.kind: %q, expected fixed, uniform or lognormal", what, d.Kind)
+		return fieldErr("workload.lengths."+what+".kind", "%q, expected fixed, uniform or lognormal", d.Kind)
 	}
 	return nil
 }
@@ -332,4 +331,11 @@ func tokens(rec []string, i int) (int, error) {
 		return 0, fmt.Errorf("%q, expected a whole number of tokens ≥ 1", s)
 	}
 	return int(v), nil
+}
+
+// fieldErr is a problem with one field of the workload block, as a typed
+// spec.FieldError (field relative to the engine's block) so that the spec
+// can point at the field's line and column.
+func fieldErr(field, format string, args ...any) error {
+	return spec.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }

@@ -1,4 +1,8 @@
-package sim
+// Package simcfg resolves the parts of a spec the sim and gpu engines share
+// (the scheduler and the workload) into their full configuration, every
+// default filled in, so that one spec means the same scheduler and the same
+// requests on both engines.
+package simcfg
 
 import (
 	"fmt"
@@ -10,6 +14,20 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/sim/workload"
 	"github.com/schedlab/schedlab/lab/spec"
 )
+
+// Defaults of the resolved scheduler configuration.
+const (
+	DefaultChunkSize    = 256
+	DefaultMaxNumSeqs   = 128
+	DefaultPolicy       = sched.FCFS
+	DefaultTimeWeight   = 1.0
+	DefaultPromptWeight = -0.01
+	DefaultGPUMemUtil   = 0.9
+)
+
+// Sweepable are the parameters a sweep may set on the sim and gpu engines;
+// each overrides the scheduler field of the same name.
+var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
 
 // Scheduling is the scheduler part of a resolved configuration, every
 // default filled in. The sim and gpu engines share it (embedded in their
@@ -72,8 +90,9 @@ type Load struct {
 
 // OpenLoad resolves a spec's workload section (defaults filled in) and opens
 // its request source; a user CSV path is relative to baseDir (the spec
-// file's folder). prefix names the engine section in errors ("sim", "gpu").
-func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string) (Load, *workload.Source, error) {
+// file's folder). A problem with a field is a spec.FieldError relative to
+// the engine's block ("workload.trace").
+func OpenLoad(c spec.WorkloadConfig, baseDir string) (Load, *workload.Source, error) {
 	r := Load{
 		Lengths: c.Lengths, Requests: c.Requests, MaxTokens: c.MaxTokens,
 		MaxPromptTokens: c.MaxPromptTokens, Arrival: c.Arrival.Process, QPS: c.Arrival.QPS,
@@ -105,7 +124,7 @@ func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string) (Load, *workload.So
 	}
 	src, err := workload.Open(wl, baseDir)
 	if err != nil {
-		return r, nil, fmt.Errorf("%s.%w", prefix, err)
+		return r, nil, err
 	}
 	if _, shipped := workload.Traces[c.Trace]; shipped {
 		r.Trace = c.Trace
@@ -114,8 +133,8 @@ func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string) (Load, *workload.So
 	return r, src, nil
 }
 
-// defaultBlockSize fills a block size of 0.
-func defaultBlockSize(n int) int {
+// BlockSize fills a block size of 0 with the default.
+func BlockSize(n int) int {
 	if n == 0 {
 		return sched.DefaultBlockSize
 	}

@@ -1,0 +1,7 @@
+package gpu
+
+import "github.com/schedlab/schedlab/lab/internal/engine"
+
+// This package's tests parse gpu specs: register the kind as the
+// registration list does (the list itself imports this package).
+func init() { engine.Register(Kind) }
