@@ -192,9 +192,9 @@ func TestPreemptionTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []RequestTrace{
-		{ID: 0, PromptTokens: 3, OutputTokens: 4, Scheduled: 0, PrefillDone: 1, Completed: 4, ExecTime: 4, TokenTimes: []float64{1, 2, 3, 4}},
+		{ID: 0, PromptTokens: 3, OutputTokens: 4, Started: true, Scheduled: 0, PrefillDone: 1, Completed: 4, ExecTime: 4, TokenTimes: []float64{1, 2, 3, 4}},
 		// B: ran in it0, it1, it4, it5; its re-prefill completes at 5.
-		{ID: 1, PromptTokens: 3, OutputTokens: 4, Scheduled: 0, PrefillDone: 5, Completed: 6, ExecTime: 4, Preemptions: 1, TokenTimes: []float64{1, 2, 5, 6}},
+		{ID: 1, PromptTokens: 3, OutputTokens: 4, Started: true, Scheduled: 0, PrefillDone: 5, Completed: 6, ExecTime: 4, Preemptions: 1, TokenTimes: []float64{1, 2, 5, 6}},
 	}
 	if !reflect.DeepEqual(tr.Requests, want) {
 		t.Errorf("requests:\n got %+v\nwant %+v", tr.Requests, want)
@@ -342,9 +342,12 @@ func checkTrace(t *testing.T, cfg Config, reqs []Request, rec *recorder, tr *Tra
 		prompt[i] = r.PromptTokens
 	}
 	// mid is the sequence left mid-prefill by the previous batch (-1: none).
-	// The package doc claims at most one exists, and that it always gets a
-	// chunk in the next batch unless preempted: the running-prefill half of
-	// the threshold rule never fires. README's experiment notes rest on it.
+	// The package doc claims that with greedy chunking at most one exists,
+	// and that it always gets a chunk in the next batch unless preempted:
+	// the running-prefill half of the threshold rule never fires. The
+	// simulator docs' experiment notes rest on it. Time-budget chunking
+	// breaks it (TestTimeBudgetRunningPrefillSkips).
+	greedy := cfg.Chunking != TimeBudget
 	mid := -1
 	for k, b := range rec.batches {
 		it := tr.Iterations[k]
@@ -352,7 +355,7 @@ func checkTrace(t *testing.T, cfg Config, reqs []Request, rec *recorder, tr *Tra
 		if k > 0 && it.Start < tr.Iterations[k-1].Start+tr.Iterations[k-1].Duration {
 			t.Fatalf("iteration %d starts before the previous ended", k)
 		}
-		if mid >= 0 && !slices.Contains(b.Preempted, mid) && !slices.ContainsFunc(b.Prefills, func(c Chunk) bool { return c.Seq == mid }) {
+		if greedy && mid >= 0 && !slices.Contains(b.Preempted, mid) && !slices.ContainsFunc(b.Prefills, func(c Chunk) bool { return c.Seq == mid }) {
 			t.Fatalf("iteration %d: seq %d is mid-prefill and got no chunk: %s", k, mid, show(b))
 		}
 		mid = -1
@@ -363,7 +366,7 @@ func checkTrace(t *testing.T, cfg Config, reqs []Request, rec *recorder, tr *Tra
 			kv[p], done[p] = 0, 0
 		}
 		for _, c := range b.Prefills {
-			if mid >= 0 {
+			if greedy && mid >= 0 {
 				t.Fatalf("iteration %d: seqs %d and %d both left mid-prefill: %s", k, mid, c.Seq, show(b))
 			}
 			if c.Cached != kv[c.Seq] || c.Cached != done[c.Seq] {
@@ -407,12 +410,16 @@ func checkTrace(t *testing.T, cfg Config, reqs []Request, rec *recorder, tr *Tra
 	for i := range reqs {
 		r := &tr.Requests[i]
 		if r.Ignored {
-			if gen[i] != 0 {
-				t.Fatalf("ignored request %d ran", i)
+			if gen[i] != r.OutputTokens || (gen[i] != 0 && r.Preemptions == 0) {
+				t.Fatalf("ignored request %d ran (%d tokens) without a preemption", i, gen[i])
 			}
 			continue
 		}
-		if gen[i] != r.OutputTokens || r.OutputTokens != min(reqs[i].OutputTokens, cfg.MaxModelLen-reqs[i].PromptTokens, cfg.NumBlocks*cfg.BlockSize-reqs[i].PromptTokens+1) {
+		want := reqs[i].OutputTokens
+		if cfg.StopRule == StopPerAttempt {
+			want = -1 // checked by TestStopRules
+		}
+		if gen[i] != r.OutputTokens || (want >= 0 && r.OutputTokens != want) {
 			t.Fatalf("request %d: %d tokens generated, trace says %d, asked %d", i, gen[i], r.OutputTokens, reqs[i].OutputTokens)
 		}
 		if math.Abs(exec[i]-r.ExecTime) > 1e-9*math.Max(1, exec[i]) {
