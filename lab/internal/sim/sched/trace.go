@@ -97,7 +97,9 @@ type Counters struct {
 }
 
 // RunningPrefillSkips is the number of skips over all reasons.
-func (c Counters) RunningPrefillSkips() int { return c.SkipsThreshold + c.SkipsBudget + c.SkipsPredictor }
+func (c Counters) RunningPrefillSkips() int {
+	return c.SkipsThreshold + c.SkipsBudget + c.SkipsPredictor
+}
 
 // RequestTrace is one request's timeline. Times are in seconds on the
 // simulation clock. Field meanings follow sarathi-serve's SequenceState.
