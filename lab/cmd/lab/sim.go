@@ -23,7 +23,7 @@ import (
 func init() {
 	register(&command{
 		name:  "sim",
-		usage: "predict | run | fit   the embedded simulator: one iteration's time, one configuration, the model's fit",
+		usage: "predict | run | fit | replay   the embedded simulator: one iteration's time, one configuration, the model's fit, the fork's schedules replayed",
 		run:   runSim,
 	})
 }
@@ -37,7 +37,10 @@ func runSim(ctx context.Context, env *cmdEnv, args []string) error {
       simulate one configuration of a sim spec outside the store (the
       baseline point unless --set overrides it) and print its summary
   lab sim fit [--markdown]
-      the performance model's error on the measured points, per profile and group`)
+      the performance model's error on the measured points, per profile and group
+  lab sim replay FILE... [--json]
+      run the scheduler on fork-oracle scenarios (testdata/fork-oracle) and
+      compare every batch with the fork's; exit 0 only when all are identical`)
 		if len(args) == 0 {
 			return &exitCodeError{code: 2}
 		}
@@ -50,8 +53,10 @@ func runSim(ctx context.Context, env *cmdEnv, args []string) error {
 		return simRun(ctx, env, args[1:])
 	case "fit":
 		return simFit(env, args[1:])
+	case "replay":
+		return simReplay(env, args[1:])
 	}
-	return &exitCodeError{code: 2, err: fmt.Errorf("unknown subcommand %q: expected predict, run or fit", args[0])}
+	return &exitCodeError{code: 2, err: fmt.Errorf("unknown subcommand %q: expected predict, run, fit or replay", args[0])}
 }
 
 // listFlag collects a repeatable flag.
