@@ -76,6 +76,9 @@ func validateEngine(s *Spec, d *decoder, report reportFunc) {
 	case "gpu":
 		errs = e.GPU.Validate(params)
 	}
+	if kind == "sim" || kind == "gpu" {
+		validateSchedRules(s, report)
+	}
 	for _, fe := range errs {
 		p := "$.engine." + kind
 		if strings.HasPrefix(fe.Field, "$.") {
