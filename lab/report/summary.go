@@ -40,6 +40,9 @@ type Summary struct {
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
+	// SchedulerCounters are the scheduler's mean counters per point (sim
+	// and gpu engines only).
+	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
 	FailedCells   []string          `json:"failed_cells"`
 	Warnings      []string          `json:"warnings"`
 	LabVersion    string            `json:"lab_version,omitempty"`
@@ -115,6 +118,7 @@ func buildSummary(in *Input) *Summary {
 		LabVersion:  in.LabVersion,
 		Generated:   generatedString(in.Generated),
 	}
+	s.SchedulerCounters = in.Counters
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}

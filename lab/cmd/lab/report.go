@@ -129,6 +129,9 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 		}
 	}
 	in.Hosts, in.GPUs = sortedSet(hosts), sortedSet(gpus)
+	if in.Counters, err = schedulerCounters(s, st, plan); err != nil {
+		return nil, err
+	}
 
 	in.Table, err = lab.LoadTable(s, st)
 	if err != nil {

@@ -257,8 +257,9 @@ func TestConfigAndErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tc.pt, err, tc.want)
 		}
 	}
-	// A sweep over a threshold ≥ chunk_size fails when the engine is built.
-	bad := strings.Replace(small, "[0, 8]", "[0, 300]", 1)
+	// A sweep over a threshold ≥ chunk_size fails when the engine is built
+	// (past the fork's limit, which the spec only lifts on request).
+	bad := strings.Replace(strings.Replace(small, "[0, 8]", "[0, 300]", 1), "policy: aging}", "policy: aging, allow_beyond_fork_limits: true}", 1)
 	if _, err := New(parse(t, bad)); err == nil || !strings.Contains(err.Error(), "sweep point min_chunk_threshold=300") {
 		t.Errorf("threshold 300 in the sweep: %v", err)
 	}
@@ -379,5 +380,54 @@ func TestTBTPerToken(t *testing.T) {
 		if math.Abs(got[k]-want[k]) > 1e-9 {
 			t.Fatalf("row %d: %v, from the log %v", k+1, got[k], want[k])
 		}
+	}
+}
+
+// TestTimeBudgetCell runs cells under time-budget chunking: the chunks are
+// sized by the performance model, the counters land in sim.json and read
+// back, and a tighter target changes the schedule.
+func TestTimeBudgetCell(t *testing.T) {
+	text := strings.Replace(small, "policy: aging}", "policy: fcfs, chunking: time_budget, target_time: 0.008}", 1)
+	text = strings.Replace(text, "[0, 8]", "[0, 16]", 1)
+	e, s := newEngine(t, text)
+	cfg, err := e.Config(s.Cells()[0].Point)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Chunking != sched.TimeBudget || cfg.TargetTime != 0.008 || cfg.ChunkSearchGranularity != sched.DefaultChunkSearchGranularity {
+		t.Fatalf("config %+v", cfg)
+	}
+	var counts []CellCounters
+	for _, c := range s.Cells() {
+		if c.Repeat != 0 {
+			continue
+		}
+		dir := t.TempDir()
+		if err := e.Run(context.Background(), c, dir, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, ok, err := ReadCounters(dir)
+		if err != nil || !ok {
+			t.Fatalf("counters: %v %v", ok, err)
+		}
+		if cc.Counters != sum.Counters || sum.RunningPrefillSkips != sum.Counters.RunningPrefillSkips() {
+			t.Errorf("counters %+v, summary %+v", cc, sum)
+		}
+		counts = append(counts, cc)
+	}
+	if counts[0].PredictorBlockedAdmissions == 0 || counts[0].ThresholdBlockedAdmissions != 0 {
+		t.Errorf("threshold 0: %+v, expected predictor-blocked admissions and no threshold ones", counts[0])
+	}
+	// With a binding target the predictor stops chunks long before the
+	// token budget runs low, so the threshold rarely gets to act.
+	if counts[1].PredictorBlockedAdmissions == 0 || counts[1].SkipsPredictor == 0 {
+		t.Errorf("threshold 16: %+v, expected predictor-blocked admissions and skips", counts[1])
+	}
+	if _, ok, err := ReadCounters(t.TempDir()); ok || err != nil {
+		t.Errorf("a folder without sim.json: ok %v, err %v", ok, err)
 	}
 }
