@@ -43,10 +43,10 @@ type Summary struct {
 	// SchedulerCounters are the scheduler's mean counters per point (sim
 	// and gpu engines only).
 	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
-	FailedCells   []string          `json:"failed_cells"`
-	Warnings      []string          `json:"warnings"`
-	LabVersion    string            `json:"lab_version,omitempty"`
-	Generated     string            `json:"generated"`
+	FailedCells       []string        `json:"failed_cells"`
+	Warnings          []string        `json:"warnings"`
+	LabVersion        string          `json:"lab_version,omitempty"`
+	Generated         string          `json:"generated"`
 }
 
 // HeadlineJSON is the choice the report leads with.
