@@ -40,13 +40,14 @@ type Summary struct {
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
+	FailedCells   []string          `json:"failed_cells"`
+	Warnings      []string          `json:"warnings"`
+	LabVersion    string            `json:"lab_version,omitempty"`
+	Generated     string            `json:"generated"`
+
 	// SchedulerCounters are the scheduler's mean counters per point (sim
 	// and gpu engines only).
 	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
-	FailedCells       []string        `json:"failed_cells"`
-	Warnings          []string        `json:"warnings"`
-	LabVersion        string          `json:"lab_version,omitempty"`
-	Generated         string          `json:"generated"`
 }
 
 // HeadlineJSON is the choice the report leads with.
