@@ -198,9 +198,13 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "point\t%s\n", pt.Key(keys))
 	fmt.Fprintf(tw, "repeat\t%d (seed %d)\n", *repeat, cell.Seed)
-	fmt.Fprintf(tw, "requests\t%d (%d ignored: prompt > max_model_len)\n", sum.Requests, sum.IgnoredLongPrompt)
+	fmt.Fprintf(tw, "requests\t%d (%d ignored: longer than max_model_len or the KV cache)\n", sum.Requests, sum.IgnoredLongPrompt)
 	fmt.Fprintf(tw, "iterations\t%d (%d prefill + %d decode tokens)\n", sum.Iterations, sum.PrefillTokens, sum.DecodeTokens)
 	fmt.Fprintf(tw, "preemptions\t%d (KV cache %d blocks)\n", sum.Preemptions, sum.KVBlocks)
+	fmt.Fprintf(tw, "threshold\t%d admissions blocked, %d running prefills skipped\n", sum.ThresholdBlockedAdmissions, sum.SkipsThreshold)
+	if sum.PredictorBlockedAdmissions+sum.SkipsPredictor+sum.ForcedSingleToken > 0 {
+		fmt.Fprintf(tw, "time budget\t%d admissions blocked, %d running prefills skipped, %d forced 1-token chunks\n", sum.PredictorBlockedAdmissions, sum.SkipsPredictor, sum.ForcedSingleToken)
+	}
 	fmt.Fprintf(tw, "simulated\t%.3f s\n", sum.SimulatedSeconds)
 	fmt.Fprintf(tw, "request_execution_time p95\t%.6g s\n", metrics.RequestP95)
 	fmt.Fprintf(tw, "prefill_e2e_time p95\t%.6g s\n", metrics.PrefillP95)
