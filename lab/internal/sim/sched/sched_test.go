@@ -157,6 +157,40 @@ func TestHandTraced(t *testing.T) {
 		name: "clock jumps to arrivals",
 		reqs: []Request{{ID: 0, Arrival: 2.5, PromptTokens: 3, OutputTokens: 1}, {ID: 1, Arrival: 10, PromptTokens: 3, OutputTokens: 1}},
 		want: []string{"P[0:3/0]F[0]", "P[1:3/0]F[1]"},
+	}, {
+		// The 1% watermark: 100 blocks of 4 keep 1 free. A (50 blocks)
+		// leaves 50; B would leave 0 < 1 → waits for A to finish, though
+		// the budget and the blocks would take it.
+		name: "watermark keeps 1% of the blocks free",
+		cfg:  func(c *Config) { c.ChunkSize, c.NumBlocks = 512, 100 },
+		reqs: []Request{{ID: 0, PromptTokens: 200, OutputTokens: 1}, {ID: 1, PromptTokens: 200, OutputTokens: 1}},
+		want: []string{"P[0:200/0]F[0]", "P[1:200/0]F[1]"},
+	}, {
+		// Preemption while no block is free, even for a decode that needs
+		// none. Block size 2, 4 blocks, watermark 0: A and B (3 tokens, 2
+		// blocks each) fill the cache. it1: A's decode over 3 needs no block
+		// (4 tokens in 2 blocks) but none is free → the tail B is preempted,
+		// and readmitted in the same pass (prompt 3+1, 2 blocks, front of the
+		// queue); its re-prefill yields its 2nd and last token. it2: A takes
+		// a block freed by B.
+		name: "no free block preempts before any decode",
+		cfg:  func(c *Config) { c.BlockSize, c.NumBlocks = 2, 4 },
+		reqs: []Request{{ID: 0, PromptTokens: 3, OutputTokens: 3}, {ID: 1, PromptTokens: 3, OutputTokens: 2}},
+		want: []string{"P[0:3/0 1:3/0]", "P[1:4/0]D[0/3]X[1]F[1]", "D[0/4]F[0]"},
+	}, {
+		// Outputs are not capped at max_model_len: only admission checks it.
+		name: "decoding goes past max_model_len",
+		cfg:  func(c *Config) { c.MaxModelLen = 5 },
+		reqs: []Request{{ID: 0, PromptTokens: 3, OutputTokens: 5}},
+		want: []string{"P[0:3/0]", "D[0/3]", "D[0/4]", "D[0/5]", "D[0/6]F[0]"},
+	}, {
+		// A prompt needing more blocks than the cache holds (10 blocks of
+		// 4, watermark 0: 41 tokens need 11) is dropped at the queue head
+		// instead of blocking it forever.
+		name: "a prompt that can never fit is dropped",
+		cfg:  func(c *Config) { c.NumBlocks = 10 },
+		reqs: []Request{{ID: 0, PromptTokens: 41, OutputTokens: 1}, {ID: 1, PromptTokens: 3, OutputTokens: 1}},
+		want: []string{"P[1:3/0]F[1]"},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -138,3 +138,48 @@ func TestStopRules(t *testing.T) {
 		checkTrace(t, cfg, reqs, rec, tr)
 	}
 }
+
+// TestDrops: an over-long request is dropped when it reaches the queue
+// head, stamped with the time of the drop; a preempted sequence that has
+// grown past max_model_len is dropped on readmission (1 s per iteration).
+func TestDrops(t *testing.T) {
+	t.Run("long prompt", func(t *testing.T) {
+		cfg := base()
+		cfg.MaxModelLen = 10
+		reqs := []Request{{ID: 0, PromptTokens: 3, OutputTokens: 2}, {ID: 1, Arrival: 0.5, PromptTokens: 50, OutputTokens: 1}}
+		tr, err := Simulate(cfg, reqs, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := tr.Requests[1]
+		if !r.Ignored || r.Started || r.Completed != 1 || tr.Ignored != 1 || tr.Counters.ReadmissionDrops != 0 {
+			t.Errorf("dropped request %+v, trace ignored %d, counters %+v", r, tr.Ignored, tr.Counters)
+		}
+	})
+	t.Run("readmission", func(t *testing.T) {
+		// Block size 2, 4 blocks. it1: A's decode finds no free block and
+		// preempts B (3+1 tokens ≤ 4: readmitted at once). it2: the same
+		// again, but B now holds 3+1+1 = 5 > max_model_len 4 tokens: dropped.
+		cfg := base()
+		cfg.BlockSize, cfg.NumBlocks, cfg.MaxModelLen = 2, 4, 4
+		reqs := []Request{{ID: 0, PromptTokens: 3, OutputTokens: 3}, {ID: 1, PromptTokens: 3, OutputTokens: 3}}
+		rec := &recorder{}
+		tr, err := Simulate(cfg, reqs, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range rec.batches {
+			got = append(got, show(b))
+		}
+		want := []string{"P[0:3/0 1:3/0]", "P[1:4/0]D[0/3]X[1]", "D[0/4]X[1]F[0]"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("batches %q, want %q", got, want)
+		}
+		r := tr.Requests[1]
+		if !r.Ignored || r.OutputTokens != 2 || r.Preemptions != 2 || r.Completed != 2 || tr.Counters.ReadmissionDrops != 1 {
+			t.Errorf("dropped request %+v, counters %+v", r, tr.Counters)
+		}
+		checkTrace(t, cfg, reqs, rec, tr)
+	})
+}
