@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,6 +36,11 @@ func TestCountersSection(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	// The page with the section renders cleanly in the browser, with one
+	// chart more than the other report pages.
+	res := openInBrowser(t, filepath.Join(writeReport(t, in), HTMLFile))
+	checkClean(t, res)
+	checkCharts(t, res, 3*len(metrics)+len(testPresets)+2+1+1)
 	var js bytes.Buffer
 	if err := buildSummary(in).writeJSON(&js); err != nil {
 		t.Fatal(err)
