@@ -140,7 +140,8 @@ func (s *scheduler) init(reqs []Request) error {
 		sq := &s.seqs[i]
 		sq.arrival, sq.prompt, sq.target = r.Arrival, r.PromptTokens, r.OutputTokens
 		if !s.tooLong(sq) {
-			rt.TokenTimes = make([]float64, 0, sq.target)
+			// A capacity hint only: outputs are not capped (see Config).
+			rt.TokenTimes = make([]float64, 0, min(sq.target, s.cfg.MaxModelLen))
 		}
 	}
 	s.order = make([]int, n)
