@@ -125,7 +125,10 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 	}
 
 	// The report's input is the same analysis, with the cells counted.
-	in := x.ReportInput(a)
+	in, err := x.ReportInput(a)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ok := 0
 	for _, c := range a.Cells {
 		if c.State == OK {

@@ -12,8 +12,9 @@ import (
 )
 
 // ReportInput is what the report of a shows: the analysis itself, the
-// cells' states and the provenance their records hold (hosts, GPUs).
-func (x *Experiment) ReportInput(a *Analysis) *report.Input {
+// cells' states, the provenance their records hold (hosts, GPUs) and the
+// scheduler's counters per point.
+func (x *Experiment) ReportInput(a *Analysis) (*report.Input, error) {
 	s := x.Spec
 	in := &report.Input{
 		Name:         s.Name,
@@ -63,14 +64,22 @@ func (x *Experiment) ReportInput(a *Analysis) *report.Input {
 		}
 	}
 	in.Hosts, in.GPUs = sortedSet(hosts), sortedSet(gpus)
-	return in
+	counters, err := x.schedulerCounters(a.Cells)
+	if err != nil {
+		return nil, err
+	}
+	in.Counters = counters
+	return in, nil
 }
 
 // WriteReport writes the report of a (the spec's own analysis,
 // Analyze(AnalyzeOptions{})) into <outRoot>/<experiment>/ and returns the
 // page's path; now is the date it shows.
 func (x *Experiment) WriteReport(a *Analysis, outRoot string, now time.Time) (string, error) {
-	in := x.ReportInput(a)
+	in, err := x.ReportInput(a)
+	if err != nil {
+		return "", err
+	}
 	in.Generated = now
 	dir := report.Dir(outRoot, x.Spec.Name)
 	if err := report.Write(dir, in); err != nil {

@@ -100,6 +100,9 @@ func buildPage(in *Input) *page {
 	if in.PromptWeight != nil {
 		p.Sections = append(p.Sections, b.promptWeightSection())
 	}
+	if in.Counters != nil {
+		p.Sections = append(p.Sections, b.countersSection())
+	}
 	// Number the steps in page order (the statistics and prompt_weight
 	// sections exist only when computed); the warnings stay unnumbered.
 	for i, s := range p.Sections {

@@ -50,6 +50,10 @@ type Input struct {
 	// repeats; nil leaves the prompt_weight section out.
 	PromptWeight *analysis.PromptWeightResult
 
+	// Counters are the scheduler's counters per point (sim and gpu
+	// engines), in point order; nil leaves their section out.
+	Counters []PointCounters
+
 	// Cells counts the experiment's cells by state; FailedCells describe
 	// the failed ones ("min_chunk_threshold=6 repeat 2: exit status 1").
 	Cells       CellCounts

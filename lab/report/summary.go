@@ -44,6 +44,10 @@ type Summary struct {
 	Warnings      []string          `json:"warnings"`
 	LabVersion    string            `json:"lab_version,omitempty"`
 	Generated     string            `json:"generated"`
+
+	// SchedulerCounters are the scheduler's mean counters per point (sim
+	// and gpu engines only).
+	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
 }
 
 // HeadlineJSON is the choice the report leads with.
@@ -115,6 +119,7 @@ func buildSummary(in *Input) *Summary {
 		LabVersion:  in.LabVersion,
 		Generated:   generatedString(in.Generated),
 	}
+	s.SchedulerCounters = in.Counters
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}

@@ -142,6 +142,7 @@ func validateEngine(s *Spec, report reportFunc) {
 	for _, fe := range errs {
 		report(FieldPath(kind, fe.Field), "%s", fe.Msg)
 	}
+	validateSchedRules(s, report)
 }
 
 // FieldPath is the path from the top of the spec ("$.engine.sim.model") of

@@ -47,6 +47,16 @@ type SchedulerConfig struct {
 	MinChunkThreshold    int     `yaml:"min_chunk_threshold,omitempty"`
 	OrderWaiting         bool    `yaml:"order_waiting,omitempty"`
 	GPUMemoryUtilization float64 `yaml:"gpu_memory_utilization,omitempty"`
+	// Chunking is greedy (default) or time_budget: chunks sized by the
+	// performance model so that an iteration is predicted to take at most
+	// TargetTime seconds, searched on a grid of ChunkSearchGranularity
+	// tokens (default 32). See sched_rules.go and `lab help simulator`.
+	Chunking               string  `yaml:"chunking,omitempty" json:",omitempty"`
+	TargetTime             float64 `yaml:"target_time,omitempty" json:",omitempty"`
+	ChunkSearchGranularity int     `yaml:"chunk_search_granularity,omitempty" json:",omitempty"`
+	// AllowBeyondForkLimits lifts the fork's own configuration limits
+	// (min_chunk_threshold < 0.3 × chunk_size) for what-if studies.
+	AllowBeyondForkLimits bool `yaml:"allow_beyond_fork_limits,omitempty" json:",omitempty"`
 }
 
 // WorkloadConfig describes the requests of one run (lab help simulator).

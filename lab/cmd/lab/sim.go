@@ -25,7 +25,7 @@ import (
 func init() {
 	register(&command{
 		name:  "sim",
-		usage: "predict | run | fit   the embedded simulator: one iteration's time, one configuration, the model's fit",
+		usage: "predict | run | fit | replay   the embedded simulator: one iteration's time, one configuration, the model's fit, the fork's schedules replayed",
 		run:   runSim,
 	})
 }
@@ -39,7 +39,10 @@ func runSim(ctx context.Context, env *cmdEnv, args []string) error {
       simulate one configuration of a sim spec outside the store (the
       baseline point unless --set overrides it) and print its summary
   lab sim fit [--markdown]
-      the performance model's error on the measured points, per profile and group`)
+      the performance model's error on the measured points, per profile and group
+  lab sim replay FILE... [--json]
+      run the scheduler on fork-oracle scenarios (testdata/fork-oracle) and
+      compare every batch with the fork's; exit 0 only when all are identical`)
 		if len(args) == 0 {
 			return &exitCodeError{code: 2}
 		}
@@ -52,8 +55,10 @@ func runSim(ctx context.Context, env *cmdEnv, args []string) error {
 		return simRun(ctx, env, args[1:])
 	case "fit":
 		return simFit(env, args[1:])
+	case "replay":
+		return simReplay(env, args[1:])
 	}
-	return &exitCodeError{code: 2, err: fmt.Errorf("unknown subcommand %q: expected predict, run or fit", args[0])}
+	return &exitCodeError{code: 2, err: fmt.Errorf("unknown subcommand %q: expected predict, run, fit or replay", args[0])}
 }
 
 // listFlag collects a repeatable flag.
@@ -195,9 +200,13 @@ func simRun(ctx context.Context, env *cmdEnv, args []string) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "point\t%s\n", pt.Key(keys))
 	fmt.Fprintf(tw, "repeat\t%d (seed %d)\n", *repeat, cell.Seed)
-	fmt.Fprintf(tw, "requests\t%d (%d ignored: prompt > max_model_len)\n", sum.Requests, sum.IgnoredLongPrompt)
+	fmt.Fprintf(tw, "requests\t%d (%d ignored: longer than max_model_len or the KV cache)\n", sum.Requests, sum.IgnoredLongPrompt)
 	fmt.Fprintf(tw, "iterations\t%d (%d prefill + %d decode tokens)\n", sum.Iterations, sum.PrefillTokens, sum.DecodeTokens)
 	fmt.Fprintf(tw, "preemptions\t%d (KV cache %d blocks)\n", sum.Preemptions, sum.KVBlocks)
+	fmt.Fprintf(tw, "threshold\t%d admissions blocked, %d running prefills skipped\n", sum.ThresholdBlockedAdmissions, sum.SkipsThreshold)
+	if sum.PredictorBlockedAdmissions+sum.SkipsPredictor+sum.ForcedSingleToken > 0 {
+		fmt.Fprintf(tw, "time budget\t%d admissions blocked, %d running prefills skipped, %d forced 1-token chunks\n", sum.PredictorBlockedAdmissions, sum.SkipsPredictor, sum.ForcedSingleToken)
+	}
 	fmt.Fprintf(tw, "simulated\t%.3f s\n", sum.SimulatedSeconds)
 	for i, v := range summary.Values() {
 		m := labmetrics.All[i]

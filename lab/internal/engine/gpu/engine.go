@@ -21,7 +21,7 @@ const DefaultPython = "/usr/bin/python3"
 
 // Version is the engine's version, part of its identity: bump it when a
 // change of the Go side changes results.
-const Version = "gpu/1"
+const Version = "gpu/2"
 
 // maxModelLen is each shape's context length (its Hugging Face config's
 // max_position_embeddings; tiny: ours).
@@ -239,6 +239,9 @@ type Summary struct {
 	// Scheduler is the configuration lab/internal/sim/sched ran with (KV capacity
 	// from the worker, swept parameters applied).
 	Scheduler sched.Config `json:"scheduler"`
+	// How often the threshold, the budget and the predictor acted (see
+	// sched.Counters; sim.ReadCounters reads them back).
+	sched.Counters
 }
 
 // Run implements engine.Engine: one cell, one worker process.
@@ -307,7 +310,7 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
 	s := Summary{Worker: ir, Requests: len(reqs), Ignored: tr.Ignored, Preemptions: tr.Preemptions,
-		Iterations: len(tr.Iterations), ClockSeconds: tr.End, WorkerDigest: ScriptDigest(), Scheduler: sc}
+		Iterations: len(tr.Iterations), ClockSeconds: tr.End, WorkerDigest: ScriptDigest(), Scheduler: sc, Counters: tr.Counters}
 	for _, st := range x.Steps {
 		s.ForwardMS += st.ForwardMS
 		s.SchedMS += st.SchedMS

@@ -14,7 +14,9 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -33,7 +35,7 @@ import (
 // Version is the simulator's behaviour version: bump it when a change to
 // the engine (not the profile data or model, which Digest covers) changes
 // results, so cached cells are not reused.
-const Version = "sim-1"
+const Version = "sim-2"
 
 // DefaultNoise is the default noise scale: the measured spread.
 const DefaultNoise = 1.0
@@ -224,6 +226,10 @@ type Summary struct {
 	DecodeTokens      int     `json:"decode_tokens"`
 	KVBlocks          int     `json:"kv_blocks"`
 	Seed              int64   `json:"seed"`
+	// How often the threshold, the budget and the time budget acted (see
+	// sched.Counters), and the running-prefill skips over all reasons.
+	sched.Counters
+	RunningPrefillSkips int `json:"running_prefill_skips"`
 }
 
 // Run simulates one cell into req.Dir.
@@ -268,13 +274,18 @@ func (e *Engine) Simulate(ctx context.Context, cfg sched.Config, seed int64) (*s
 		return nil, err
 	}
 	ex := NewExecutor(e.model, e.res.Noise, seed)
-	return sched.Simulate(cfg, reqs, ex, sched.WithContext(ctx))
+	opts := []sched.Option{sched.WithContext(ctx)}
+	if cfg.Chunking == sched.TimeBudget {
+		opts = append(opts, sched.WithPredictor(NewPredictor(e.model)))
+	}
+	return sched.Simulate(cfg, reqs, ex, opts...)
 }
 
 // Summarize counts what a trace did.
 func Summarize(tr *sched.Trace, cfg sched.Config, seed int64) Summary {
 	s := Summary{Requests: len(tr.Requests), IgnoredLongPrompt: tr.Ignored, Preemptions: tr.Preemptions,
-		Iterations: len(tr.Iterations), SimulatedSeconds: tr.End, KVBlocks: cfg.NumBlocks, Seed: seed}
+		Iterations: len(tr.Iterations), SimulatedSeconds: tr.End, KVBlocks: cfg.NumBlocks, Seed: seed,
+		Counters: tr.Counters, RunningPrefillSkips: tr.Counters.RunningPrefillSkips()}
 	for _, it := range tr.Iterations {
 		s.PrefillTokens += it.PrefillTokens
 		s.DecodeTokens += it.Decodes
@@ -301,6 +312,17 @@ func NewExecutor(model *perfmodel.Model, noise float64, seed int64) *Executor {
 // Execute predicts the batch's time in seconds.
 func (x *Executor) Execute(b *sched.Batch) (float64, error) {
 	s := &x.shape
+	toShape(s, b)
+	ms := x.model.PredictMS(s)
+	if x.noise > 0 {
+		z := x.rng.NormFloat64()
+		ms *= 1 + x.noise*(x.model.Noise.Factor(s, z)-1)
+	}
+	return math.Max(ms, 0) / 1000, nil
+}
+
+// toShape fills s with b's chunks and decodes.
+func toShape(s *perfmodel.Shape, b *sched.Batch) {
 	s.Prefills = s.Prefills[:0]
 	for _, c := range b.Prefills {
 		s.Prefills = append(s.Prefills, perfmodel.Prefill{Q: c.NewTokens, C: c.Cached})
@@ -310,10 +332,64 @@ func (x *Executor) Execute(b *sched.Batch) (float64, error) {
 	for _, d := range b.Decodes {
 		s.DecodeKV += d.Cached
 	}
-	ms := x.model.PredictMS(s)
-	if x.noise > 0 {
-		z := x.rng.NormFloat64()
-		ms *= 1 + x.noise*(x.model.Noise.Factor(s, z)-1)
+}
+
+// Predictor is time-budget chunking's latency predictor in the simulator:
+// the performance model that times the iterations, without their noise. Its
+// error against the executed time is exactly the noise (± a few percent,
+// see perfmodel.Noise), the part a predictor fitted to the same GPU cannot
+// know in advance.
+type Predictor struct {
+	model *perfmodel.Model
+	shape perfmodel.Shape
+}
+
+// NewPredictor returns a predictor on model.
+func NewPredictor(model *perfmodel.Model) *Predictor { return &Predictor{model: model} }
+
+// Predict is the model's time for b, in seconds.
+func (p *Predictor) Predict(b *sched.Batch) float64 {
+	toShape(&p.shape, b)
+	return math.Max(p.model.PredictMS(&p.shape), 0) / 1000
+}
+
+// ReadSummary reads a simulated cell's sim.json.
+func ReadSummary(dir string) (Summary, error) {
+	var s Summary
+	data, err := os.ReadFile(filepath.Join(dir, "sim.json"))
+	if err != nil {
+		return s, err
 	}
-	return math.Max(ms, 0) / 1000, nil
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", filepath.Join(dir, "sim.json"), err)
+	}
+	return s, nil
+}
+
+// CellCounters are the scheduler counters of one cell of the sim or gpu
+// engine, as their sim.json and gpu.json record them.
+type CellCounters struct {
+	sched.Counters
+	Preemptions int `json:"preemptions"`
+}
+
+// ReadCounters reads the scheduler counters of the cell in dir from its
+// sim.json, or gpu.json for the gpu engine; ok is false when the cell has
+// neither (another engine).
+func ReadCounters(dir string) (c CellCounters, ok bool, err error) {
+	for _, name := range []string{"sim.json", "gpu.json"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return c, false, err
+		}
+		if err := json.Unmarshal(data, &c); err != nil {
+			return c, false, fmt.Errorf("%s: %w", path, err)
+		}
+		return c, true, nil
+	}
+	return c, false, nil
 }

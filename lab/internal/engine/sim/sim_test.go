@@ -258,8 +258,9 @@ func TestConfigAndErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tc.pt, err, tc.want)
 		}
 	}
-	// A sweep over a threshold ≥ chunk_size fails when the engine is built.
-	bad := strings.Replace(small, "[0, 8]", "[0, 300]", 1)
+	// A sweep over a threshold ≥ chunk_size fails when the engine is built
+	// (past the fork's limit, which the spec only lifts on request).
+	bad := strings.Replace(strings.Replace(small, "[0, 8]", "[0, 300]", 1), "policy: aging}", "policy: aging, allow_beyond_fork_limits: true}", 1)
 	if _, err := New(parse(t, bad)); err == nil || !strings.Contains(err.Error(), "sweep point min_chunk_threshold=300") {
 		t.Errorf("threshold 300 in the sweep: %v", err)
 	}
@@ -392,5 +393,54 @@ func TestProfileCheckAtParse(t *testing.T) {
 	_, err := spec.Parse("s.yaml", []byte(text))
 	if err == nil || !strings.Contains(err.Error(), "s.yaml:4:12: engine.sim.model: ") || !strings.Contains(err.Error(), "no measured profile h100/llama-2-7b/eager") {
 		t.Errorf("error %v, want the missing profile at the model field", err)
+	}
+}
+
+// TestTimeBudgetCell runs cells under time-budget chunking: the chunks are
+// sized by the performance model, the counters land in sim.json and read
+// back, and a tighter target changes the schedule.
+func TestTimeBudgetCell(t *testing.T) {
+	text := strings.Replace(small, "policy: aging}", "policy: fcfs, chunking: time_budget, target_time: 0.008}", 1)
+	text = strings.Replace(text, "[0, 8]", "[0, 16]", 1)
+	e, s := newEngine(t, text)
+	cfg, err := e.Config(s.Cells()[0].Point)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Chunking != sched.TimeBudget || cfg.TargetTime != 0.008 || cfg.ChunkSearchGranularity != sched.DefaultChunkSearchGranularity {
+		t.Fatalf("config %+v", cfg)
+	}
+	var counts []CellCounters
+	for _, c := range s.Cells() {
+		if c.Repeat != 0 {
+			continue
+		}
+		dir := t.TempDir()
+		if err := e.Run(context.Background(), engine.Request{Cell: c, Dir: dir, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, ok, err := ReadCounters(dir)
+		if err != nil || !ok {
+			t.Fatalf("counters: %v %v", ok, err)
+		}
+		if cc.Counters != sum.Counters || sum.RunningPrefillSkips != sum.Counters.RunningPrefillSkips() {
+			t.Errorf("counters %+v, summary %+v", cc, sum)
+		}
+		counts = append(counts, cc)
+	}
+	if counts[0].PredictorBlockedAdmissions == 0 || counts[0].ThresholdBlockedAdmissions != 0 {
+		t.Errorf("threshold 0: %+v, expected predictor-blocked admissions and no threshold ones", counts[0])
+	}
+	// With a binding target the predictor stops chunks long before the
+	// token budget runs low, so the threshold rarely gets to act.
+	if counts[1].PredictorBlockedAdmissions == 0 || counts[1].SkipsPredictor == 0 {
+		t.Errorf("threshold 16: %+v, expected predictor-blocked admissions and skips", counts[1])
+	}
+	if _, ok, err := ReadCounters(t.TempDir()); ok || err != nil {
+		t.Errorf("a folder without sim.json: ok %v, err %v", ok, err)
 	}
 }

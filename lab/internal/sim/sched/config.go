@@ -20,6 +20,36 @@ var Policies = []string{FCFS, SPF, SRTF, Aging}
 // DefaultBlockSize is the KV block size in tokens (vLLM and Sarathi's default).
 const DefaultBlockSize = 16
 
+// Watermark is the fraction of the KV blocks an admission must leave free
+// (Sarathi's block manager default): floor(Watermark × NumBlocks) blocks.
+const Watermark = 0.01
+
+// Chunking rules (Config.Chunking).
+const (
+	// Greedy gives a prefill chunk all the budget left (up to its
+	// remaining prompt): Sarathi-Serve's rule.
+	Greedy = "greedy"
+	// TimeBudget sizes each chunk with a latency Predictor against
+	// Config.TargetTime (grid search over ChunkSearchGranularity).
+	TimeBudget = "time_budget"
+)
+
+// Stop rules (Config.StopRule): when a sequence that was preempted for
+// recompute has generated enough tokens.
+const (
+	// StopTotal: once its tokens over all attempts reach OutputTokens, so
+	// every request produces exactly OutputTokens.
+	StopTotal = "total"
+	// StopPerAttempt: once the tokens of the current attempt reach
+	// OutputTokens, so a request preempted after k tokens produces
+	// k + OutputTokens in all (an older state of the fork's stop check).
+	StopPerAttempt = "per_attempt"
+)
+
+// DefaultChunkSearchGranularity is the grid step of the time-budget chunk
+// search when none is given.
+const DefaultChunkSearchGranularity = 32
+
 // Config configures one scheduler run.
 type Config struct {
 	// ChunkSize is the token budget of one iteration (decodes count one each).
@@ -31,8 +61,10 @@ type Config struct {
 	MinChunkThreshold int
 	// BlockSize is the KV block size in tokens; NumBlocks the KV capacity.
 	BlockSize, NumBlocks int
-	// MaxModelLen: prompts longer than this are ignored (counted, not run),
-	// and outputs are capped so that prompt+output ≤ MaxModelLen.
+	// MaxModelLen: a waiting sequence longer than this (its prompt, plus
+	// the tokens generated before a recompute preemption) is dropped as
+	// ignored when it reaches the head of the queue. Outputs are not capped:
+	// a running sequence decodes past it, as Sarathi's does.
 	MaxModelLen int
 	// Policy is fcfs, spf, srtf or aging; TimeWeight and PromptWeight are
 	// AGING's weights.
@@ -41,7 +73,20 @@ type Config struct {
 	// OrderWaiting orders the waiting queue by the policy too (default:
 	// arrival order, preempted sequences first).
 	OrderWaiting bool
+	// Chunking is Greedy ("" too) or TimeBudget. With TimeBudget, a
+	// Predictor (WithPredictor) sizes chunks so that the batch's predicted
+	// time stays ≤ TargetTime, in the Predictor's unit (seconds in the
+	// simulator), trying 1, the multiples of ChunkSearchGranularity and the
+	// largest chunk the budget allows.
+	Chunking               string
+	TargetTime             float64
+	ChunkSearchGranularity int
+	// StopRule is StopTotal ("" too) or StopPerAttempt.
+	StopRule string
 }
+
+// WatermarkBlocks is the number of KV blocks an admission must leave free.
+func (c *Config) WatermarkBlocks() int { return int(Watermark * float64(c.NumBlocks)) }
 
 // Validate reports every problem of c (joined), each naming its field.
 func (c *Config) Validate() error {
@@ -78,6 +123,23 @@ func (c *Config) Validate() error {
 		if math.IsNaN(w.v) || math.IsInf(w.v, 0) {
 			errs = append(errs, fmt.Errorf("%s: %v, expected a finite number", w.name, w.v))
 		}
+	}
+	switch c.Chunking {
+	case "", Greedy:
+	case TimeBudget:
+		if !(c.TargetTime > 0) || math.IsInf(c.TargetTime, 0) {
+			errs = append(errs, fmt.Errorf("target_time: %v, expected a finite time > 0 (time_budget chunking)", c.TargetTime))
+		}
+		if c.ChunkSearchGranularity < 1 {
+			errs = append(errs, fmt.Errorf("chunk_search_granularity: %d, expected ≥ 1 (time_budget chunking)", c.ChunkSearchGranularity))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("chunking: %q, expected greedy or time_budget", c.Chunking))
+	}
+	switch c.StopRule {
+	case "", StopTotal, StopPerAttempt:
+	default:
+		errs = append(errs, fmt.Errorf("stop_rule: %q, expected total or per_attempt", c.StopRule))
 	}
 	return errors.Join(errs...)
 }

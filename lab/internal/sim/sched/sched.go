@@ -11,8 +11,13 @@ import (
 type Option func(*options)
 
 type options struct {
-	ctx context.Context
+	ctx  context.Context
+	pred Predictor
 }
+
+// WithPredictor sets the latency predictor of time-budget chunking
+// (required when Config.Chunking is TimeBudget, unused otherwise).
+func WithPredictor(p Predictor) Option { return func(o *options) { o.pred = p } }
 
 // WithContext makes Simulate stop with ctx's error when ctx is cancelled
 // (checked before every iteration).
@@ -46,6 +51,8 @@ type seq struct {
 	scheduled bool
 	// key orders sequences under the policy (higher first); see doc.go.
 	key float64
+	// preempted: it was preempted at least once (for ReadmissionDrops).
+	preempted bool
 }
 
 // scheduler holds the state of one run.
@@ -58,9 +65,11 @@ type scheduler struct {
 	next    int   // next index into order not yet arrived
 	waiting []int // queue, front first
 	running []int
-	keys    []float64
 	free    int // free KV blocks
 	now     float64
+	// watermark: KV blocks an admission must leave free.
+	watermark int
+	pred      Predictor
 
 	batch   Batch
 	inBatch []int // sequences in the batch (for exec time and stamping)
@@ -79,7 +88,10 @@ func Simulate(cfg Config, reqs []Request, ex Executor, opts ...Option) (*Trace, 
 	for _, f := range opts {
 		f(&o)
 	}
-	s := &scheduler{cfg: cfg, free: cfg.NumBlocks}
+	if cfg.Chunking == TimeBudget && o.pred == nil {
+		return nil, fmt.Errorf("scheduler config: time_budget chunking needs a latency predictor")
+	}
+	s := &scheduler{cfg: cfg, free: cfg.NumBlocks, pred: o.pred, watermark: cfg.WatermarkBlocks()}
 	if err := s.init(reqs); err != nil {
 		return nil, err
 	}
@@ -116,7 +128,6 @@ func (s *scheduler) init(reqs []Request) error {
 	n := len(reqs)
 	s.seqs = make([]seq, n)
 	s.trace = &Trace{Requests: make([]RequestTrace, n)}
-	maxKV := s.cfg.NumBlocks * s.cfg.BlockSize
 	for i, r := range reqs {
 		if r.PromptTokens < 1 || r.OutputTokens < 1 {
 			return fmt.Errorf("request %d (id %d): prompt %d and output %d tokens, expected both ≥ 1", i, r.ID, r.PromptTokens, r.OutputTokens)
@@ -128,36 +139,33 @@ func (s *scheduler) init(reqs []Request) error {
 		rt.ID, rt.Arrival, rt.PromptTokens = r.ID, r.Arrival, r.PromptTokens
 		sq := &s.seqs[i]
 		sq.arrival, sq.prompt, sq.target = r.Arrival, r.PromptTokens, r.OutputTokens
-		if r.PromptTokens > s.cfg.MaxModelLen || blocksFor(r.PromptTokens+1, s.cfg.BlockSize) > s.cfg.NumBlocks {
-			// vLLM/Sarathi finish these as "ignored": they never run.
-			sq.state = stateIgnored
-			rt.Ignored = true
-			s.trace.Ignored++
-			continue
+		if !s.tooLong(sq) {
+			// A capacity hint only: outputs are not capped (see Config).
+			rt.TokenTimes = make([]float64, 0, min(sq.target, s.cfg.MaxModelLen))
 		}
-		// Cap the output so the sequence fits the model's length and, alone,
-		// the KV cache (the last token is never written to it).
-		sq.target = min(sq.target, s.cfg.MaxModelLen-r.PromptTokens, maxKV-r.PromptTokens+1)
-		sq.target = max(sq.target, 1)
-		rt.TokenTimes = make([]float64, 0, sq.target)
 	}
-	s.order = make([]int, 0, n)
-	for i := range s.seqs {
-		if s.seqs[i].state != stateIgnored {
-			s.order = append(s.order, i)
-		}
+	s.order = make([]int, n)
+	for i := range s.order {
+		s.order[i] = i
 	}
 	sort.SliceStable(s.order, func(a, b int) bool {
 		return s.seqs[s.order[a]].arrival < s.seqs[s.order[b]].arrival
 	})
 	s.running = make([]int, 0, s.cfg.MaxNumSeqs)
-	s.keys = make([]float64, 0, s.cfg.MaxNumSeqs)
 	return nil
+}
+
+// tooLong reports whether waiting sequence sq can never be admitted: longer
+// than MaxModelLen, or needing more blocks than the cache holds beyond the
+// watermark.
+func (s *scheduler) tooLong(sq *seq) bool {
+	return sq.prompt > s.cfg.MaxModelLen || blocksFor(sq.prompt, s.cfg.BlockSize) > s.cfg.NumBlocks-s.watermark
 }
 
 func blocksFor(tokens, blockSize int) int { return (tokens + blockSize - 1) / blockSize }
 
-// key computes sq's policy key (higher runs first).
+// key computes sq's policy key for the waiting queue (higher first), which
+// must not change while a request waits.
 func (s *scheduler) key(sq *seq) float64 {
 	switch s.cfg.Policy {
 	case SPF:
@@ -167,9 +175,23 @@ func (s *scheduler) key(sq *seq) float64 {
 	case Aging:
 		// priority − time_weight·now: the same order as
 		// time_weight·(now−arrival) + prompt_weight·remaining.
-		return s.cfg.PromptWeight*float64(sq.prompt-sq.prefilled) - s.cfg.TimeWeight*sq.arrival
+		return float64(s.cfg.PromptWeight*float64(sq.prompt-sq.prefilled)) - float64(s.cfg.TimeWeight*sq.arrival)
 	default: // FCFS
 		return -sq.arrival
+	}
+}
+
+// priority is sq's priority at the clock, computed as the fork computes it
+// (the same operations in the same order, no fused multiply-add), so that
+// ties and near-ties order the running list exactly as there.
+func (s *scheduler) priority(sq *seq) float64 {
+	switch s.cfg.Policy {
+	case SPF, SRTF:
+		return s.key(sq)
+	case Aging:
+		return float64(s.cfg.TimeWeight*(s.now-sq.arrival)) + float64(s.cfg.PromptWeight*float64(sq.prompt-sq.prefilled))
+	default: // FCFS
+		return s.now - sq.arrival
 	}
 }
 
@@ -226,6 +248,7 @@ func (s *scheduler) preempt(i int) {
 	sq.genAttempt = 0
 	sq.prefilled = 0
 	sq.state = stateWaiting
+	sq.preempted = true
 	s.trace.Requests[i].Preemptions++
 	s.trace.Preemptions++
 	s.batch.Preempted = append(s.batch.Preempted, i)
@@ -238,17 +261,19 @@ func (s *scheduler) preempt(i int) {
 	s.waiting[0] = i
 }
 
-// sortRunning orders the running list by the policy (insertion sort: the
-// order changes little between iterations).
+// sortRunning orders the running list by the policy's priority, highest
+// first, stably: equal priorities keep the list's previous order (decoded,
+// then mid-prefill, then newly admitted), as the fork's sort does.
+// Insertion sort: the order changes little between iterations.
 func (s *scheduler) sortRunning() {
 	r := s.running
 	for _, i := range r {
-		s.seqs[i].key = s.key(&s.seqs[i])
+		s.seqs[i].key = s.priority(&s.seqs[i])
 	}
 	for a := 1; a < len(r); a++ {
 		x := r[a]
 		b := a - 1
-		for b >= 0 && s.before(x, r[b]) {
+		for b >= 0 && s.seqs[x].key > s.seqs[r[b]].key {
 			r[b+1] = r[b]
 			b--
 		}
@@ -264,9 +289,12 @@ func (s *scheduler) form() {
 	s.sortRunning()
 	budget := s.cfg.ChunkSize
 	bs := s.cfg.BlockSize
+	cnt := &s.trace.Counters
 
 	// Decodes, in priority order; the list is consumed from the front and
-	// victims are taken from its back, as Sarathi does.
+	// victims are taken from its back, as Sarathi does. Sarathi's
+	// can_append_slot: while no block at all is free, preempt (even for a
+	// decode that would need none).
 	pending := s.running
 	kept := s.kept[:0]
 	prefills := s.prefills[:0]
@@ -278,9 +306,8 @@ func (s *scheduler) form() {
 			prefills = append(prefills, i)
 			continue
 		}
-		need := blocksFor(sq.prompt+sq.genAttempt, bs) - sq.blocks
 		selfPreempted := false
-		for need > s.free {
+		for s.free == 0 {
 			if len(pending) > 0 {
 				v := pending[len(pending)-1]
 				pending = pending[:len(pending)-1]
@@ -289,44 +316,68 @@ func (s *scheduler) form() {
 			}
 			s.preempt(i)
 			selfPreempted = true
-			break
 		}
 		if selfPreempted {
 			continue
 		}
+		// A decode adds one token: at most one new block, and one is free.
+		need := blocksFor(sq.prompt+sq.genAttempt, bs) - sq.blocks
 		s.free -= need
 		sq.blocks += need
 		b.Decodes = append(b.Decodes, Decode{Seq: i, Cached: sq.prompt + sq.genAttempt - 1})
 		s.inBatch = append(s.inBatch, i)
-		if sq.generated+1 == sq.target {
+		if s.lastToken(sq) {
 			b.Finished = append(b.Finished, i)
 		}
 		kept = append(kept, i)
 		budget--
 	}
-	budget = max(budget, 0)
 
 	// Chunks for running prefills, in priority order.
 	for _, i := range prefills {
 		kept = append(kept, i)
-		if budget == 0 || budget < s.cfg.MinChunkThreshold {
+		sq := &s.seqs[i]
+		bound := s.bound(budget, sq.prompt-sq.prefilled)
+		if bound == 0 {
+			if budget <= 0 {
+				cnt.SkipsBudget++
+			} else {
+				cnt.SkipsThreshold++
+			}
 			continue
 		}
-		sq := &s.seqs[i]
-		q := min(sq.prompt-sq.prefilled, budget)
+		q := s.chunk(i, bound)
+		if q == 0 {
+			cnt.SkipsPredictor++
+			continue
+		}
 		s.addChunk(i, q)
 		budget -= q
 	}
 
-	// Admissions from the waiting queue.
+	// Admissions from the head of the waiting queue, checked in Sarathi's
+	// order: too long (dropped), KV with the watermark, max_num_seqs, the
+	// budget and threshold, the time budget.
 	for len(s.waiting) > 0 {
-		if len(kept) >= s.cfg.MaxNumSeqs || budget < max(1, s.cfg.MinChunkThreshold) {
-			break
-		}
 		i := s.waiting[0]
 		sq := &s.seqs[i]
+		if s.tooLong(sq) {
+			s.waiting = s.waiting[1:]
+			s.drop(i)
+			continue
+		}
 		need := blocksFor(sq.prompt, bs)
-		if need > s.free {
+		if s.free-need < s.watermark || len(kept) >= s.cfg.MaxNumSeqs || budget <= 0 {
+			break
+		}
+		bound := s.bound(budget, sq.prompt)
+		if bound == 0 {
+			cnt.ThresholdBlockedAdmissions++
+			break
+		}
+		q := s.chunk(i, bound)
+		if q == 0 {
+			cnt.PredictorBlockedAdmissions++
 			break
 		}
 		s.waiting = s.waiting[1:]
@@ -334,7 +385,6 @@ func (s *scheduler) form() {
 		sq.blocks = need
 		sq.state = stateRunning
 		kept = append(kept, i)
-		q := min(sq.prompt, budget)
 		s.addChunk(i, q)
 		budget -= q
 	}
@@ -342,11 +392,79 @@ func (s *scheduler) form() {
 	s.kept, s.prefills = kept, prefills
 }
 
+// bound is the largest chunk a sequence with remaining prompt tokens may get
+// with budget left: 0 (none) when the budget is gone or below the threshold.
+func (s *scheduler) bound(left, remaining int) int {
+	if left <= 0 || left < s.cfg.MinChunkThreshold || remaining <= 0 {
+		return 0
+	}
+	return min(remaining, left)
+}
+
+// chunk sizes sequence i's chunk given its bound ≥ 1: the bound itself
+// (greedy), or the largest grid candidate whose predicted batch time is
+// within the target; 0 when none is, except that a batch with nothing else
+// in it gets a single token.
+func (s *scheduler) chunk(i, bound int) int {
+	if s.cfg.Chunking != TimeBudget {
+		return bound
+	}
+	b := &s.batch
+	sq := &s.seqs[i]
+	best := 0
+	try := func(x int) {
+		b.Prefills = append(b.Prefills, Chunk{Seq: i, NewTokens: x, Cached: sq.prefilled})
+		if s.pred.Predict(b) <= s.cfg.TargetTime {
+			best = x
+		}
+		b.Prefills = b.Prefills[:len(b.Prefills)-1]
+	}
+	// The fork tries every candidate in increasing order and keeps the last
+	// that passes; it does not assume the prediction grows with the chunk.
+	try(1)
+	g := s.cfg.ChunkSearchGranularity
+	for x := g; x < bound; x += g {
+		if x > 1 {
+			try(x)
+		}
+	}
+	if bound > 1 {
+		try(bound)
+	}
+	if best == 0 && b.Empty() {
+		s.trace.Counters.ForcedSingleToken++
+		return 1
+	}
+	return best
+}
+
+// drop removes waiting sequence i as ignored (too long to ever admit).
+func (s *scheduler) drop(i int) {
+	sq := &s.seqs[i]
+	sq.state = stateIgnored
+	rt := &s.trace.Requests[i]
+	rt.Ignored = true
+	rt.Completed = s.now
+	s.trace.Ignored++
+	if sq.preempted {
+		s.trace.Counters.ReadmissionDrops++
+	}
+}
+
+// lastToken reports whether sq's next token is its last under the stop
+// rule.
+func (s *scheduler) lastToken(sq *seq) bool {
+	if s.cfg.StopRule == StopPerAttempt {
+		return sq.genAttempt+1 == sq.target
+	}
+	return sq.generated+1 == sq.target
+}
+
 func (s *scheduler) addChunk(i, q int) {
 	sq := &s.seqs[i]
 	s.batch.Prefills = append(s.batch.Prefills, Chunk{Seq: i, NewTokens: q, Cached: sq.prefilled})
 	s.inBatch = append(s.inBatch, i)
-	if sq.prefilled+q == sq.prompt && sq.generated+1 == sq.target {
+	if sq.prefilled+q == sq.prompt && s.lastToken(sq) {
 		s.batch.Finished = append(s.batch.Finished, i)
 	}
 }
@@ -362,6 +480,7 @@ func (s *scheduler) complete(d float64) {
 		if sq := &s.seqs[i]; !sq.scheduled {
 			sq.scheduled = true
 			rt.Scheduled = start
+			rt.Started = true
 		}
 		rt.ExecTime += d
 	}
@@ -404,7 +523,11 @@ func (s *scheduler) token(i int, t float64) {
 	rt := &s.trace.Requests[i]
 	rt.TokenTimes = append(rt.TokenTimes, t)
 	rt.OutputTokens = sq.generated
-	if sq.generated == sq.target {
+	done := sq.generated == sq.target
+	if s.cfg.StopRule == StopPerAttempt {
+		done = sq.genAttempt == sq.target
+	}
+	if done {
 		sq.state = stateFinished
 		s.free += sq.blocks
 		sq.blocks = 0

@@ -57,6 +57,50 @@ type ExecutorFunc func(b *Batch) (float64, error)
 // Execute calls f.
 func (f ExecutorFunc) Execute(b *Batch) (float64, error) { return f(b) }
 
+// Predictor predicts how long a batch would take, in the unit of
+// Config.TargetTime, for time-budget chunking: the scheduler asks it about
+// the batch formed so far with a candidate chunk appended (the last
+// element of b.Prefills). It must not keep b.
+type Predictor interface {
+	Predict(b *Batch) float64
+}
+
+// PredictorFunc adapts a function to Predictor.
+type PredictorFunc func(b *Batch) float64
+
+// Predict calls f.
+func (f PredictorFunc) Predict(b *Batch) float64 { return f(b) }
+
+// Counters count how often each scheduling rule acted in a run: they tell a
+// knob that changed nothing apart from one that never got to act.
+type Counters struct {
+	// ThresholdBlockedAdmissions: admission stopped at a request that had
+	// arrived, fit the KV cache (watermark included) and max_num_seqs, only
+	// because 0 < budget left < min_chunk_threshold.
+	ThresholdBlockedAdmissions int `json:"threshold_blocked_admissions"`
+	// PredictorBlockedAdmissions: the same, stopped because no candidate
+	// chunk met the time budget (time_budget chunking).
+	PredictorBlockedAdmissions int `json:"predictor_blocked_admissions"`
+	// Skips* count running sequences with an unfinished prefill that got no
+	// chunk in an iteration, by reason: 0 < budget left < threshold, no
+	// budget left, no candidate within the time budget.
+	SkipsThreshold int `json:"running_prefill_skips_threshold"`
+	SkipsBudget    int `json:"running_prefill_skips_budget"`
+	SkipsPredictor int `json:"running_prefill_skips_predictor"`
+	// ForcedSingleToken: chunks forced to one token because nothing else was
+	// in the batch and no candidate met the time budget.
+	ForcedSingleToken int `json:"forced_single_token"`
+	// ReadmissionDrops: preempted sequences dropped as ignored when they
+	// reached the head of the queue again (now longer than max_model_len,
+	// or than the KV cache can ever hold).
+	ReadmissionDrops int `json:"readmission_drops"`
+}
+
+// RunningPrefillSkips is the number of skips over all reasons.
+func (c Counters) RunningPrefillSkips() int {
+	return c.SkipsThreshold + c.SkipsBudget + c.SkipsPredictor
+}
+
 // RequestTrace is one request's timeline. Times are in seconds on the
 // simulation clock. Field meanings follow sarathi-serve's SequenceState.
 type RequestTrace struct {
@@ -65,9 +109,14 @@ type RequestTrace struct {
 	// PromptTokens is the original prompt length; OutputTokens the tokens
 	// produced (the first included).
 	PromptTokens, OutputTokens int
-	// Ignored: the prompt exceeds MaxModelLen or can never fit in the KV
-	// cache; the request never ran and has no metrics.
+	// Ignored: dropped at the head of the waiting queue because it was
+	// longer than MaxModelLen or than the KV cache can ever admit (with the
+	// watermark); it has no metrics. Usually it never ran; a sequence
+	// dropped on readmission after a preemption did (Preemptions > 0), and
+	// Completed is the time of the drop.
 	Ignored bool
+	// Started: some iteration ran part of it (Scheduled is then valid).
+	Started bool
 	// Scheduled (s): start of the first iteration that ran part of it.
 	Scheduled float64
 	// PrefillDone (f): end of the iteration that completed its prompt. After
@@ -106,6 +155,9 @@ type Trace struct {
 	Ignored int
 	// Preemptions counts recompute preemptions over all requests.
 	Preemptions int
+	// Counters count the threshold's, the budget's and the predictor's
+	// actions.
+	Counters Counters
 	// End is the clock when the last request completed.
 	End float64
 }

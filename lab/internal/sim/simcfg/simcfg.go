@@ -27,7 +27,7 @@ const (
 
 // Sweepable are the parameters a sweep may set on the sim and gpu engines;
 // each overrides the scheduler field of the same name.
-var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
+var Sweepable = []string{"chunk_search_granularity", "chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "target_time", "time_weight"}
 
 // Scheduling is the scheduler part of a resolved configuration, every
 // default filled in. The sim and gpu engines share it (embedded in their
@@ -41,6 +41,11 @@ type Scheduling struct {
 	MinChunk     int     `json:"min_chunk_threshold"`
 	OrderWaiting bool    `json:"order_waiting"`
 	GPUMemUtil   float64 `json:"gpu_memory_utilization"`
+	// Chunking is greedy or time_budget; TargetTime (seconds) and
+	// ChunkSearchGranularity (tokens) only for time_budget.
+	Chunking               string  `json:"chunking"`
+	TargetTime             float64 `json:"target_time,omitempty"`
+	ChunkSearchGranularity int     `json:"chunk_search_granularity,omitempty"`
 }
 
 // ResolveScheduling fills the defaults of a spec's scheduler section. A
@@ -51,6 +56,17 @@ func ResolveScheduling(c spec.SchedulerConfig) Scheduling {
 		ChunkSize: c.ChunkSize, MaxNumSeqs: c.MaxNumSeqs, Policy: c.Policy,
 		TimeWeight: c.TimeWeight, PromptWeight: c.PromptWeight, MinChunk: c.MinChunkThreshold,
 		OrderWaiting: c.OrderWaiting, GPUMemUtil: c.GPUMemoryUtilization,
+		Chunking: c.Chunking,
+	}
+	if r.Chunking == "" {
+		r.Chunking = sched.Greedy
+	}
+	if r.Chunking == sched.TimeBudget {
+		r.TargetTime = c.TargetTime
+		r.ChunkSearchGranularity = c.ChunkSearchGranularity
+		if r.ChunkSearchGranularity == 0 {
+			r.ChunkSearchGranularity = sched.DefaultChunkSearchGranularity
+		}
 	}
 	if r.ChunkSize == 0 {
 		r.ChunkSize = DefaultChunkSize
@@ -150,6 +166,7 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 	cfg := sched.Config{
 		ChunkSize: r.ChunkSize, MaxNumSeqs: r.MaxNumSeqs, MinChunkThreshold: r.MinChunk,
 		Policy: r.Policy, TimeWeight: r.TimeWeight, PromptWeight: r.PromptWeight, OrderWaiting: r.OrderWaiting,
+		Chunking: r.Chunking, TargetTime: r.TargetTime, ChunkSearchGranularity: r.ChunkSearchGranularity,
 	}
 	util := r.GPUMemUtil
 	names := make([]string, 0, len(pt))
@@ -178,6 +195,10 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 			cfg.PromptWeight = v
 		case "time_weight":
 			cfg.TimeWeight = v
+		case "target_time":
+			cfg.TargetTime = v
+		case "chunk_search_granularity":
+			err = asInt(&cfg.ChunkSearchGranularity)
 		case "gpu_memory_utilization":
 			if !(v > 0 && v <= 1) {
 				err = fmt.Errorf("gpu_memory_utilization = %v: expected a fraction in (0, 1]", v)
