@@ -45,6 +45,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/metrics/source"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -75,6 +76,8 @@ type Engine struct {
 	workdir string // absolute
 	outputs string // glob as written in the spec ("" with OutputDir)
 	timeout time.Duration
+	reader  string   // metrics reader ("" or "sarathi": the command writes the CSVs)
+	maxFail *float64 // engine.exec.max_failed_share as written (nil: default)
 
 	argv    []*template.Template
 	envKeys []string // sorted
@@ -114,6 +117,8 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 		workdir: wd,
 		outputs: cfg.Outputs,
 		timeout: cfg.Timeout.Duration,
+		reader:  cfg.Metrics,
+		maxFail: cfg.MaxFailedShare,
 		envTmpl: map[string]*template.Template{},
 		Grace:   DefaultGrace,
 		roots:   map[string]*sync.Mutex{},
@@ -205,15 +210,25 @@ func (e *Engine) Kind() string { return Kind }
 // absolute workdir and the outputs glob. Not the timeout: a longer timeout
 // does not change what a finished run produced.
 func (e *Engine) Identity() any {
-	return identity{Kind: Kind, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs}
+	id := identity{Kind: Kind, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs, MaxFailedShare: e.maxFail}
+	if e.reader != source.Sarathi {
+		id.Metrics = e.reader
+	}
+	return id
 }
 
+// identity is hashed into every cell address. The reader and the failure
+// limit are omitted when unset, so Sarathi experiments keep the addresses
+// they had before readers existed; they are part of it when set, because
+// they decide what the cell's metric files hold and whether it counts.
 type identity struct {
-	Kind    string            `json:"kind"`
-	Command []string          `json:"command"`
-	Workdir string            `json:"workdir"`
-	Env     map[string]string `json:"env"`
-	Outputs string            `json:"outputs"`
+	Kind           string            `json:"kind"`
+	Command        []string          `json:"command"`
+	Workdir        string            `json:"workdir"`
+	Env            map[string]string `json:"env"`
+	Outputs        string            `json:"outputs"`
+	Metrics        string            `json:"metrics,omitempty"`
+	MaxFailedShare *float64          `json:"max_failed_share,omitempty"`
 }
 
 // DefaultTimeout is the spec's per-cell timeout (0: none). The runner
@@ -268,6 +283,9 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 		}
 		if err := e.runCommand(ctx, argv, env, renv, stdout, stderr); err != nil {
 			return err
+		}
+		if e.reader != "" && e.reader != source.Sarathi {
+			return e.readMetrics(out, filepath.Join(dir, filepath.Dir(sarathi.PlotsDir)), stderr)
 		}
 		return harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir))
 	}
