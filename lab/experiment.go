@@ -49,6 +49,7 @@ func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
 	}
 	t := analysis.NewTable(names, points, repeats)
 	var cells []analysis.CellFiles
+	var facts runFacts
 	failed := 0
 	for _, p := range plan {
 		rec, err := st.Get(p.Hash)
@@ -63,13 +64,20 @@ func LoadTable(s *spec.Spec, st *store.Store) (*analysis.Table, error) {
 			failed++
 			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: failed: %s", where, rec.Reason))
 		default:
+			dir := filepath.Join(st.CellDir(p.Hash), sarathi.PlotsDir)
+			un, err := facts.add(replicaDir(dir), where)
+			if err != nil {
+				return nil, err
+			}
 			cells = append(cells, analysis.CellFiles{
-				Repeat: p.Cell.Repeat,
-				Point:  SpecPoint(p.Cell.Point, names),
-				Dir:    filepath.Join(st.CellDir(p.Hash), sarathi.PlotsDir),
+				Repeat:      p.Cell.Repeat,
+				Point:       SpecPoint(p.Cell.Point, names),
+				Dir:         dir,
+				Unavailable: un,
 			})
 		}
 	}
+	t.Warnings = append(t.Warnings, facts.warnings()...)
 	switch {
 	case len(cells) == 0 && failed > 0:
 		return nil, fmt.Errorf("%s: no cell of experiment %s has results in store %s: %d failed (`lab status %s` lists them with their reasons)",

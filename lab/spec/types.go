@@ -66,11 +66,15 @@ type ExecConfig struct {
 	// Metrics names the reader that turns the command's output into the
 	// metric files: sarathi (default: the command writes them itself),
 	// vllm-bench, sglang-bench or csv (see lab/metrics).
-	Metrics string `yaml:"metrics,omitempty"`
+	//
+	// The json tags (here and on MaxFailedShare) omit the unset fields from
+	// Spec.Hash's encoding, so experiments that do not use them keep their
+	// hash.
+	Metrics string `yaml:"metrics,omitempty" json:",omitempty"`
 	// MaxFailedShare is the largest share of failed requests a cell may
 	// have and still count (readers other than sarathi); nil means
 	// DefaultMaxFailedShare.
-	MaxFailedShare *float64 `yaml:"max_failed_share,omitempty"`
+	MaxFailedShare *float64 `yaml:"max_failed_share,omitempty" json:",omitempty"`
 }
 
 // DefaultMaxFailedShare is engine.exec.max_failed_share when unset: a cell

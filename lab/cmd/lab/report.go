@@ -16,7 +16,6 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/report"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -151,13 +150,13 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: statistics: %w", s.Path, err)
 	}
-	files, err := in.Table.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return nil, err
-	}
-	in.PromptWeight, err = analysis.SecondsPerPrefillToken(files, lab.PromptWeightOptions(s))
+	var pwNote string
+	in.PromptWeight, pwNote, err = promptWeightAt(in.Table, head.Recommended(), lab.PromptWeightOptions(s))
 	if err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", s.Path, err)
+	}
+	if pwNote != "" {
+		in.Table.Warnings = append(in.Table.Warnings, pwNote)
 	}
 	return in, nil
 }

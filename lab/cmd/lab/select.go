@@ -281,14 +281,13 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return err
 	}
 	head := lab.Headline(s, sels)
-	files, err := t.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	pwOpt := pf.options(fs, s)
+	pw, pwNote, err := promptWeightAt(t, head.Recommended(), pwOpt)
 	if err != nil {
 		return err
 	}
-	pwOpt := pf.options(fs, s)
-	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
-	if err != nil {
-		return err
+	if pwNote != "" {
+		t.Warnings = append(t.Warnings, pwNote)
 	}
 	sigs, err := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
 	none, skip := noStatistics(err)
@@ -345,6 +344,10 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		fmt.Fprintf(env.stdout, "robustness: %s\n", robust)
 	}
 	fmt.Fprintln(env.stdout)
+	if pw == nil {
+		_, err := fmt.Fprintln(env.stdout, pwNote)
+		return err
+	}
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
 }
 
