@@ -11,8 +11,8 @@ package metrics
 import (
 	"fmt"
 
-	"github.com/schedlab/schedlab/lab/metrics/perreq"
 	"github.com/schedlab/schedlab/lab/metrics/percsv"
+	"github.com/schedlab/schedlab/lab/metrics/perreq"
 	"github.com/schedlab/schedlab/lab/metrics/sglang"
 	"github.com/schedlab/schedlab/lab/metrics/source"
 	"github.com/schedlab/schedlab/lab/metrics/vllm"

@@ -68,7 +68,7 @@ func writeBench(format, dir string, threshold float64, seed int64, n, failed int
 			r.Errors = append(r.Errors, "Traceback (most recent call last):\n  File \"x.py\", line 1\naiohttp.client_exceptions.ServerDisconnectedError: Server disconnected")
 			continue
 		}
-		ttft := round(float64(prompt) * 1.2e-4 * factor * (1 + 0.03*rng.NormFloat64()) + 0.2*rng.Float64()*factor)
+		ttft := round(float64(prompt)*1.2e-4*factor*(1+0.03*rng.NormFloat64()) + 0.2*rng.Float64()*factor)
 		itl := make([]float64, out-1)
 		lat := ttft
 		for j := range itl {
