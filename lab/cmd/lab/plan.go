@@ -51,6 +51,11 @@ type cellRow struct {
 	Reason          string             `json:"reason,omitempty"`
 	Attempts        int                `json:"attempts,omitempty"`
 	End             *time.Time         `json:"end,omitempty"`
+	// Requests, RequestsFailed and Unavailable are the cell's
+	// run_summary.json facts (cells whose engine writes one).
+	Requests       *int     `json:"requests,omitempty"`
+	RequestsFailed *int     `json:"requests_failed,omitempty"`
+	Unavailable    []string `json:"unavailable,omitempty"`
 }
 
 type cellList struct {
@@ -101,6 +106,11 @@ func listCells(env *cmdEnv, name string, args []string) error {
 			d, code, end := rec.DurationSeconds, rec.ExitCode, rec.End
 			row.DurationSeconds, row.ExitCode, row.End = &d, &code, &end
 			row.Reason, row.Attempts = rec.Reason, rec.Attempts
+		}
+		if state == cellOK {
+			if err := addRunFacts(&row, opts.Store.CellDir(p.Hash)); err != nil {
+				return err
+			}
 		}
 		l.Counts[state]++
 		l.Cells = append(l.Cells, row)
@@ -189,6 +199,9 @@ func printCells(w io.Writer, l *cellList, names []string, status bool) {
 		reason := strings.ReplaceAll(c.Reason, "\n", " ")
 		if c.State == cellFailed && c.ExitCode != nil {
 			reason = fmt.Sprintf("exit %d: %s", *c.ExitCode, reason)
+		}
+		if c.State == cellOK && c.RequestsFailed != nil && *c.RequestsFailed > 0 {
+			reason = fmt.Sprintf("%d of %d requests failed", *c.RequestsFailed, *c.Requests)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.Hash[:12], key, c.Repeat, c.State, dur, reason)
 	}

@@ -153,8 +153,17 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 	if _, _, err := e.render(sample, "/out"); err != nil {
 		return nil, err
 	}
+	if cfg.Metrics != "" && !source.IsReader(cfg.Metrics) {
+		return nil, fmt.Errorf("exec engine: unknown metrics reader %q; expected one of: %s", cfg.Metrics, strings.Join(source.Readers, ", "))
+	}
+	if v := cfg.MaxFailedShare; v != nil && !(*v >= 0 && *v <= 1) {
+		return nil, fmt.Errorf("exec engine: max_failed_share %v: expected a fraction from 0 to 1", *v)
+	}
 	// The same test as spec validation, so both agree on the mode.
 	usesOut := cfg.UsesOutputDir()
+	if e.reader != "" && e.reader != source.Sarathi && !usesOut {
+		return nil, fmt.Errorf("exec engine: metrics %s reads the files the command writes into {{.OutputDir}}, and the command does not take it", e.reader)
+	}
 	switch {
 	case usesOut && e.outputs != "":
 		return nil, errors.New("exec engine: the command takes {{.OutputDir}} and outputs is set too; use one of them")
