@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // DecodeError words a JSON decoding error of data with its line and column
@@ -19,7 +20,7 @@ func DecodeError(data []byte, lineOffset int, err error) error {
 		return fmt.Errorf("line %d, column %d: %v", l+lineOffset, c, err)
 	case errors.As(err, &te):
 		l, c := lineCol(data, te.Offset)
-		return fmt.Errorf("line %d, column %d: key %q: expected %v, got JSON %s", l+lineOffset, c, te.Field, te.Type, te.Value)
+		return fmt.Errorf("line %d, column %d: key %q: expected %v, got JSON %s", l+lineOffset, c, strings.TrimPrefix(te.Field, "Columns."), te.Type, te.Value)
 	}
 	return err
 }
