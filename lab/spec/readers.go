@@ -16,7 +16,7 @@ func (c *ExecConfig) validateReader(usesOut bool, add func(field, msg string)) {
 	if c.Metrics != "" && !source.IsReader(c.Metrics) {
 		add("metrics", fmt.Sprintf("unknown metrics reader %q; expected one of: %s", c.Metrics, strings.Join(source.Readers, ", ")))
 	}
-	if c.Reader() != source.Sarathi && c.Outputs != "" {
+	if c.Reader() != source.Sarathi && source.IsReader(c.Metrics) && c.Outputs != "" {
 		add("outputs", fmt.Sprintf("metrics %s reads the files the command writes into {{.OutputDir}}; outputs: only finds Sarathi plots folders: pass {{.OutputDir}} to the command instead", c.Metrics))
 	}
 	if v := c.MaxFailedShare; v != nil && !(*v >= 0 && *v <= 1) {
