@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -164,5 +166,59 @@ func TestBenchReaderDefaultPresetRejected(t *testing.T) {
 	r := x.lab(t, "plan", "exp.yaml")
 	if r.code == 0 || !strings.Contains(r.stderr, "request_execution_time, which the vllm-bench reader cannot observe") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The vLLM and SGLang recipes need a GPU and the engines: CI checks that
+// lab plan accepts them.
+func TestChunkedPrefillRecipesPlan(t *testing.T) {
+	x := newExperiment(t, "[0]", 1, nil, "")
+	for _, name := range []string{"vllm-chunked-prefill", "sglang-chunked-prefill"} {
+		abs, err := filepath.Abs("../../../../experiments/" + name + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := x.lab(t, "plan", abs, "--store", "s")
+		mustOK(t, r)
+		if !strings.Contains(r.stdout, name+" (exec engine") || !strings.Contains(r.stdout, "25 cells: 0 ok, 0 failed, 25 missing") {
+			t.Errorf("plan %s: %s", name, r.stdout)
+		}
+	}
+}
+
+// serve-and-bench.sh starts the server with a free port, waits for its
+// /health, runs the client with the same port and stops the server; a
+// server that dies first is exit 97.
+func TestServeAndBenchScript(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is needed (the script picks its port with it)")
+	}
+	script, err := filepath.Abs("../../../../experiments/serve-and-bench.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const server = `import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()`
+	out := t.TempDir()
+	cmd := exec.Command(script, "--", "python3", "-c", server, "@PORT@", "--",
+		fakeBin, "--out", out, "--format", "vllm-bench", "--threshold", "4", "--repeat", "@PORT@")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if !strings.Contains(string(b), "server ready") || !regexp.MustCompile(`repeat=[1-9][0-9]* `).Match(b) || strings.Contains(string(b), "@PORT@") {
+		t.Errorf("output:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(out, "vllm-result.json")); err != nil {
+		t.Error(err)
+	}
+	cmd = exec.Command(script, "--ready-timeout", "20", "--", "python3", "-c", "import sys; sys.exit(3)", "--", "true")
+	b, err = cmd.CombinedOutput()
+	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != 97 || !strings.Contains(string(b), "exited (status 3)") {
+		t.Errorf("dying server: %v\n%s", err, b)
 	}
 }
