@@ -296,7 +296,10 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 		if e.reader != "" && e.reader != source.Sarathi {
 			return e.readMetrics(out, filepath.Join(dir, filepath.Dir(sarathi.PlotsDir)), stderr)
 		}
-		return harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir))
+		if err := harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+			return err
+		}
+		return writeSarathiSummary(dir)
 	}
 
 	argv, env, err := e.render(c, "")
@@ -331,7 +334,10 @@ func (e *Engine) Run(ctx context.Context, c spec.Cell, dir string, stdout, stder
 	case 0:
 		return &engine.ExitError{Reason: fmt.Sprintf("the command exited 0 but created no new folder matching outputs %q", pattern)}
 	case 1:
-		return copyCSVs(fresh[0], filepath.Join(dir, sarathi.PlotsDir), false)
+		if err := copyCSVs(fresh[0], filepath.Join(dir, sarathi.PlotsDir), false); err != nil {
+			return err
+		}
+		return writeSarathiSummary(dir)
 	default:
 		return &engine.ExitError{Reason: fmt.Sprintf("the command created %d new folders matching outputs %q (%s); expected exactly one",
 			len(fresh), pattern, strings.Join(fresh, ", "))}

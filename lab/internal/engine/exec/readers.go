@@ -3,10 +3,14 @@ package exec
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 	"github.com/schedlab/schedlab/lab/metrics"
+	"github.com/schedlab/schedlab/lab/metrics/source"
+	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -35,6 +39,17 @@ func (e *Engine) readMetrics(out, replicaDir string, stderr io.Writer) error {
 			res.Failed, res.Requests, pct(share), pct(limit), firstOr(res.Errors))}
 	}
 	return nil
+}
+
+// writeSarathiSummary writes the run_summary.json of a cell whose command
+// wrote Sarathi's metric files itself: only the source is known (Sarathi's
+// files record neither failed requests nor the benchmark's duration).
+func writeSarathiSummary(cellDir string) error {
+	b, err := (&source.RunSummary{Source: source.Sarathi}).Marshal()
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(filepath.Join(cellDir, filepath.Dir(sarathi.PlotsDir), source.RunSummaryFile), b)
 }
 
 func pct(f float64) string { return strconv.FormatFloat(100*f, 'g', 4, 64) }

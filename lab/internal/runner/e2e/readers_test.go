@@ -222,3 +222,17 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()`
 		t.Errorf("dying server: %v\n%s", err, b)
 	}
 }
+
+// A command that writes Sarathi's files itself gets a run_summary.json
+// that names the source and nothing it does not know.
+func TestSarathiCellRunSummary(t *testing.T) {
+	x := newExperiment(t, "[0]", 1, nil, "")
+	mustOK(t, x.lab(t, "run", "exp.yaml", "--no-report", "--no-select"))
+	st := x.store(t, ".lab")
+	for h := range records(t, st) {
+		b, err := os.ReadFile(filepath.Join(st.CellDir(h), "replica_0", "run_summary.json"))
+		if err != nil || string(b) != "{\n  \"source\": \"sarathi\"\n}\n" {
+			t.Errorf("run_summary.json: %q %v", b, err)
+		}
+	}
+}
