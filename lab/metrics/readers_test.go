@@ -114,7 +114,9 @@ func TestReaderErrors(t *testing.T) {
 		{"pytorch file ignored", source.VLLMBench, map[string]string{"r.pytorch.json": "[]"}, "no vLLM result"},
 		{"without --save-detailed", source.VLLMBench, map[string]string{"r.json": `{"duration": 3.5, "completed": 10, "failed": 0}`},
 			`missing ["input_lens" "output_lens" "ttfts" "itls" "errors"] (run ` + "`vllm bench serve`" + ` with --save-result --save-detailed)`},
-		{"python NaN", source.VLLMBench, map[string]string{"r.json": strings.Replace(vllm, `"ttfts": [0.0712`, `"ttfts": [NaN`, 1)}, "line 1, column"},
+		{"python NaN in a used field", source.VLLMBench, map[string]string{"r.json": strings.Replace(vllm, `"ttfts": [0.0712`, `"ttfts": [NaN`, 1)},
+			`key "ttfts": expected float64, got JSON string (a NaN or Infinity`},
+		{"syntax error", source.VLLMBench, map[string]string{"r.json": strings.Replace(vllm, `"ttfts": [0.0712`, `"ttfts": [0.0712,,`, 1)}, "line 1, column"},
 		{"appended results", source.VLLMBench, map[string]string{"r.json": vllm + "\n" + vllm}, "more than one result"},
 		{"length mismatch", source.VLLMBench, map[string]string{"r.json": strings.Replace(vllm, `"output_lens": [4, `, `"output_lens": [`, 1)},
 			`"output_lens" has 7 entries but "ttfts" has 8`},
@@ -156,6 +158,25 @@ func TestReaderErrors(t *testing.T) {
 				t.Errorf("a failed conversion left %s", replica)
 			}
 		})
+	}
+}
+
+// Python writes NaN bare for an aggregate of no values (SGLang's mean
+// latency when nothing completed); a NaN the reader does not use does not
+// stop it.
+func TestPythonNaNInUnusedField(t *testing.T) {
+	b, err := os.ReadFile("testdata/sglang-details.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Replace(string(b), `"mean_e2e_latency_ms": 201.3`, `"mean_e2e_latency_ms": NaN, "x": -Infinity, "s": "NaN \\\" Infinity"`, 1)
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "s.jsonl"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := metrics.ConvertCell(source.SGLangBench, out, filepath.Join(t.TempDir(), "replica_0"))
+	if err != nil || res.Completed() != 6 {
+		t.Fatalf("%v %+v", err, res)
 	}
 }
 

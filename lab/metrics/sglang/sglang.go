@@ -72,6 +72,7 @@ func ReadFile(path string) (*perreq.Result, error) {
 	case n > 1:
 		return nil, fmt.Errorf("%d result lines; expected one run per cell (bench_serving appends to --output-file: give each cell a fresh file under {{.OutputDir}})", n)
 	}
+	line = perreq.QuotePythonNonFinite(line)
 	var r result
 	if err := json.Unmarshal(line, &r); err != nil {
 		return nil, perreq.DecodeError(line, lineNo-1, err)

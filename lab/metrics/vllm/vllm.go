@@ -69,6 +69,7 @@ func ReadFile(path string) (*perreq.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	data = perreq.QuotePythonNonFinite(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var r result
 	if err := dec.Decode(&r); err != nil {
