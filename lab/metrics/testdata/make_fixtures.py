@@ -115,5 +115,8 @@ sglang = {
     "accept_length": None,
 }
 sglang.update(lists(False))
+# SGLang's client records its own traceback.
+sglang["errors"] = [e.replace("/usr/lib/python3/dist-packages/vllm/benchmarks/lib/endpoint_request_func.py", "/opt/sglang/python/sglang/bench_serving.py")
+                    .replace("line 171", "line 392") for e in sglang["errors"]]
 with open("sglang-details.jsonl", "w", encoding="utf-8") as f:
     f.write(json.dumps(sglang) + "\n")
