@@ -138,9 +138,9 @@ func summarizeAvailable(files map[string]string, unavailable []string, buf *[]fl
 	return s, nil
 }
 
-// SummaryJSON5 is Summary in JSON: the number of a metric the source cannot
+// CellNumbersJSON is Summary in JSON: the number of a metric the source cannot
 // observe (NaN in Summary) is null, and "unavailable" names it.
-type SummaryJSON5 struct {
+type CellNumbersJSON struct {
 	RequestP95      *float64 `json:"request_p95"`
 	PrefillP95      *float64 `json:"prefill_p95"`
 	RequestExecNorm *float64 `json:"request_exec_norm_mean"`
@@ -151,13 +151,13 @@ type SummaryJSON5 struct {
 }
 
 // JSON returns s with NaN numbers as nil.
-func (s Summary) JSON() SummaryJSON5 {
+func (s Summary) JSON() CellNumbersJSON {
 	num := func(v float64) *float64 {
 		if math.IsNaN(v) {
 			return nil
 		}
 		return &v
 	}
-	return SummaryJSON5{num(s.RequestP95), num(s.PrefillP95), num(s.RequestExecNorm), num(s.PrefillExecNorm),
+	return CellNumbersJSON{num(s.RequestP95), num(s.PrefillP95), num(s.RequestExecNorm), num(s.PrefillExecNorm),
 		num(s.DecodeNorm), s.Requests, s.Unavailable}
 }

@@ -92,7 +92,7 @@ type PromptWeightSummary struct {
 type CellSummaryJSON struct {
 	Point  analysis.Point `json:"point"`
 	Repeat string         `json:"repeat"`
-	analysis.SummaryJSON5
+	analysis.CellNumbersJSON
 }
 
 func buildSummary(in *Input) *Summary {
@@ -155,7 +155,7 @@ func buildSummary(in *Input) *Summary {
 	for p, pt := range t.Points {
 		for r, name := range t.Repeats {
 			if c := t.Cells[r][p]; c.Present {
-				s.CellSummaries = append(s.CellSummaries, CellSummaryJSON{Point: pt, Repeat: name, SummaryJSON5: c.Summary.JSON()})
+				s.CellSummaries = append(s.CellSummaries, CellSummaryJSON{Point: pt, Repeat: name, CellNumbersJSON: c.Summary.JSON()})
 			}
 		}
 	}
