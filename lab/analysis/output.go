@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,7 @@ type SelectionJSON struct {
 type ThresholdJSON struct {
 	Threshold PointJSON `json:"threshold"`
 	Runs      int       `json:"runs"`
-	Ratios
+	RatiosJSON
 	Score float64 `json:"score"`
 	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
 	// "win_probability", "ratio_ci" and "pairs" (AddSignificance).
@@ -68,9 +69,30 @@ func (s *Selection) JSON() SelectionJSON {
 		Thresholds:  make([]ThresholdJSON, len(s.Rows)),
 	}
 	for i, r := range s.Rows {
-		out.Thresholds[i] = ThresholdJSON{Threshold: PointJSON(r.Point), Runs: r.Runs, Ratios: r.Ratios, Score: r.Score}
+		out.Thresholds[i] = ThresholdJSON{Threshold: PointJSON(r.Point), Runs: r.Runs, RatiosJSON: r.Ratios.JSON(), Score: r.Score}
 	}
 	return out
+}
+
+// RatiosJSON is Ratios in JSON: a ratio of a metric the source cannot
+// observe (NaN in Ratios) is null.
+type RatiosJSON struct {
+	Request         *float64 `json:"request_ratio"`
+	RequestExecNorm *float64 `json:"request_exec_norm_ratio"`
+	Prefill         *float64 `json:"prefill_ratio"`
+	PrefillExecNorm *float64 `json:"prefill_exec_norm_ratio"`
+	Decode          *float64 `json:"decode_ratio"`
+}
+
+// JSON returns r with NaN ratios as nil.
+func (r Ratios) JSON() RatiosJSON {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return RatiosJSON{num(r.Request), num(r.RequestExecNorm), num(r.Prefill), num(r.PrefillExecNorm), num(r.Decode)}
 }
 
 // LegacyColumns are the old script's table columns, in its order.

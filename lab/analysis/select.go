@@ -42,10 +42,46 @@ type Ratios struct {
 // Score is the weighted sum of DESIGN §6 step 4, added in the old script's
 // order. The conversions keep each product rounded on its own (no fused
 // multiply-add), as Python computes it.
+//
+// A term whose weight is 0 adds nothing, even when its ratio is NaN (a
+// metric the source cannot observe): for finite ratios skipping it gives the
+// same sum bit for bit, since x + 0 = x.
 func Score(w spec.Weights, r Ratios) float64 {
-	return float64(w.Request*r.Request) + float64(w.Prefill*r.Prefill) +
-		float64(w.PrefillExecNorm*r.PrefillExecNorm) + float64(w.RequestExecNorm*r.RequestExecNorm) +
-		float64(w.Decode*r.Decode)
+	term := func(w, r float64) float64 {
+		if w == 0 {
+			return 0
+		}
+		return float64(w * r)
+	}
+	return term(w.Request, r.Request) + term(w.Prefill, r.Prefill) +
+		term(w.PrefillExecNorm, r.PrefillExecNorm) + term(w.RequestExecNorm, r.RequestExecNorm) +
+		term(w.Decode, r.Decode)
+}
+
+// weightValues are w's weights in metrics.All order.
+func weightValues(w spec.Weights) [5]float64 {
+	return [5]float64{w.Request, w.RequestExecNorm, w.Prefill, w.PrefillExecNorm, w.Decode}
+}
+
+// checkAvailable rejects weights on a metric that a present cell lacks
+// because its source cannot observe it.
+func checkAvailable(t *Table, opt Options) error {
+	ws := weightValues(opt.Weights)
+	for r, row := range t.Cells {
+		for p := range row {
+			c := &row[p]
+			if !c.Present || len(c.Summary.Unavailable) == 0 {
+				continue
+			}
+			for i, m := range metrics.All {
+				if ws[i] != 0 && !c.Summary.Has(m.File) {
+					return fmt.Errorf("%s: the weights give %s %v, but this source cannot observe %s (run_summary.json, %s=%s, repeat %s): set its weight to 0",
+						c.Dir, m.Label(), ws[i], m.File, t.Param, t.Points[p], t.Repeats[r])
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Selection is the outcome of Select: every point's aggregated ratios and
@@ -108,6 +144,9 @@ func Select(t *Table, opt Options) (*Selection, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAvailable(t, opt); err != nil {
+		return nil, err
+	}
 	s := &Selection{
 		Preset: opt.Preset, Param: t.Param, Params: t.Params, Agg: agg, Weights: opt.Weights,
 		Baseline: opt.Baseline, Repeats: t.Repeats, RepeatBaselines: make([]Point, len(t.Repeats)),
@@ -140,7 +179,7 @@ func Select(t *Table, opt Options) (*Selection, error) {
 		s.RepeatBaselines[r] = t.Points[b]
 		base := row[b].Summary.Values()
 		for i, v := range base {
-			if v == 0 {
+			if v == 0 { // NaN (unavailable) is not 0: its ratios stay NaN
 				m := metrics.All[i]
 				return nil, fmt.Errorf("%s: %s of the baseline (%s=%s, repeat %s) is 0: ratios against it are undefined",
 					row[b].file(m.File), m.Label(), t.Param, t.Points[b], t.Repeats[r])

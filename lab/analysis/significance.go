@@ -319,6 +319,9 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 		ps.logs = append(ps.logs, math.Log(pr.Score)-math.Log(pb.Score))
 		vr, vb := pr.Ratios.Values(), pb.Ratios.Values()
 		for k := range vr {
+			if math.IsNaN(vr[k]) && math.IsNaN(vb[k]) {
+				continue // a metric the source cannot observe: no ratio, no interval
+			}
 			if !(vr[k] > 0 && vb[k] > 0) || math.IsInf(vr[k], 0) {
 				return ps, fmt.Errorf("analysis: %s=%s, repeat %s: %s ratio %v: %w",
 					s.Param, row.Point, s.Repeats[r], metrics.All[k].Key, vr[k], ErrNotPositive)
@@ -337,10 +340,19 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 	ps.RawP = res.P
 	// One joint bootstrap over the pairs for the score and the five
 	// metrics: every interval comes from the same resampled repeats.
-	samples := [][]float64{ps.logs, metric[0], metric[1], metric[2], metric[3], metric[4]}
+	// Metrics without values (unobservable for the source) stay NaN and
+	// are left out of the resampling; with all five present the samples are
+	// the score's then the five metrics', as they always were.
+	samples := [][]float64{ps.logs}
+	var sampled []int
 	ps.ScoreRatio = math.Exp(stats.Mean(ps.logs))
 	for k := range metric {
+		if len(metric[k]) == 0 {
+			continue
+		}
 		ps.MetricRatio[k] = math.Exp(stats.Mean(metric[k]))
+		samples = append(samples, metric[k])
+		sampled = append(sampled, k)
 	}
 	if ps.Pairs < 2 {
 		return ps, nil // one pair: no interval
@@ -350,8 +362,8 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 		return ps, err
 	}
 	ps.ScoreCI = [2]float64{math.Exp(ivs[0].Lo), math.Exp(ivs[0].Hi)}
-	for k := range metric {
-		ps.MetricCI[k] = [2]float64{math.Exp(ivs[k+1].Lo), math.Exp(ivs[k+1].Hi)}
+	for j, k := range sampled {
+		ps.MetricCI[k] = [2]float64{math.Exp(ivs[j+1].Lo), math.Exp(ivs[j+1].Hi)}
 	}
 	return ps, nil
 }

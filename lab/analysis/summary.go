@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/schedlab/schedlab/lab/metrics"
 
@@ -24,9 +25,17 @@ type Summary struct {
 	PrefillExecNorm float64 `json:"prefill_exec_norm_mean"`
 	// DecodeNorm is the mean of decode_time_execution_plus_preemption_normalized.
 	DecodeNorm float64 `json:"decode_norm_mean"`
-	// Requests is the number of values in request_execution_time.csv.
+	// Requests is the number of values in request_execution_time.csv
+	// (prefill_e2e_time.csv when the source cannot observe execution times).
 	Requests int `json:"requests"`
+	// Unavailable lists the summary metrics the cell's source cannot
+	// observe (run_summary.json); their numbers above are NaN, and a
+	// selection that weights one of them is an error.
+	Unavailable []string `json:"unavailable,omitempty"`
 }
+
+// Has says whether the summary has a number for metric (a sarathi name).
+func (s Summary) Has(metric string) bool { return !slices.Contains(s.Unavailable, metric) }
 
 // Values returns the summary's five numbers in the order of metrics.All.
 func (s Summary) Values() [5]float64 {
@@ -53,8 +62,31 @@ func plotFiles(dir string) map[string]string {
 // *buf for the values so that a worker allocates nothing per file once its
 // buffer has grown to the largest file.
 func summarizeFiles(files map[string]string, buf *[]float64) (Summary, error) {
+	return summarizeAvailable(files, nil, buf)
+}
+
+// summarizeAvailable is summarizeFiles for a cell whose source cannot
+// observe the metrics in unavailable: their numbers are NaN (never a
+// stand-in value) and their files are not read.
+func summarizeAvailable(files map[string]string, unavailable []string, buf *[]float64) (Summary, error) {
 	var s Summary
 	for _, m := range metrics.All {
+		if slices.Contains(unavailable, m.File) {
+			s.Unavailable = append(s.Unavailable, m.File)
+			switch m.File {
+			case sarathi.RequestExecutionTime:
+				s.RequestP95 = math.NaN()
+			case sarathi.PrefillE2ETime:
+				s.PrefillP95 = math.NaN()
+			case sarathi.RequestExecutionTimeNormalized:
+				s.RequestExecNorm = math.NaN()
+			case sarathi.PrefillExecPlusPreemptNorm:
+				s.PrefillExecNorm = math.NaN()
+			case sarathi.DecodeExecPlusPreemptNorm:
+				s.DecodeNorm = math.NaN()
+			}
+			continue
+		}
 		vals, err := sarathi.AppendValues((*buf)[:0], files[m.File], m.File)
 		if cap(vals) > cap(*buf) {
 			*buf = vals
@@ -67,6 +99,9 @@ func summarizeFiles(files map[string]string, buf *[]float64) (Summary, error) {
 			s.Requests = len(vals)
 			s.RequestP95 = percentileUnsorted(vals, 0.95)
 		case sarathi.PrefillE2ETime:
+			if !s.Has(sarathi.RequestExecutionTime) {
+				s.Requests = len(vals)
+			}
 			s.PrefillP95 = percentileUnsorted(vals, 0.95)
 		case sarathi.RequestExecutionTimeNormalized:
 			s.RequestExecNorm = Mean(vals)
@@ -77,10 +112,37 @@ func summarizeFiles(files map[string]string, buf *[]float64) (Summary, error) {
 		}
 	}
 	for i, v := range s.Values() {
+		if !s.Has(metrics.All[i].File) {
+			continue
+		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			m := metrics.All[i]
 			return Summary{}, fmt.Errorf("%s: %s is %v (the values overflow float64)", files[m.File], m.Label(), v)
 		}
 	}
 	return s, nil
+}
+
+// CellNumbersJSON is Summary in JSON: the number of a metric the source cannot
+// observe (NaN in Summary) is null, and "unavailable" names it.
+type CellNumbersJSON struct {
+	RequestP95      *float64 `json:"request_p95"`
+	PrefillP95      *float64 `json:"prefill_p95"`
+	RequestExecNorm *float64 `json:"request_exec_norm_mean"`
+	PrefillExecNorm *float64 `json:"prefill_exec_norm_mean"`
+	DecodeNorm      *float64 `json:"decode_norm_mean"`
+	Requests        int      `json:"requests"`
+	Unavailable     []string `json:"unavailable,omitempty"`
+}
+
+// JSON returns s with NaN numbers as nil.
+func (s Summary) JSON() CellNumbersJSON {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return CellNumbersJSON{num(s.RequestP95), num(s.PrefillP95), num(s.RequestExecNorm), num(s.PrefillExecNorm),
+		num(s.DecodeNorm), s.Requests, s.Unavailable}
 }

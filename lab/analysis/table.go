@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -63,6 +64,9 @@ type Cell struct {
 	Summary Summary
 	// Dir holds the cell's metric files (named for messages).
 	Dir string
+	// Unavailable are the metrics the cell's source cannot observe
+	// (run_summary.json), summary metrics or not.
+	Unavailable []string
 }
 
 // file is the path of one metric's file in the cell.
@@ -106,6 +110,9 @@ type CellFiles struct {
 	// Files maps each metric of sarathi.Required to its CSV; nil means
 	// Dir/<metric>.csv.
 	Files map[string]string
+	// Unavailable are the metrics the cell's source cannot observe
+	// (run_summary.json): their files may be absent.
+	Unavailable []string
 }
 
 // Load summarizes the given cells into t, in parallel (GOMAXPROCS
@@ -142,13 +149,13 @@ func (t *Table) Load(cells []CellFiles) error {
 				if files == nil {
 					files = plotFiles(c.Dir)
 				}
-				s, err := summarizeFiles(files, &buf)
+				s, err := summarizeAvailable(files, c.Unavailable, &buf)
 				if err != nil {
 					errs[i] = err
 					failed.Store(true)
 					return
 				}
-				t.Cells[slots[i].r][slots[i].p] = Cell{Present: true, Summary: s, Dir: c.Dir}
+				t.Cells[slots[i].r][slots[i].p] = Cell{Present: true, Summary: s, Dir: c.Dir, Unavailable: c.Unavailable}
 			}
 		}()
 	}
@@ -162,6 +169,11 @@ func (t *Table) Load(cells []CellFiles) error {
 	return nil
 }
 
+// ErrUnavailable is wrapped by Files when a cell's source cannot observe the
+// metric asked for (e.g. a client-side benchmark and the per-prefill-token
+// times that prompt_weight pools).
+var ErrUnavailable = errors.New("the cell's source cannot observe this metric")
+
 // Files returns the file of metric in every repeat that has results at p,
 // in repeat order (e.g. the files SecondsPerPrefillToken pools).
 func (t *Table) Files(p Point, metric string) ([]string, error) {
@@ -172,6 +184,9 @@ func (t *Table) Files(p Point, metric string) ([]string, error) {
 	var files []string
 	for r := range t.Repeats {
 		if c := &t.Cells[r][i]; c.Present {
+			if slices.Contains(c.Unavailable, metric) {
+				return nil, fmt.Errorf("%s=%s, %s: %s: %w (run_summary.json)", t.Param, p, t.Repeats[r], metric, ErrUnavailable)
+			}
 			files = append(files, c.file(metric))
 		}
 	}

@@ -50,6 +50,9 @@ type Analysis struct {
 	// repeats at PromptWeightAt.
 	PromptWeightAt analysis.Point
 	PromptWeight   *analysis.PromptWeightResult
+	// PromptWeightNote says why PromptWeight is nil (the cells' source
+	// cannot observe the metric it pools); empty otherwise.
+	PromptWeightNote string
 	// Warnings say what the numbers leave out: cells without results and
 	// repeats that lack the baseline. Never nil.
 	Warnings []string
@@ -105,7 +108,13 @@ func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	if a.PromptWeightAt == nil {
 		a.PromptWeightAt = a.Headline.Recommended()
 	}
-	if a.PromptWeight, err = t.PromptWeightAt(a.PromptWeightAt, pwOpt); err != nil {
+	a.PromptWeight, err = t.PromptWeightAt(a.PromptWeightAt, pwOpt)
+	if errors.Is(err, analysis.ErrUnavailable) {
+		// A client-side benchmark cannot observe the per-prefill-token
+		// times prompt_weight pools: the selection stands without it.
+		a.PromptWeightNote = "prompt_weight not derived: " + err.Error()
+		a.Warnings = append(a.Warnings, a.PromptWeightNote)
+	} else if err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", x.Name(), err)
 	}
 

@@ -204,16 +204,23 @@ func (x *Experiment) Table(cells []Cell) (*analysis.Table, error) {
 	}
 	t := analysis.NewTable(names, points, repeats)
 	var files []analysis.CellFiles
+	var facts runFacts
 	failed := 0
 	for i := range cells {
 		c := &cells[i]
 		where := c.Where(names)
 		switch c.State {
 		case OK:
+			dir := filepath.Join(x.Store.CellDir(c.Hash), sarathi.PlotsDir)
+			un, err := facts.add(replicaDir(dir), where)
+			if err != nil {
+				return nil, err
+			}
 			files = append(files, analysis.CellFiles{
-				Repeat: c.Repeat,
-				Point:  SpecPoint(c.Point, names),
-				Dir:    filepath.Join(x.Store.CellDir(c.Hash), sarathi.PlotsDir),
+				Repeat:      c.Repeat,
+				Point:       SpecPoint(c.Point, names),
+				Dir:         dir,
+				Unavailable: un,
 			})
 		case Missing:
 			t.Warnings = append(t.Warnings, where+": not run yet")
@@ -238,6 +245,7 @@ func (x *Experiment) Table(cells []Cell) (*analysis.Table, error) {
 	if err := t.Load(files); err != nil {
 		return nil, err
 	}
+	t.Warnings = append(t.Warnings, facts.warnings()...)
 	return t, nil
 }
 

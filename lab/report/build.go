@@ -214,6 +214,10 @@ func (b *builder) rawSection() *section {
 	s.text("Each cell (one engine run) is summarized by the P95 of request_execution_time and of prefill_e2e_time and by the means of the three normalized metrics. A box spans the repeats at one %s (whiskers: min and max; box: quartiles; line: median); the dots are the individual repeats.", t.Param)
 	names := t.Repeats
 	for _, m := range metricViews {
+		if !observed(t, metrics.All[m.index].File) {
+			s.text("%s: not observed by this experiment's engine (see Warnings).", m.summary)
+			continue
+		}
 		boxes := make([][5]float64, len(t.Points))
 		dots := make([][]float64, len(t.Repeats))
 		for r := range dots {
@@ -275,6 +279,9 @@ func (b *builder) normalizationSection() *section {
 	h := b.head
 	s.text("Every repeat is divided by its own baseline (%s), so run-to-run drift that moves a whole repeat cancels out: each line is one repeat, and the baseline sits at 1.0. Below 1 is better than the baseline.", baselineText(h))
 	for _, m := range metricViews {
+		if !observed(b.in.Table, metrics.All[m.index].File) {
+			continue
+		}
 		s.add(block{Chart: normalizationChart(b.axis, h, m)})
 	}
 	return s
@@ -504,4 +511,16 @@ func (b *builder) promptWeightCurve() *Chart {
 	f := frame{Title: "Score against prompt_weight", Subtitle: "preset " + h.Preset + ", " + h.Agg, XName: "prompt_weight (s/token)", YName: "score (weighted ratio, 1)"}
 	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
 		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
+}
+// observed says whether any present cell of t has metric (a client-side
+// benchmark cannot observe execution times: run_summary.json's unavailable).
+func observed(t *analysis.Table, metric string) bool {
+	for _, row := range t.Cells {
+		for _, c := range row {
+			if c.Present && !slices.Contains(c.Unavailable, metric) {
+				return true
+			}
+		}
+	}
+	return false
 }

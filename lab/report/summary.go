@@ -96,7 +96,7 @@ type PromptWeightSummary struct {
 type CellSummaryJSON struct {
 	Point  analysis.Point `json:"point"`
 	Repeat string         `json:"repeat"`
-	analysis.Summary
+	analysis.CellNumbersJSON
 }
 
 func buildSummary(in *Input) *Summary {
@@ -160,7 +160,7 @@ func buildSummary(in *Input) *Summary {
 	for p, pt := range t.Points {
 		for r, name := range t.Repeats {
 			if c := t.Cells[r][p]; c.Present {
-				s.CellSummaries = append(s.CellSummaries, CellSummaryJSON{Point: pt, Repeat: name, Summary: c.Summary})
+				s.CellSummaries = append(s.CellSummaries, CellSummaryJSON{Point: pt, Repeat: name, CellNumbersJSON: c.Summary.JSON()})
 			}
 		}
 	}
@@ -193,14 +193,21 @@ func (s *Summary) writeCSV(w io.Writer) error {
 		return err
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	// fp: a ratio the source cannot observe is an empty field.
+	fp := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return f(*v)
+	}
 	for _, sel := range s.Selections {
 		for _, r := range sel.Thresholds {
 			rec := []string{sel.Preset, sel.RunAgg}
 			for _, v := range r.Threshold {
 				rec = append(rec, f(v))
 			}
-			rec = append(rec, strconv.Itoa(r.Runs), f(r.Request), f(r.RequestExecNorm), f(r.Prefill),
-				f(r.PrefillExecNorm), f(r.Decode), f(r.Score), strconv.FormatBool(r.Chosen))
+			rec = append(rec, strconv.Itoa(r.Runs), fp(r.Request), fp(r.RequestExecNorm), fp(r.Prefill),
+				fp(r.PrefillExecNorm), fp(r.Decode), f(r.Score), strconv.FormatBool(r.Chosen))
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

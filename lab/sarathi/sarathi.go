@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -305,12 +306,26 @@ func Missing(dir string) []string {
 
 // Check verifies that dir holds the five required metric files, each with
 // its column and at least one finite value. It returns the first problem.
-func Check(dir string) error {
-	if missing := Missing(dir); len(missing) > 0 {
-		return fmt.Errorf("%s: missing %s", dir, FileName(missing[0]))
+func Check(dir string) error { return CheckExcept(dir, nil) }
+
+// CheckExcept is Check for a source that cannot observe the metrics in
+// unavailable (run_summary.json's list): their files may be absent, and
+// must be, since a file there would contradict the list.
+func CheckExcept(dir string, unavailable []string) error {
+	skip := func(m string) bool { return slices.Contains(unavailable, m) }
+	for _, m := range Missing(dir) {
+		if !skip(m) {
+			return fmt.Errorf("%s: missing %s", dir, FileName(m))
+		}
 	}
 	var buf []float64
 	for _, m := range Required {
+		if skip(m) {
+			if _, err := os.Stat(filepath.Join(dir, FileName(m))); err == nil {
+				return fmt.Errorf("%s: %s is present but run_summary.json lists %s as unavailable", dir, FileName(m), m)
+			}
+			continue
+		}
 		var err error
 		buf, err = AppendValues(buf[:0], filepath.Join(dir, FileName(m)), m)
 		if err != nil {

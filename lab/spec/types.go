@@ -43,6 +43,40 @@ type ExecConfig struct {
 	// "offline_inference_output/*/replica_0/plots".
 	Outputs string   `yaml:"outputs,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty"`
+	// Metrics names the reader that turns the command's output into the
+	// metric files: sarathi (default: the command writes them itself),
+	// vllm-bench, sglang-bench or csv (see lab/metrics).
+	//
+	// The json tags (here and on MaxFailedShare) omit the unset fields from
+	// Spec.Hash's encoding, so experiments that do not use them keep their
+	// hash.
+	Metrics string `yaml:"metrics,omitempty" json:",omitempty"`
+	// MaxFailedShare is the largest share of failed requests a cell may
+	// have and still count (readers other than sarathi); nil means
+	// DefaultMaxFailedShare.
+	MaxFailedShare *float64 `yaml:"max_failed_share,omitempty" json:",omitempty"`
+}
+
+// DefaultMaxFailedShare is engine.exec.max_failed_share when unset: a cell
+// with more than 5% failed requests fails, since its latencies describe
+// only the requests that survived (a server that drops its slowest requests
+// would otherwise look fast).
+const DefaultMaxFailedShare = 0.05
+
+// Reader is the metrics reader's name ("sarathi" when unset).
+func (c *ExecConfig) Reader() string {
+	if c.Metrics == "" {
+		return "sarathi"
+	}
+	return c.Metrics
+}
+
+// FailedShareLimit is MaxFailedShare or its default.
+func (c *ExecConfig) FailedShareLimit() float64 {
+	if c.MaxFailedShare == nil {
+		return DefaultMaxFailedShare
+	}
+	return *c.MaxFailedShare
 }
 
 // EngineKind implements EngineConfig.

@@ -78,6 +78,9 @@ func validate(s *Spec, d *decoder, skip map[string]bool) {
 	}
 
 	validateEngine(s, report)
+	if c, ok := s.Engine.Config.(*ExecConfig); ok {
+		validateReaderWeights(s, d, c, report)
+	}
 }
 
 type reportFunc func(path, format string, args ...any)

@@ -352,6 +352,7 @@ func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
 			add("outputs", fmt.Sprintf("%q has no wildcard; expected a glob such as offline_inference_output/*/replica_0/plots whose * matches the folder each run creates", c.Outputs))
 		}
 	}
+	c.validateReader(usesOut, add)
 	if len(c.Command) > 0 && c.Outputs == "" && !usesOut {
 		add("", "the engine's plots cannot be found: pass {{.OutputDir}} to the command, or set outputs: to the glob of the folder it writes (e.g. offline_inference_output/*/replica_0/plots)")
 	}

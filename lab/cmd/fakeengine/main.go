@@ -53,6 +53,8 @@ func run(args []string) error {
 	failTimes := fs.Int("fail-times", 0, "fail (exit 3) on the first N runs that share --state")
 	state := fs.String("state", "", "counter file for --fail-times")
 	printEnv := fs.String("print-env", "", "print this environment variable's value to stdout")
+	format := fs.String("format", "sarathi", "what to write into --out: sarathi (metric CSVs), vllm-bench (a `vllm bench serve --save-detailed` result) or sglang-bench (a `bench_serving --output-details` JSONL line)")
+	failedReqs := fs.Int("failed-requests", 0, "with --format vllm-bench|sglang-bench: how many requests fail")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,6 +116,9 @@ func run(args []string) error {
 		dir = filepath.Join(*root, time.Now().Format("2006-01-02_15-04-05.000000000"))
 	default:
 		return fmt.Errorf("one of --out or --root is required")
+	}
+	if *format != "sarathi" {
+		return writeBench(*format, dir, *threshold, *seed, *requests, *failedReqs)
 	}
 	plots := filepath.Join(dir, sarathi.PlotsDir)
 	for metric, rows := range generate(*threshold, *seed, *requests) {

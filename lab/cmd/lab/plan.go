@@ -41,6 +41,11 @@ type cellRow struct {
 	Reason          string             `json:"reason,omitempty"`
 	Attempts        int                `json:"attempts,omitempty"`
 	End             *time.Time         `json:"end,omitempty"`
+	// Requests, RequestsFailed and Unavailable are the cell's
+	// run_summary.json facts (cells whose engine writes one).
+	Requests       *int     `json:"requests,omitempty"`
+	RequestsFailed *int     `json:"requests_failed,omitempty"`
+	Unavailable    []string `json:"unavailable,omitempty"`
 }
 
 type cellList struct {
@@ -93,6 +98,11 @@ func listCells(env *cmdEnv, name string, args []string) error {
 			row.DurationSeconds, row.ExitCode, row.End = &d, &code, &end
 			row.Reason, row.Attempts = rec.Reason, rec.Attempts
 		}
+		if c.State == experiment.OK {
+			if err := addRunFacts(&row, x.Store.CellDir(c.Hash)); err != nil {
+				return err
+			}
+		}
 		l.Counts[string(c.State)]++
 		l.Cells = append(l.Cells, row)
 		hashes[i] = c.Hash
@@ -142,6 +152,9 @@ func printCells(w io.Writer, l *cellList, names []string, status bool) {
 		reason := strings.ReplaceAll(c.Reason, "\n", " ")
 		if c.State == string(experiment.Failed) && c.ExitCode != nil {
 			reason = fmt.Sprintf("exit %d: %s", *c.ExitCode, reason)
+		}
+		if c.State == string(experiment.OK) && c.RequestsFailed != nil && *c.RequestsFailed > 0 {
+			reason = fmt.Sprintf("%d of %d requests failed", *c.RequestsFailed, *c.Requests)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.Hash[:12], key, c.Repeat, c.State, dur, reason)
 	}

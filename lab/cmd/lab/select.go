@@ -321,6 +321,10 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 		fmt.Fprintf(env.stdout, "robustness: %s\n", a.Robustness)
 	}
 	fmt.Fprintln(env.stdout)
+	if a.PromptWeight == nil {
+		_, err := fmt.Fprintln(env.stdout, a.PromptWeightNote)
+		return err
+	}
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, a.PromptWeightAt), a.PromptWeight)
 }
 

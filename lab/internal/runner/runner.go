@@ -26,7 +26,6 @@ import (
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
 	"github.com/schedlab/schedlab/lab/internal/store"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -527,7 +526,7 @@ func attempt1(ctx context.Context, e engine.Engine, req engine.Request, timeout 
 		}
 		return -1, runErr.Error(), nil
 	}
-	if err := sarathi.Check(filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+	if err := checkMetrics(dir); err != nil {
 		// The record outlives the temporary folder: name files relative
 		// to the cell.
 		msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")

@@ -45,6 +45,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/metrics/source"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -75,6 +76,8 @@ type Engine struct {
 	workdir string // absolute
 	outputs string // glob as written in the spec ("" with OutputDir)
 	timeout time.Duration
+	reader  string   // metrics reader ("" or "sarathi": the command writes the CSVs)
+	maxFail *float64 // engine.exec.max_failed_share as written (nil: default)
 
 	argv    []*template.Template
 	envKeys []string // sorted
@@ -123,6 +126,8 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 		workdir: wd,
 		outputs: cfg.Outputs,
 		timeout: cfg.Timeout.Duration,
+		reader:  cfg.Metrics,
+		maxFail: cfg.MaxFailedShare,
 		envTmpl: map[string]*template.Template{},
 		Grace:   DefaultGrace,
 		roots:   map[string]*sync.Mutex{},
@@ -157,8 +162,17 @@ func New(cfg *spec.ExecConfig, specPath string, params []string) (*Engine, error
 	if _, _, err := e.render(sample, "/out"); err != nil {
 		return nil, err
 	}
+	if cfg.Metrics != "" && !source.IsReader(cfg.Metrics) {
+		return nil, fmt.Errorf("exec engine: unknown metrics reader %q; expected one of: %s", cfg.Metrics, strings.Join(source.Readers, ", "))
+	}
+	if v := cfg.MaxFailedShare; v != nil && !(*v >= 0 && *v <= 1) {
+		return nil, fmt.Errorf("exec engine: max_failed_share %v: expected a fraction from 0 to 1", *v)
+	}
 	// The same test as spec validation, so both agree on the mode.
 	usesOut := cfg.UsesOutputDir()
+	if e.reader != "" && e.reader != source.Sarathi && !usesOut {
+		return nil, fmt.Errorf("exec engine: metrics %s reads the files the command writes into {{.OutputDir}}, and the command does not take it", e.reader)
+	}
 	switch {
 	case usesOut && e.outputs != "":
 		return nil, errors.New("exec engine: the command takes {{.OutputDir}} and outputs is set too; use one of them")
@@ -214,15 +228,25 @@ func (e *Engine) Kind() string { return kindName }
 // absolute workdir and the outputs glob. Not the timeout: a longer timeout
 // does not change what a finished run produced.
 func (e *Engine) Identity() any {
-	return identity{Kind: kindName, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs}
+	id := identity{Kind: kindName, Command: e.command, Workdir: e.workdir, Env: e.env, Outputs: e.outputs, MaxFailedShare: e.maxFail}
+	if e.reader != source.Sarathi {
+		id.Metrics = e.reader
+	}
+	return id
 }
 
+// identity is hashed into every cell address. The reader and the failure
+// limit are omitted when unset, so Sarathi experiments keep the addresses
+// they had before readers existed; they are part of it when set, because
+// they decide what the cell's metric files hold and whether it counts.
 type identity struct {
-	Kind    string            `json:"kind"`
-	Command []string          `json:"command"`
-	Workdir string            `json:"workdir"`
-	Env     map[string]string `json:"env"`
-	Outputs string            `json:"outputs"`
+	Kind           string            `json:"kind"`
+	Command        []string          `json:"command"`
+	Workdir        string            `json:"workdir"`
+	Env            map[string]string `json:"env"`
+	Outputs        string            `json:"outputs"`
+	Metrics        string            `json:"metrics,omitempty"`
+	MaxFailedShare *float64          `json:"max_failed_share,omitempty"`
 }
 
 // DefaultTimeout is the spec's per-cell timeout (0: none). The runner
@@ -278,7 +302,13 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 		if err := e.runCommand(ctx, argv, env, req.GPU, stdout, stderr); err != nil {
 			return err
 		}
-		return harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir))
+		if e.reader != "" && e.reader != source.Sarathi {
+			return e.readMetrics(out, filepath.Join(dir, filepath.Dir(sarathi.PlotsDir)), stderr)
+		}
+		if err := harvestOutputDir(out, filepath.Join(dir, sarathi.PlotsDir)); err != nil {
+			return err
+		}
+		return writeSarathiSummary(dir)
 	}
 
 	argv, env, err := e.render(c, "")
@@ -313,7 +343,10 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	case 0:
 		return &engine.ExitError{Reason: fmt.Sprintf("the command exited 0 but created no new folder matching outputs %q", pattern)}
 	case 1:
-		return copyCSVs(fresh[0], filepath.Join(dir, sarathi.PlotsDir), false)
+		if err := copyCSVs(fresh[0], filepath.Join(dir, sarathi.PlotsDir), false); err != nil {
+			return err
+		}
+		return writeSarathiSummary(dir)
 	default:
 		return &engine.ExitError{Reason: fmt.Sprintf("the command created %d new folders matching outputs %q (%s); expected exactly one",
 			len(fresh), pattern, strings.Join(fresh, ", "))}
