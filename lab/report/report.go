@@ -97,8 +97,9 @@ func Dir(root, name string) string {
 }
 
 // Write writes index.html, summary.json and summary.csv into dir (created
-// if needed). Each file is written to a temporary name and renamed, so a
-// reader never sees half a report.
+// if needed), and the paper figures and tables into dir/figures and
+// dir/tables (WritePaper). Each file is written to a temporary name and
+// renamed, so a reader never sees half a file.
 func Write(dir string, in *Input) error {
 	if err := in.check(); err != nil {
 		return err
@@ -125,7 +126,7 @@ func Write(dir string, in *Input) error {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	return nil
+	return WritePaper(dir, sum)
 }
 
 func (in *Input) check() error {

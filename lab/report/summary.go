@@ -35,6 +35,9 @@ type Summary struct {
 	// Agree is true when every preset × aggregation chooses the same point.
 	Agree      bool               `json:"agree"`
 	Selections []SelectionSummary `json:"selections"`
+	// Statistics are the options of the headline statistics (absent
+	// without statistics).
+	Statistics *StatisticsOptions `json:"statistics,omitempty"`
 	// PromptWeight is the prompt_weight derivation at the headline choice.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
@@ -76,6 +79,27 @@ type RowSummary struct {
 	analysis.ThresholdJSON
 	Chosen bool `json:"chosen"`
 	*analysis.RowJSON
+	// PerRepeat (headline selection only) is each repeat's own ratios and
+	// score at this point, in the order of Summary.Repeats (null where the
+	// repeat lacks the point): the normalization step the figures draw.
+	PerRepeat []*RepeatRatiosJSON `json:"per_repeat,omitempty"`
+}
+
+// RepeatRatiosJSON is one repeat's ratios to its baseline at one point.
+type RepeatRatiosJSON struct {
+	analysis.Ratios
+	Score float64 `json:"score"`
+}
+
+// StatisticsOptions are the settings the headline statistics were
+// computed with (analysis.SignificanceOptions after defaults).
+type StatisticsOptions struct {
+	Alpha        float64 `json:"alpha"`
+	Margin       float64 `json:"margin"`
+	Level        float64 `json:"level"`
+	Resamples    int     `json:"resamples"`
+	WinResamples int     `json:"win_resamples"`
+	Seed         uint64  `json:"seed"`
 }
 
 // PromptWeightSummary is analysis' prompt_weight result with the point
@@ -136,12 +160,18 @@ func buildSummary(in *Input) *Summary {
 			sig = in.Significance
 			sj := sig.SummaryJSON()
 			js.SummaryJSON = &sj
+			o := sig.Options
+			s.Statistics = &StatisticsOptions{Alpha: o.Alpha, Margin: o.Margin, Level: o.Level,
+				Resamples: o.Resamples, WinResamples: o.WinResamples, Seed: o.Seed}
 		}
 		for i, r := range js.SelectionJSON.Thresholds {
 			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
 			if sig != nil {
 				rj := sig.RowJSON(i)
 				row.RowJSON = &rj
+			}
+			if sel == h {
+				row.PerRepeat = perRepeat(sel.Rows[i])
 			}
 			js.Thresholds = append(js.Thresholds, row)
 		}
@@ -160,6 +190,16 @@ func buildSummary(in *Input) *Summary {
 		}
 	}
 	return s
+}
+
+func perRepeat(r analysis.Row) []*RepeatRatiosJSON {
+	out := make([]*RepeatRatiosJSON, len(r.PerRepeat))
+	for k, rr := range r.PerRepeat {
+		if rr.Present {
+			out[k] = &RepeatRatiosJSON{Ratios: rr.Ratios, Score: rr.Score}
+		}
+	}
+	return out
 }
 
 func nonNil[T any](xs []T) []T {
