@@ -59,6 +59,16 @@ type Input struct {
 	GPUs  []string
 
 	LabVersion string
+	// VCSCommit is the revision the lab was built from ("+dirty" with
+	// local changes) and GoVersion the Go release it was built with; with
+	// the spec, the hash and the engine identity they are summary.json's
+	// "reproduce" block ("" when unknown).
+	VCSCommit string
+	GoVersion string
+	// Deterministic says the engine's outputs depend only on the spec and
+	// its seed (the simulator): a re-run must give every number bit for
+	// bit; otherwise within the statistics.
+	Deterministic bool
 	// Generated is the date printed in the page and summary.json; the zero
 	// time prints as "unknown" (tests fix it to keep outputs comparable).
 	Generated time.Time

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -47,6 +48,28 @@ type Summary struct {
 	Warnings      []string          `json:"warnings"`
 	LabVersion    string            `json:"lab_version,omitempty"`
 	Generated     string            `json:"generated"`
+	// Reproduce is what `lab reproduce` needs to get these numbers again
+	// (absent for a report of a legacy tree, which has no spec).
+	Reproduce *Reproduce `json:"reproduce,omitempty"`
+}
+
+// Reproduce is the provenance of a report: the experiment (the spec's
+// text, so no file has to be kept beside the report), the lab and Go that
+// built it, the engine's identity (for the simulator its performance
+// model's profile digest and its workload; for the gpu engine the worker's
+// digest, torch and CUDA versions) and the hosts and GPUs the cells ran on.
+type Reproduce struct {
+	Spec       string `json:"spec"`
+	SpecPath   string `json:"spec_path,omitempty"`
+	Hash       string `json:"hash"`
+	LabVersion string `json:"lab_version,omitempty"`
+	VCSCommit  string `json:"vcs_commit,omitempty"`
+	GoVersion  string `json:"go_version,omitempty"`
+	// Engine is engine.Engine.Identity as JSON.
+	Engine        json.RawMessage `json:"engine,omitempty"`
+	Deterministic bool            `json:"deterministic"`
+	Hosts         []string        `json:"hosts"`
+	GPUs          []string        `json:"gpus"`
 }
 
 // HeadlineJSON is the choice the report leads with.
@@ -119,6 +142,22 @@ type CellSummaryJSON struct {
 	analysis.Summary
 }
 
+// BuildSummary returns the summary of in: what Write writes to
+// summary.json.
+func BuildSummary(in *Input) (*Summary, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	return buildSummary(in), nil
+}
+
+// JSON returns the summary as Write writes it.
+func (s *Summary) JSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := s.writeJSON(&b)
+	return b.Bytes(), err
+}
+
 func buildSummary(in *Input) *Summary {
 	t := in.Table
 	h := in.headline()
@@ -141,6 +180,16 @@ func buildSummary(in *Input) *Summary {
 	}
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
+	}
+	if in.Spec != nil && len(in.Spec.Source) > 0 {
+		r := &Reproduce{Spec: string(in.Spec.Source), SpecPath: in.Spec.Path, Hash: in.Hash, LabVersion: in.LabVersion,
+			VCSCommit: in.VCSCommit, GoVersion: in.GoVersion, Deterministic: in.Deterministic,
+			Hosts: nonNil(in.Hosts), GPUs: nonNil(in.GPUs)}
+		var id bytes.Buffer
+		if in.EngineConfig != "" && json.Compact(&id, []byte(in.EngineConfig)) == nil {
+			r.Engine = id.Bytes()
+		}
+		s.Reproduce = r
 	}
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}

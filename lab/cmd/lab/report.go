@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -94,6 +95,10 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 		Hash:        s.Hash(),
 		Engine:      e.Kind(),
 		LabVersion:  version(),
+		VCSCommit:   lab.VCSCommit(),
+		GoVersion:   runtime.Version(),
+		// The simulator's outputs depend only on the spec and its seed.
+		Deterministic: e.Kind() == "sim",
 	}
 	if id, err := json.MarshalIndent(e.Identity(), "", "  "); err == nil {
 		in.EngineConfig = string(id)
