@@ -24,7 +24,7 @@ type MetricComparison struct {
 	Ratio float64
 	CI    [2]float64
 	// RawP is the sign-flip p-value of the log ratios; P is it
-	// Holm-adjusted over every point × metric compared.
+	// Holm-adjusted over every point compared (one family per metric).
 	RawP, P float64
 	// Verdict is Better when B is lower (all five metrics are times: lower
 	// is better) by more than the margin with P ≤ α, Worse when higher,
@@ -49,15 +49,16 @@ type Comparison struct {
 	// Repeats are the repeat names both experiments have.
 	Repeats []string
 	Options SignificanceOptions
-	// Compared is the number of point × metric tests (the Holm family).
+	// Compared is the number of point × metric tests (Holm families: one
+	// per metric, of len(Points) tests each).
 	Compared int
 }
 
 // Compare pairs the cells of two tables of the same parameters by sweep
 // point and repeat and compares every metric, B against A, with the
 // statistics of Significance (stats.SignFlip on the log ratios, a joint
-// stats.BootstrapCIs BCa interval per point, stats.Holm over every test,
-// the same verdict rule); the same seed gives the same result.
+// stats.BootstrapCIs BCa interval per point, stats.Holm over the points
+// of each metric, the same verdict rule); the same seed gives the same result.
 func Compare(a, b *Table, opt SignificanceOptions) (*Comparison, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
@@ -84,8 +85,6 @@ func Compare(a, b *Table, opt SignificanceOptions) (*Comparison, error) {
 			c.OnlyB = append(c.OnlyB, p)
 		}
 	}
-	var raw []float64
-	var tested [][2]int
 	for pa, p := range a.Points {
 		pb := b.PointIndex(p)
 		if pb < 0 {
@@ -99,26 +98,31 @@ func Compare(a, b *Table, opt SignificanceOptions) (*Comparison, error) {
 		if pc.Metrics[0].Pairs == 0 {
 			continue // neither has a result here in a shared repeat
 		}
-		for k := range pc.Metrics {
-			tested = append(tested, [2]int{len(c.Points), k})
-			raw = append(raw, pc.Metrics[k].RawP)
-		}
 		c.Points = append(c.Points, pc)
 	}
 	if len(c.Points) == 0 {
 		return nil, errors.New("analysis: compare: no sweep point has a result in both experiments in the same repeat")
 	}
-	adj, err := stats.Holm(raw)
-	if err != nil {
-		return nil, err
+	// One Holm family per metric: each metric asks its own question (is B's
+	// TTFT different?) over every point, as the selection's statistics ask
+	// theirs over every point.
+	raw := make([]float64, len(c.Points))
+	for k := range metricNames {
+		for i := range c.Points {
+			raw[i] = c.Points[i].Metrics[k].RawP
+		}
+		adj, err := stats.Holm(raw)
+		if err != nil {
+			return nil, err
+		}
+		for i := range c.Points {
+			m := &c.Points[i].Metrics[k]
+			m.P = adj[i]
+			ps := PointSignificance{P: m.P, ScoreCI: m.CI}
+			m.Verdict = verdict(&ps, opt)
+		}
 	}
-	c.Compared = len(tested)
-	for t, ix := range tested {
-		m := &c.Points[ix[0]].Metrics[ix[1]]
-		m.P = adj[t]
-		ps := PointSignificance{P: m.P, ScoreCI: m.CI}
-		m.Verdict = verdict(&ps, opt)
-	}
+	c.Compared = len(c.Points) * len(metricNames)
 	return c, nil
 }
 
