@@ -632,3 +632,26 @@ func (v *paperView) promptWeightTable() *paper.Table {
 	}
 	return t
 }
+
+// PaperFigure returns the paper figure name ("statistics",
+// "prompt-weight-cdf", "score-default", …: the file stems under figures/)
+// of in, drawn from in's summary exactly as Write draws it. Notebooks call
+// it to make a paper figure in one cell.
+func PaperFigure(in *Input, name string) (*paper.Figure, error) {
+	s, err := BuildSummary(in)
+	if err != nil {
+		return nil, err
+	}
+	figs, err := PaperFigures(s)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range figs {
+		if f.Name == name {
+			return f, nil
+		}
+		names = append(names, f.Name)
+	}
+	return nil, fmt.Errorf("report %s: no figure %q; the figures are %s", in.Name, name, strings.Join(names, ", "))
+}

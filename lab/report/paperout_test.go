@@ -364,3 +364,19 @@ func TestReadSummaryErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPaperFigure(t *testing.T) {
+	in := inputFromRoot(t, mustTreeRoot(t, goldenTree))
+	f, err := PaperFigure(in, "statistics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Bytes("svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, "statistics.svg", b)
+	if _, err := PaperFigure(in, "nope"); err == nil || !strings.Contains(err.Error(), `no figure "nope"; the figures are normalization-request,`) {
+		t.Errorf("unknown figure: %v", err)
+	}
+}
