@@ -407,14 +407,15 @@ func (v *paperView) promptWeightFigure() (*paper.Figure, error) {
 	for i := range qs {
 		qs[i] = float64(i) / float64(len(xs)-1)
 	}
-	c := &paper.Chart{X: paper.Axis{Label: "seconds per prefill token (s/token)"}, Y: paper.Axis{Label: "fraction of requests (1)", Include: []float64{0, 1}}, Legend: true}
+	c := &paper.Chart{X: paper.Axis{Label: "seconds per prefill token (s/token)"}, Y: paper.Axis{Label: "fraction of requests (1)", Include: []float64{0, 1}},
+		Legend: true, LegendBottom: true}
 	if lo, hi := xs[0], xs[len(xs)-1]; lo > 0 && hi/lo > 10 {
 		c.X.Log = true
 		c.X.Label = "seconds per prefill token (s/token, log)"
 	}
-	c.Series = append(c.Series, paper.Series{Name: "CDF", X: xs, Y: qs, Style: paper.Thin})
+	c.Series = append(c.Series, paper.Series{Name: "CDF", X: xs, Y: qs, Style: paper.Curve})
 	for i, st := range pw.Stats {
-		c.Series = append(c.Series, paper.Series{Name: st.Stat, X: []float64{st.Seconds, st.Seconds}, Y: []float64{0, 1}, Color: i + 1})
+		c.Series = append(c.Series, paper.Series{Name: st.Stat, X: []float64{st.Seconds, st.Seconds}, Y: []float64{0, 1}, Style: paper.Curve, Color: i + 1})
 	}
 	f, err := paper.Line("prompt-weight-cdf", c)
 	if err == nil {

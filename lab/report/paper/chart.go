@@ -39,6 +39,9 @@ const (
 	// Points draws markers only, with the interval as error bars when Lo
 	// and Hi are set.
 	Points
+	// Curve draws a line without markers (a dense curve such as a CDF, or
+	// a vertical reference).
+	Curve
 )
 
 // Series is one set of values on a Chart. A NaN Y is a gap.
@@ -73,8 +76,11 @@ type Chart struct {
 	Series []Series
 	HLines []HLine
 	Marks  []Mark
-	// Legend draws the legend (top right inside the frame).
-	Legend bool
+	// Legend draws the legend (top right inside the frame, with headroom
+	// added above the data); LegendBottom puts it bottom right instead (for
+	// curves that fill the top right, such as a CDF).
+	Legend       bool
+	LegendBottom bool
 }
 
 // dashes are the dash patterns paired with the palette's colours.
@@ -94,6 +100,16 @@ func paletteColor(i int) color.Color {
 
 // Line returns the figure of c, one column wide.
 func Line(name string, c *Chart) (*Figure, error) {
+	p, err := linePlot(name, c)
+	if err != nil {
+		return nil, err
+	}
+	f := &Figure{Name: name, Chart: c, Width: ColumnWidth, Height: ColumnHeight}
+	f.draw = func(dc draw.Canvas) { p.Draw(dc) }
+	return f, nil
+}
+
+func linePlot(name string, c *Chart) (*plot.Plot, error) {
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("paper: figure %s: %w", name, err)
 	}
@@ -136,15 +152,14 @@ func Line(name string, c *Chart) (*Figure, error) {
 	}
 	include(&p.X, c.X)
 	include(&p.Y, c.Y)
-	if n := c.legendEntries(); n > 0 && !c.Y.Log && p.Y.Max > p.Y.Min {
+	p.Legend.Top = !c.LegendBottom
+	if n := c.legendEntries(); n > 0 && !c.LegendBottom && !c.Y.Log && p.Y.Max > p.Y.Min {
 		// Headroom for the legend (top right, one row of ~7% of the plot
 		// height per entry), so it does not cover the data.
 		f := math.Min(0.07*float64(n), 0.5)
 		p.Y.Max = p.Y.Min + (p.Y.Max-p.Y.Min)/(1-f)
 	}
-	f := &Figure{Name: name, Chart: c, Width: ColumnWidth, Height: ColumnHeight}
-	f.draw = func(dc draw.Canvas) { p.Draw(dc) }
-	return f, nil
+	return p, nil
 }
 
 // legendEntries counts the entries the legend will have.
@@ -270,7 +285,7 @@ func addSeries(p *plot.Plot, s Series, legend bool) error {
 			}
 		}
 	}
-	if s.Style != Thin {
+	if s.Style != Thin && s.Style != Curve {
 		var pts plotter.XYs
 		var errs plotter.YErrors
 		var ex plotter.XYs

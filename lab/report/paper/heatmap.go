@@ -89,7 +89,7 @@ func Heatmap(name string, d *HeatmapData) (*Figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("paper: heatmap %s: %w", name, err)
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Shape: draw.RingGlyph{}, Radius: vg.Points(5), Color: OkabeIto[3]}
+		sc.GlyphStyle = draw.GlyphStyle{Shape: draw.RingGlyph{}, Radius: vg.Points(9), Color: OkabeIto[3]}
 		p.Add(sc)
 	}
 	p.X.Min, p.X.Max = -0.5, float64(len(d.X))-0.5
@@ -103,6 +103,9 @@ func Heatmap(name string, d *HeatmapData) (*Figure, error) {
 	const steps = 64
 	bh := plotter.NewHeatMap(barGrid{zmin, zmax, steps}, pal)
 	bh.Min, bh.Max = zmin, zmax
+	// One image, not 64 rectangles: anti-aliased rectangle edges showed
+	// as seams between the bands.
+	bh.Rasterized = true
 	bar.Add(bh)
 	bar.Y.Min, bar.Y.Max = zmin, zmax
 

@@ -28,6 +28,7 @@ func lineChart() *Chart {
 			{X: []float64{0, 1, 2, 3}, Y: []float64{1, 1.01, 1, 0.99}, Style: Thin},
 			{Name: "ratio", X: []float64{0, 1, 2, 3}, Y: []float64{1, 0.99, 0.98, nan}, Lo: []float64{1, 0.98, nan, nan},
 				Hi: []float64{1, 1.0, nan, nan}, Style: Points, Color: 2},
+			{Name: "curve", X: []float64{0, 3}, Y: []float64{0.97, 1.02}, Style: Curve, Color: 3},
 		},
 		HLines: []HLine{{Y: 1, Label: "baseline"}},
 		Marks:  []Mark{{X: 3, Y: 0.98, Label: "choice"}},
@@ -134,7 +135,7 @@ func TestLineFormats(t *testing.T) {
 			switch format {
 			case "svg":
 				text := svgText(t, b)
-				for _, want := range []string{"min_chunk_threshold (tokens)", "score (weighted ratio, 1)", "mean", "baseline", "choice"} {
+				for _, want := range []string{"min_chunk_threshold (tokens)", "score (weighted ratio, 1)", "mean", "baseline", "choice", "curve"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("SVG text lacks %q:\n%s", want, text)
 					}
@@ -173,6 +174,26 @@ func TestPDFDate(t *testing.T) {
 	for _, want := range []string{"/CreationDate (D:20260102030405)", "/ModDate (D:20260102030405)"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("PDF lacks %s", want)
+		}
+	}
+}
+
+// TestLegendHeadroom: a legend at the top gets headroom above the data
+// (so it covers none); one at the bottom does not.
+func TestLegendHeadroom(t *testing.T) {
+	for _, tc := range []struct {
+		bottom   bool
+		min, max float64
+	}{{false, 1.025, 1.2}, {true, 1.02, 1.02}} {
+		c := lineChart()
+		c.LegendBottom = tc.bottom
+		p, err := linePlot("b", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The data reach 1.02 (the curve series).
+		if p.Y.Max < tc.min || p.Y.Max > tc.max {
+			t.Errorf("bottom %v: y axis up to %v, want within [%v, %v]", tc.bottom, p.Y.Max, tc.min, tc.max)
 		}
 	}
 }
