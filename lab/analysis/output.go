@@ -95,6 +95,19 @@ func (r Ratios) JSON() RatiosJSON {
 	return RatiosJSON{num(r.Request), num(r.RequestExecNorm), num(r.Prefill), num(r.PrefillExecNorm), num(r.Decode)}
 }
 
+// Ratios returns r with nil ratios (a metric the source cannot observe) as
+// NaN: the inverse of Ratios.JSON.
+func (r RatiosJSON) Ratios() Ratios {
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	return Ratios{Request: val(r.Request), RequestExecNorm: val(r.RequestExecNorm), Prefill: val(r.Prefill),
+		PrefillExecNorm: val(r.PrefillExecNorm), Decode: val(r.Decode)}
+}
+
 // LegacyColumns are the old script's table columns, in its order.
 var LegacyColumns = []string{"runs", "request_ratio", "request_exec_norm_ratio", "prefill_ratio",
 	"prefill_exec_norm_ratio", "decode_ratio", "score"}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -17,18 +18,22 @@ import (
 func (x *Experiment) ReportInput(a *Analysis) (*report.Input, error) {
 	s := x.Spec
 	in := &report.Input{
-		Name:         s.Name,
-		Description:  s.Description,
-		Spec:         s,
-		Hash:         s.Hash(),
-		Engine:       x.Engine.Kind(),
-		LabVersion:   labversion.String(),
-		Table:        a.Table,
-		Selections:   a.Selections,
-		Headline:     report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
-		Significance: a.HeadlineSignificance(),
-		NoStatistics: a.NoStatistics,
-		PromptWeight: a.PromptWeight,
+		Name:        s.Name,
+		Description: s.Description,
+		Spec:        s,
+		Hash:        s.Hash(),
+		Engine:      x.Engine.Kind(),
+		LabVersion:  labversion.String(),
+		VCSCommit:   labversion.VCSCommit(),
+		GoVersion:   runtime.Version(),
+		// The simulator's outputs depend only on the spec and its seed.
+		Deterministic: x.Engine.Kind() == "sim",
+		Table:         a.Table,
+		Selections:    a.Selections,
+		Headline:      report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
+		Significance:  a.HeadlineSignificance(),
+		NoStatistics:  a.NoStatistics,
+		PromptWeight:  a.PromptWeight,
 	}
 	if id, err := json.MarshalIndent(x.Engine.Identity(), "", "  "); err == nil {
 		in.EngineConfig = string(id)

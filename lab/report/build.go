@@ -512,6 +512,7 @@ func (b *builder) promptWeightCurve() *Chart {
 	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
 		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
 }
+
 // observed says whether any present cell of t has metric (a client-side
 // benchmark cannot observe execution times: run_summary.json's unavailable).
 func observed(t *analysis.Table, metric string) bool {

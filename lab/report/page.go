@@ -46,6 +46,7 @@ type block struct {
 	Items    []string // a bullet list
 	Heading  string   // a sub-heading (h3)
 	Chart    *Chart
+	Pair     []*Chart // charts drawn side by side (a comparison's A and B)
 	Table    *table
 	Pre      string // preformatted text
 	Collapse string // the summary line of a <details> around Pre
@@ -98,6 +99,7 @@ func (p *page) charts() []*Chart {
 			if b.Chart != nil {
 				out = append(out, b.Chart)
 			}
+			out = append(out, b.Pair...)
 		}
 	}
 	return out
@@ -167,6 +169,8 @@ tr.mark td { background: #fff8c5; font-weight: 600; }
 table.meta th { width: 200px; }
 .strong { font-weight: 600; background: #ddf4ff; border-left: 4px solid #0969da; padding: 6px 10px; }
 .chart { width: 100%; margin: 8px 0 20px; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.pair .chart { min-width: 0; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: 10px; overflow-x: auto; font-size: 12px; }
 details summary { cursor: pointer; font-weight: 600; }
 ul.warn li { color: #9a6700; }
@@ -215,6 +219,8 @@ footer { margin-top: 40px; color: #59636e; font-size: 12px; }
 </ul>
 {{- else if .Chart}}
 <div class="chart" id="{{.Chart.ID}}" role="img" aria-label="{{.Chart.Title}}" style="height:{{.Chart.Height}}px"></div>
+{{- else if .Pair}}
+<div class="pair">{{range .Pair}}<div class="chart" id="{{.ID}}" role="img" aria-label="{{.Title}}" style="height:{{.Height}}px"></div>{{end}}</div>
 {{- else if .Table}}
 {{- if .Collapse}}<details><summary>{{.Collapse}}</summary>{{end}}
 <table>

@@ -63,6 +63,16 @@ type Input struct {
 	GPUs  []string
 
 	LabVersion string
+	// VCSCommit is the revision the lab was built from ("+dirty" with
+	// local changes) and GoVersion the Go release it was built with; with
+	// the spec, the hash and the engine identity they are summary.json's
+	// "reproduce" block ("" when unknown).
+	VCSCommit string
+	GoVersion string
+	// Deterministic says the engine's outputs depend only on the spec and
+	// its seed (the simulator): a re-run must give every number bit for
+	// bit; otherwise within the statistics.
+	Deterministic bool
 	// Generated is the date printed in the page and summary.json; the zero
 	// time prints as "unknown" (tests fix it to keep outputs comparable).
 	Generated time.Time
@@ -101,8 +111,9 @@ func Dir(root, name string) string {
 }
 
 // Write writes index.html, summary.json and summary.csv into dir (created
-// if needed). Each file is written to a temporary name and renamed, so a
-// reader never sees half a report.
+// if needed), and the paper figures and tables into dir/figures and
+// dir/tables (WritePaper). Each file is written to a temporary name and
+// renamed, so a reader never sees half a file.
 func Write(dir string, in *Input) error {
 	if err := in.check(); err != nil {
 		return err
@@ -129,7 +140,7 @@ func Write(dir string, in *Input) error {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	return nil
+	return WritePaper(dir, sum)
 }
 
 func (in *Input) check() error {

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/analysis"
-	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/internal/golden"
+	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 

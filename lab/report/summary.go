@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -35,6 +36,9 @@ type Summary struct {
 	// Agree is true when every preset × aggregation chooses the same point.
 	Agree      bool               `json:"agree"`
 	Selections []SelectionSummary `json:"selections"`
+	// Statistics are the options of the headline statistics (absent
+	// without statistics).
+	Statistics *StatisticsOptions `json:"statistics,omitempty"`
 	// PromptWeight is the prompt_weight derivation at the headline choice.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
@@ -48,6 +52,29 @@ type Summary struct {
 	// SchedulerCounters are the scheduler's mean counters per point (sim
 	// and gpu engines only).
 	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
+
+	// Reproduce is what `lab reproduce` needs to get these numbers again
+	// (absent for a report of a legacy tree, which has no spec).
+	Reproduce *Reproduce `json:"reproduce,omitempty"`
+}
+
+// Reproduce is the provenance of a report: the experiment (the spec's
+// text, so no file has to be kept beside the report), the lab and Go that
+// built it, the engine's identity (for the simulator its performance
+// model's profile digest and its workload; for the gpu engine the worker's
+// digest, torch and CUDA versions) and the hosts and GPUs the cells ran on.
+type Reproduce struct {
+	Spec       string `json:"spec"`
+	SpecPath   string `json:"spec_path,omitempty"`
+	Hash       string `json:"hash"`
+	LabVersion string `json:"lab_version,omitempty"`
+	VCSCommit  string `json:"vcs_commit,omitempty"`
+	GoVersion  string `json:"go_version,omitempty"`
+	// Engine is engine.Engine.Identity as JSON.
+	Engine        json.RawMessage `json:"engine,omitempty"`
+	Deterministic bool            `json:"deterministic"`
+	Hosts         []string        `json:"hosts"`
+	GPUs          []string        `json:"gpus"`
 }
 
 // HeadlineJSON is the choice the report leads with.
@@ -80,6 +107,27 @@ type RowSummary struct {
 	analysis.ThresholdJSON
 	Chosen bool `json:"chosen"`
 	*analysis.RowJSON
+	// PerRepeat (headline selection only) is each repeat's own ratios and
+	// score at this point, in the order of Summary.Repeats (null where the
+	// repeat lacks the point): the normalization step the figures draw.
+	PerRepeat []*RepeatRatiosJSON `json:"per_repeat,omitempty"`
+}
+
+// RepeatRatiosJSON is one repeat's ratios to its baseline at one point.
+type RepeatRatiosJSON struct {
+	analysis.Ratios
+	Score float64 `json:"score"`
+}
+
+// StatisticsOptions are the settings the headline statistics were
+// computed with (analysis.SignificanceOptions after defaults).
+type StatisticsOptions struct {
+	Alpha        float64 `json:"alpha"`
+	Margin       float64 `json:"margin"`
+	Level        float64 `json:"level"`
+	Resamples    int     `json:"resamples"`
+	WinResamples int     `json:"win_resamples"`
+	Seed         uint64  `json:"seed"`
 }
 
 // PromptWeightSummary is analysis' prompt_weight result with the point
@@ -97,6 +145,22 @@ type CellSummaryJSON struct {
 	Point  analysis.Point `json:"point"`
 	Repeat string         `json:"repeat"`
 	analysis.CellNumbersJSON
+}
+
+// BuildSummary returns the summary of in: what Write writes to
+// summary.json.
+func BuildSummary(in *Input) (*Summary, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	return buildSummary(in), nil
+}
+
+// JSON returns the summary as Write writes it.
+func (s *Summary) JSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := s.writeJSON(&b)
+	return b.Bytes(), err
 }
 
 func buildSummary(in *Input) *Summary {
@@ -123,6 +187,16 @@ func buildSummary(in *Input) *Summary {
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}
+	if in.Spec != nil && len(in.Spec.Source) > 0 {
+		r := &Reproduce{Spec: string(in.Spec.Source), SpecPath: in.Spec.Path, Hash: in.Hash, LabVersion: in.LabVersion,
+			VCSCommit: in.VCSCommit, GoVersion: in.GoVersion, Deterministic: in.Deterministic,
+			Hosts: nonNil(in.Hosts), GPUs: nonNil(in.GPUs)}
+		var id bytes.Buffer
+		if in.EngineConfig != "" && json.Compact(&id, []byte(in.EngineConfig)) == nil {
+			r.Engine = id.Bytes()
+		}
+		s.Reproduce = r
+	}
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
@@ -141,12 +215,18 @@ func buildSummary(in *Input) *Summary {
 			sig = in.Significance
 			sj := sig.SummaryJSON()
 			js.SummaryJSON = &sj
+			o := sig.Options
+			s.Statistics = &StatisticsOptions{Alpha: o.Alpha, Margin: o.Margin, Level: o.Level,
+				Resamples: o.Resamples, WinResamples: o.WinResamples, Seed: o.Seed}
 		}
 		for i, r := range js.SelectionJSON.Thresholds {
 			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
 			if sig != nil {
 				rj := sig.RowJSON(i)
 				row.RowJSON = &rj
+			}
+			if sel == h {
+				row.PerRepeat = perRepeat(sel.Rows[i])
 			}
 			js.Thresholds = append(js.Thresholds, row)
 		}
@@ -165,6 +245,16 @@ func buildSummary(in *Input) *Summary {
 		}
 	}
 	return s
+}
+
+func perRepeat(r analysis.Row) []*RepeatRatiosJSON {
+	out := make([]*RepeatRatiosJSON, len(r.PerRepeat))
+	for k, rr := range r.PerRepeat {
+		if rr.Present {
+			out[k] = &RepeatRatiosJSON{Ratios: rr.Ratios, Score: rr.Score}
+		}
+	}
+	return out
 }
 
 func nonNil[T any](xs []T) []T {

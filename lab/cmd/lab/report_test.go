@@ -134,6 +134,13 @@ func TestRunWritesReport(t *testing.T) {
 			t.Errorf("index.html lacks %q", want)
 		}
 	}
+	// The paper figures and tables beside the page.
+	for _, pattern := range []string{"figures/*.svg", "figures/*.pdf", "figures/*.png", "tables/*.tex", "tables/*.md"} {
+		files, _ := filepath.Glob(filepath.Join(filepath.Dir(page), pattern))
+		if min := map[bool]int{true: 3, false: 14}[strings.HasPrefix(pattern, "tables")]; len(files) < min {
+			t.Errorf("%s: %d files, want at least %d", pattern, len(files), min)
+		}
+	}
 
 	// lab report gives the same numbers from the store.
 	again := filepath.Join(dir, "again")
