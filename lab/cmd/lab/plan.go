@@ -93,10 +93,16 @@ func listCells(env *cmdEnv, name string, args []string) error {
 	}
 	for _, p := range plan {
 		state, rec, err := cellState(opts.Store, p.Hash)
+		var corrupt *store.CorruptError
+		reason := ""
+		if errors.As(err, &corrupt) {
+			// `lab run` treats it as missing and runs it again.
+			state, rec, err, reason = cellMissing, nil, nil, err.Error()
+		}
 		if err != nil {
 			return err
 		}
-		row := cellRow{Hash: p.Hash, Params: p.Cell.Point, Repeat: p.Cell.Repeat, Seed: p.Cell.Seed, State: state}
+		row := cellRow{Hash: p.Hash, Params: p.Cell.Point, Repeat: p.Cell.Repeat, Seed: p.Cell.Seed, State: state, Reason: reason}
 		if rec != nil {
 			d, code, end := rec.DurationSeconds, rec.ExitCode, rec.End
 			row.DurationSeconds, row.ExitCode, row.End = &d, &code, &end

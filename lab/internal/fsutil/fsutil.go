@@ -3,7 +3,9 @@
 package fsutil
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -57,4 +59,42 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// RemoveAll removes path and everything below it, like os.RemoveAll, but
+// also where a folder below it has lost its write (or search) permission —
+// an engine that copied a read-only tree (a Go module cache, files from
+// read-only media) into its output. Such a folder's entries cannot be
+// unlinked by its owner until the permission is restored, so on a
+// permission error RemoveAll gives every folder under path back u+rwx and
+// tries again. A path that does not exist is not an error.
+func RemoveAll(path string) error {
+	err := os.RemoveAll(path)
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	restoreDirPerms(path)
+	return os.RemoveAll(path)
+}
+
+// restoreDirPerms adds u+rwx to every folder under root (root included),
+// walking top-down so that a folder is opened only once it can be read. It
+// never follows symbolic links; errors are left for the removal to report.
+func restoreDirPerms(root string) {
+	fi, err := os.Lstat(root)
+	if err != nil || !fi.IsDir() {
+		return
+	}
+	if fi.Mode().Perm()&0o700 != 0o700 {
+		os.Chmod(root, fi.Mode().Perm()|0o700)
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			restoreDirPerms(filepath.Join(root, e.Name()))
+		}
+	}
 }

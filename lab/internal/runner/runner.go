@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -141,6 +142,13 @@ func Plan(s *spec.Spec, e engine.Engine) ([]Planned, error) {
 	return out, nil
 }
 
+// warnf prints a warning on the progress writer, if any.
+func (o *Options) warnf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "lab: warning: "+format+"\n", args...)
+	}
+}
+
 func (o *Options) check() error {
 	switch {
 	case o.Spec == nil:
@@ -171,9 +179,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	// Temporary folders of killed runs go first: their locks are free.
+	// Temporary folders of killed runs go first: their locks are free. One
+	// that cannot be deleted is a warning, not a reason to refuse every
+	// run on this store: it holds nothing any cell needs.
 	if err := opts.Store.CleanTemp(); err != nil {
-		return nil, err
+		opts.warnf("cannot delete leftover temporary folders (`lab verify` lists them): %v", err)
 	}
 	if opts.Host == nil {
 		h := store.CollectHost(ctx)
@@ -189,6 +199,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for i, p := range plan {
 		index[p.Hash] = i
 		rec, err := opts.Store.Get(p.Hash)
+		var corrupt *store.CorruptError
+		if errors.As(err, &corrupt) {
+			// Its record cannot be trusted: run the cell again (the
+			// commit replaces the folder) rather than stop the run.
+			opts.warnf("%v", err)
+			rec, err = nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -412,7 +429,22 @@ func RunCell(ctx context.Context, opts *Options, c spec.Cell) (Outcome, error) {
 		txn.Abort()
 		return out, err
 	}
-	if err := txn.Commit(rec); err != nil {
+	err = txn.Commit(rec)
+	var ce *store.ContentError
+	if errors.As(err, &ce) {
+		// What this engine run wrote cannot be stored (an unreadable
+		// folder, a path too long to open, a cell.json of its own): that
+		// is this cell's failure, recorded with the reason, and the run
+		// goes on. Every rerun would otherwise stop at the same cell.
+		if err = discardOutputs(txn.Dir()); err == nil {
+			rec.Status, rec.Reason = StateFailed, ce.Reason+"; the cell's other files were discarded (stdout.log and stderr.log are kept)"
+			if rec.ExitCode == 0 {
+				rec.ExitCode = -1
+			}
+			err = txn.Commit(rec)
+		}
+	}
+	if err != nil {
 		txn.Abort()
 		return out, fmt.Errorf("committing cell %s: %w", h, err)
 	}
@@ -610,7 +642,9 @@ func removeSpecialFiles(dir string, stderr io.Writer) error {
 	var special []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			// Unreadable or too deep: not ours to judge here; the
+			// commit records the cell as failed with the reason.
+			return nil
 		}
 		if t := d.Type(); !t.IsDir() && !t.IsRegular() && t&fs.ModeSymlink == 0 {
 			special = append(special, path)
@@ -641,6 +675,26 @@ func removeSpecialFiles(dir string, stderr io.Writer) error {
 	return nil
 }
 
+// discardOutputs removes everything from a cell's folder but its logs.
+func discardOutputs(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		switch e.Name() {
+		case "stdout.log", "stderr.log", "attempts":
+			if e.Type().IsRegular() || e.Name() == "attempts" && e.IsDir() {
+				continue
+			}
+		}
+		if err := fsutil.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // keepAttemptLogs moves attempt n's logs to attempts/<n>/ and removes every
 // other file the attempt left, so the next attempt starts clean.
 func keepAttemptLogs(dir string, n int) error {
@@ -661,7 +715,7 @@ func keepAttemptLogs(dir string, n int) error {
 		if e.Name() == "attempts" {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+		if err := fsutil.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}
