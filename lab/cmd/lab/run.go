@@ -18,9 +18,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "run",
-		usage: "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR] [--executor slurm ...]: run the cells missing from the store",
-		run:   runRun,
+		name:     "run",
+		finishes: true,
+		usage:    "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR] [--executor slurm ...]: run the cells missing from the store",
+		run:      runRun,
 	})
 }
 

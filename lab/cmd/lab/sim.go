@@ -22,9 +22,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "sim",
-		usage: "predict | run | fit   the embedded simulator: one iteration's time, one configuration, the model's fit",
-		run:   runSim,
+		name:     "sim",
+		finishes: true,
+		usage:    "predict | run | fit   the embedded simulator: one iteration's time, one configuration, the model's fit",
+		run:      runSim,
 	})
 }
 
