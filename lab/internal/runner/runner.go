@@ -46,8 +46,8 @@ type Options struct {
 	Engine engine.Engine
 	Store  *store.Store
 
-	// Jobs is how many cells run at once (default 1; with GPUs, the number
-	// of GPUs, and never more than that).
+	// Jobs is how many cells run at once (default 1, or the engine's
+	// DefaultJobs; with GPUs, the number of GPUs, and never more than that).
 	Jobs int
 	// GPUs are device ids; each running cell takes one and gets it as
 	// CUDA_VISIBLE_DEVICES.
@@ -270,12 +270,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // localJobs is how many cells a local run has going at once: Jobs, by
-// default 1 or the number of GPUs, and never more than the GPUs, since each
-// running cell holds one. The progress header prints the same number.
+// default the number of GPUs, else what the engine asks for (DefaultJobs:
+// the simulator, in-process and CPU-bound, one cell per core), else 1; and
+// never more than the GPUs, since each running cell holds one. The progress
+// header prints the same number.
 func (o *Options) localJobs() int {
 	jobs := o.Jobs
 	if jobs <= 0 {
 		jobs = max(1, len(o.GPUs))
+		if d, ok := o.Engine.(interface{ DefaultJobs() int }); ok && len(o.GPUs) == 0 {
+			jobs = max(1, d.DefaultJobs())
+		}
 	}
 	if len(o.GPUs) > 0 && jobs > len(o.GPUs) {
 		jobs = len(o.GPUs)
