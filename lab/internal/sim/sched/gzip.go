@@ -29,22 +29,22 @@ const gzipMember = 1 << 20
 // lab/docs/benchmarks.md has the numbers.
 func gzipParallel(data []byte) ([]byte, error) {
 	n := max(1, (len(data)+gzipMember-1)/gzipMember)
-	parts := make([][]byte, n)
+	parts := make([]*bytes.Buffer, n)
 	errs := make([]error, n)
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(n, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
+			zw := gzipWriters.Get().(*gzip.Writer)
+			defer gzipWriters.Put(zw)
 			for i := range work {
 				chunk := data[i*gzipMember : min(len(data), (i+1)*gzipMember)]
-				buf = bytes.Buffer{}
-				buf.Grow(len(chunk)/3 + 64)
-				zw.Reset(&buf)
+				buf := gzipBuffers.Get().(*bytes.Buffer)
+				buf.Reset()
+				zw.Reset(buf)
 				zw.Write(chunk)
 				errs[i] = zw.Close()
-				parts[i] = buf.Bytes()
+				parts[i] = buf
 			}
 		})
 	}
@@ -54,15 +54,29 @@ func gzipParallel(data []byte) ([]byte, error) {
 	close(work)
 	wg.Wait()
 	size := 0
-	for i, p := range parts {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		size += len(p)
+	for _, p := range parts {
+		size += p.Len()
 	}
 	out := make([]byte, 0, size)
 	for _, p := range parts {
-		out = append(out, p...)
+		out = append(out, p.Bytes()...)
+		gzipBuffers.Put(p)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
+
+// Compressors and member buffers are reused across cells: a run writes
+// one log per cell, and allocating a compressor's state and its output
+// anew each time was a fifth of the log's cost.
+var (
+	gzipWriters = sync.Pool{New: func() any {
+		zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+		return zw
+	}}
+	gzipBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
