@@ -132,3 +132,46 @@ func TestSpecErrorsStartWithTheirPosition(t *testing.T) {
 		})
 	}
 }
+
+// A corrupt cell record does not stop status or run: status lists the cell
+// as missing with the reason, run names the file and runs the cell again.
+func TestCorruptRecordInStatusAndRun(t *testing.T) {
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "tiny.yaml")
+	os.WriteFile(specPath, []byte(`name: tiny
+engine:
+  sim:
+    model: llama-3-8b
+    gpu: h200
+    mode: graph
+    scheduler: {chunk_size: 256, max_num_seqs: 10, policy: fcfs}
+    workload: {trace: splitwise_conv, requests: 20, max_tokens: 32}
+sweep:
+  min_chunk_threshold: [0, 4]
+`), 0o666)
+	storeDir := filepath.Join(dir, "store")
+	if code, _, stderr := runLab(t, "run", specPath, "--store", storeDir, "--no-report"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	cells, _ := filepath.Glob(filepath.Join(storeDir, "cells", "*", "cell.json"))
+	if len(cells) != 2 {
+		t.Fatalf("%d cells", len(cells))
+	}
+	os.WriteFile(cells[0], []byte(`{"format": 1, "hash": "`), 0o666)
+	tests := []struct {
+		cmd  []string
+		out  string // in stdout
+		warn string // in stderr
+	}{
+		{[]string{"status", specPath, "--store", storeDir}, "corrupt cell record " + cells[0], ""},
+		{[]string{"plan", specPath, "--store", storeDir}, "missing", ""},
+		{[]string{"run", specPath, "--store", storeDir, "--no-report"}, "1 cached, 1 ran", cells[0]},
+		{[]string{"status", specPath, "--store", storeDir}, "2 ok", ""},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runLab(t, tc.cmd...)
+		if code != 0 || !strings.Contains(stdout, tc.out) || !strings.Contains(stderr, tc.warn) {
+			t.Errorf("lab %v: exit %d; want 0, %q in stdout and %q in stderr\nstdout:\n%s\nstderr:\n%s", tc.cmd, code, tc.out, tc.warn, stdout, stderr)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 // Package runner executes an experiment's plan: every cell (sweep point ×
 // repeat) that the store does not hold yet, on an engine, with workers, GPU
-// slots, per-cell timeouts, retries and crash-safe commits (issue 2 item 4).
+// slots, per-cell timeouts, retries and crash-safe commits.
 //
 // The per-cell path is RunCell: take the cell's lock in the store, run the
 // engine into the transaction's folder with its stdout and stderr in
@@ -120,7 +120,7 @@ type Executor interface {
 }
 
 // CellInputs is what determines cell c's result under engine e: the store
-// hashes it into the cell's address (DESIGN §4).
+// hashes it into the cell's address.
 func CellInputs(s *spec.Spec, e engine.Engine, c spec.Cell) store.Inputs {
 	params := make(map[string]float64, len(c.Point))
 	for k, v := range c.Point {
