@@ -15,6 +15,7 @@ setup:
 
 # Build the lab command into bin/lab.
 build:
+    @[ -x {{bin}} ] || echo "build: compiling {{bin}} for the first time (with its dependencies: about a minute on 2 cores; later builds take seconds)" >&2
     go build -o {{bin}} ./lab/cmd/lab
 
 # The main job: the default experiment on the embedded simulator, ending in its selection and report.
@@ -23,11 +24,15 @@ run spec="experiments/min-chunk-threshold.yaml" *args="": build
 
 # Run every test (CI runs this).
 test: setup
+    @echo "test: go vet, then go test of every package (a first run compiles everything first: several minutes)" >&2
     go vet ./...
     go test -count=1 -timeout 40m ./...
 
 # Benchmarks: runner overhead, selection on a big tree, simulator, report.
+# The selection benchmark generates a 3.4 GB legacy tree once and keeps it in
+# ~/.cache/schedlab/bench (SCHEDLAB_BENCH_CACHE overrides; lab/docs/benchmarks.md).
 bench: setup
+    @echo "bench: every benchmark of ./lab/...; the big-tree one generates 3.4 GB once into ${SCHEDLAB_BENCH_CACHE:-~/.cache/schedlab/bench} and reuses it (delete the folder to free the space)" >&2
     go test -run '^$' -bench . -benchmem ./lab/...
 
 # Write the report of an experiment (reports/<experiment>/index.html).

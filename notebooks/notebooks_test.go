@@ -545,3 +545,37 @@ func TestNotebookArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestHarnessIsQuiet checks that .ci/notebooks prints only its own lines
+// for a notebook that passes, and Jupyter's and GoNB's log for one that
+// fails.
+func TestHarnessIsQuiet(t *testing.T) {
+	needJupyter(t)
+	tests := []struct {
+		nb       string
+		wantFail bool
+	}{
+		{"notebooks/testdata/ok.ipynb", false},
+		{"notebooks/testdata/compile-error.ipynb", true},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.nb), func(t *testing.T) {
+			log, err := runNotebooks(t, t.TempDir(), nil, tc.nb)
+			if (err != nil) != tc.wantFail {
+				t.Fatalf(".ci/notebooks: %v, want failure %v\n%s", err, tc.wantFail, log)
+			}
+			var foreign []string
+			for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
+				if !strings.HasPrefix(l, "notebooks: ") {
+					foreign = append(foreign, l)
+				}
+			}
+			switch {
+			case !tc.wantFail && len(foreign) > 0:
+				t.Errorf("a passing notebook printed %d lines besides the harness's own:\n%s", len(foreign), log)
+			case tc.wantFail && !strings.Contains(log, "Jupyter's log:") || tc.wantFail && len(foreign) == 0:
+				t.Errorf("a failing notebook's log is not shown:\n%s", log)
+			}
+		})
+	}
+}

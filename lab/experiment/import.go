@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
 	labversion "github.com/schedlab/schedlab/lab/internal/version"
@@ -47,12 +48,17 @@ func LegacySpecName(folder string) string {
 // them. absRoot must be absolute.
 func LegacySpecYAML(t *legacy.Tree, name, absRoot string) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Imported by `lab import` from the legacy tree %s\n", absRoot)
+	fmt.Fprintf(&b, "# Imported by `lab import` from the legacy tree %s\n", commentText(absRoot))
 	b.WriteString("# (<timestamp>/<threshold>/*.csv). Its cells are in the store; the exec command\n")
 	b.WriteString("# below is a marker, not a program, so `lab run` cannot produce missing cells.\n")
 	b.WriteString("# Repeats, in timestamp-folder order:\n")
 	for i, r := range t.Repeats {
-		fmt.Fprintf(&b, "#   repeat %d = %s\n", i, r.Name)
+		fmt.Fprintf(&b, "#   repeat %d = %s\n", i, commentText(r.Name))
+	}
+	if !plainName.MatchString(name) {
+		// Quoted, so that a --name holding a newline stays one (invalid)
+		// name instead of becoming more YAML; the spec then rejects it.
+		name = strconv.Quote(name)
 	}
 	fmt.Fprintf(&b, "name: %s\n", name)
 	fmt.Fprintf(&b, "description: %s\n", strconv.Quote(fmt.Sprintf("Legacy threshold_output tree %s: %d repeats, thresholds %s",
@@ -65,6 +71,22 @@ func LegacySpecYAML(t *legacy.Tree, name, absRoot string) []byte {
 	fmt.Fprintf(&b, "  %s: [%s]\n", legacy.Param, ints(t.Thresholds))
 	fmt.Fprintf(&b, "repeats: %d\n", len(t.Repeats))
 	return []byte(b.String())
+}
+
+// plainName is what SpecName produces: safe as a plain YAML scalar.
+var plainName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// commentText is s as it may appear in a YAML comment: unchanged when every
+// character is printable, Go-quoted otherwise. A folder name holding a
+// newline (or a carriage return, or not valid UTF-8) written raw would end
+// the comment and inject YAML into the generated spec.
+func commentText(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func ints(v []int) string {

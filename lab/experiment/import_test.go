@@ -3,6 +3,7 @@ package experiment
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
@@ -79,5 +80,42 @@ func TestLegacySpecName(t *testing.T) {
 		if got := LegacySpecName(in); got != want {
 			t.Errorf("LegacySpecName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSpecYAMLCannotBeInjected(t *testing.T) {
+	inject := "x\nseed: 666\nrepeats: 1\n# "
+	tests := []struct {
+		name, absRoot, specName, repeat string
+		wantErr                         string // "" when the spec must parse
+	}{
+		{"newline in a timestamp folder", "/data/t", "t", inject, ""},
+		{"newline in the root", "/data/t" + inject, "t", "2024", ""},
+		{"carriage return and invalid UTF-8", "/data/\r\xff", "t", "a\rseed: 5", ""},
+		{"newline in --name", "/data/t", "t\nseed: 666", "2024", "name:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tree := &legacy.Tree{Root: tc.absRoot, Thresholds: []int{0, 1}, Repeats: []legacy.Repeat{{Name: tc.repeat}}}
+			text := LegacySpecYAML(tree, tc.specName, tc.absRoot)
+			s, err := spec.Parse("imported.yaml", text)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Parse = %v, want an error about %q:\n%s", err, tc.wantErr, text)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v\n%s", err, text)
+			}
+			if s.Seed != 0 || s.Repeats != 1 {
+				t.Errorf("injected: seed %d, repeats %d\n%s", s.Seed, s.Repeats, text)
+			}
+			for _, line := range strings.Split(string(text), "\n") {
+				if strings.HasPrefix(line, "seed:") {
+					t.Errorf("a line of the spec is %q:\n%s", line, text)
+				}
+			}
+		})
 	}
 }

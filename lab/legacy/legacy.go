@@ -14,11 +14,14 @@ package legacy
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -154,24 +157,73 @@ func scanRepeat(dir string) ([]Cell, []string, error) {
 			continue
 		}
 		byValue[th] = p
+		if err := readable(p); err != nil {
+			warns = append(warns, fmt.Sprintf("%s: cannot be read (%v), threshold skipped for this repeat", p, err))
+			continue
+		}
 		files := make(map[string]string, len(sarathi.Required))
-		var missing []string
+		var missing, wrong []string
 		for _, m := range sarathi.Required {
-			f := filepath.Join(p, sarathi.FileName(m))
-			if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
-				missing = append(missing, sarathi.FileName(m))
-				continue
+			name := sarathi.FileName(m)
+			f := filepath.Join(p, name)
+			st, err := os.Stat(f)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				missing = append(missing, name)
+			case err != nil:
+				wrong = append(wrong, fmt.Sprintf("%s cannot be read (%v)", name, errors.Unwrap(err)))
+			case !st.Mode().IsRegular():
+				wrong = append(wrong, fmt.Sprintf("%s is %s, not a regular file", name, describeType(st.Mode())))
+			default:
+				if err := readable(f); err != nil {
+					wrong = append(wrong, fmt.Sprintf("%s cannot be read (%v)", name, err))
+					continue
+				}
+				files[m] = f
 			}
-			files[m] = f
 		}
 		if len(missing) > 0 {
-			warns = append(warns, fmt.Sprintf("%s: missing %s, threshold skipped for this repeat", p, joinNames(missing)))
+			wrong = append(wrong, "missing "+joinNames(missing))
+		}
+		if len(wrong) > 0 {
+			warns = append(warns, fmt.Sprintf("%s: %s, threshold skipped for this repeat", p, strings.Join(wrong, "; ")))
 			continue
 		}
 		cells = append(cells, Cell{Threshold: th, Dir: p, Files: files})
 	}
 	sort.Slice(cells, func(i, j int) bool { return cells[i].Threshold < cells[j].Threshold })
 	return cells, warns, nil
+}
+
+// readable reports why path (a folder or a regular file) cannot be opened
+// for reading, or nil. Only called on folders and regular files: opening a
+// named pipe would wait for a writer.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		if _, err := f.Readdirnames(1); err != nil && err != io.EOF {
+			return errors.Unwrap(err)
+		}
+	}
+	return nil
+}
+
+func describeType(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case m.IsDir():
+		return "a folder"
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // isDir follows symbolic links, so a tree assembled with links reads like a

@@ -30,9 +30,22 @@ func ChangeDigits(ratios ...float64) int {
 }
 
 // ChangeN formats a ratio as a signed percent change with d decimals.
+//
+// A change of a million percent or more prints in e-notation ("+1.5e+08%")
+// and an infinite one as "+∞%": a huge metric value must not print hundreds
+// of digits or "+Inf". A ratio that is not a number prints as "–".
 func ChangeN(ratio float64, d int) string {
 	v := (ratio - 1) * 100
+	if math.IsNaN(v) {
+		return "–"
+	}
 	s := strconv.FormatFloat(math.Abs(v), 'f', d, 64)
+	switch {
+	case math.IsInf(v, 0):
+		s = "∞"
+	case math.Abs(v) >= 1e6:
+		s = strconv.FormatFloat(math.Abs(v), 'g', 2, 64)
+	}
 	switch {
 	case strings.Trim(s, "0.") == "":
 		return s + "%"

@@ -286,7 +286,7 @@ func (v *paperView) normalizationFigure(m metricView) (*paper.Figure, error) {
 			if r >= len(row.PerRepeat) || row.PerRepeat[r] == nil {
 				return math.NaN()
 			}
-			return m.ratio(row.PerRepeat[r].Ratios)
+			return m.ratio(row.PerRepeat[r].RatiosJSON.Ratios())
 		})
 		name := ""
 		if r == 0 {

@@ -112,8 +112,10 @@ func Dir(root, name string) string {
 
 // Write writes index.html, summary.json and summary.csv into dir (created
 // if needed), and the paper figures and tables into dir/figures and
-// dir/tables (WritePaper). Each file is written to a temporary name and
-// renamed, so a reader never sees half a file.
+// dir/tables (WritePaper). The three summary and page files are written to
+// temporary names first and renamed into place only when all are written,
+// so a failure (a full disk) leaves the previous page and summaries whole,
+// never half old and half new, and a reader never sees half a file.
 func Write(dir string, in *Input) error {
 	if err := in.check(); err != nil {
 		return err
@@ -132,13 +134,13 @@ func Write(dir string, in *Input) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{JSONFile, js.Bytes()}, {CSVFile, csv.Bytes()}, {HTMLFile, html.Bytes()}} {
-		if err := fsutil.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
+	err := fsutil.WriteFilesAtomic([]fsutil.File{
+		{Path: filepath.Join(dir, JSONFile), Data: js.Bytes()},
+		{Path: filepath.Join(dir, CSVFile), Data: csv.Bytes()},
+		{Path: filepath.Join(dir, HTMLFile), Data: html.Bytes()},
+	})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	return WritePaper(dir, sum)
 }

@@ -115,7 +115,7 @@ type RowSummary struct {
 
 // RepeatRatiosJSON is one repeat's ratios to its baseline at one point.
 type RepeatRatiosJSON struct {
-	analysis.Ratios
+	analysis.RatiosJSON
 	Score float64 `json:"score"`
 }
 
@@ -251,7 +251,7 @@ func perRepeat(r analysis.Row) []*RepeatRatiosJSON {
 	out := make([]*RepeatRatiosJSON, len(r.PerRepeat))
 	for k, rr := range r.PerRepeat {
 		if rr.Present {
-			out[k] = &RepeatRatiosJSON{Ratios: rr.Ratios, Score: rr.Score}
+			out[k] = &RepeatRatiosJSON{RatiosJSON: rr.Ratios.JSON(), Score: rr.Score}
 		}
 	}
 	return out

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strconv"
 
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
@@ -74,22 +73,34 @@ func Write(dir, metric string, rows []Row) error {
 	}
 	sorted := make([]Row, len(rows))
 	copy(sorted, rows)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Value < sorted[j].Value })
-	var buf bytes.Buffer
-	buf.Grow(32 * (len(rows) + 1))
-	buf.WriteString("Request Id,")
-	buf.WriteString(metric)
-	buf.WriteString(",cdf\n")
+	// The same order as a stable sort by "a.Value < b.Value" (ties, and
+	// NaNs, keep their input order), without sort.SliceStable's
+	// reflection, which was a tenth of a simulated cell's time.
+	slices.SortStableFunc(sorted, func(a, b Row) int {
+		switch {
+		case a.Value < b.Value:
+			return -1
+		case b.Value < a.Value:
+			return 1
+		}
+		return 0
+	})
+	// Formatted straight into one buffer sized for the usual row (request
+	// id, two shortest-form floats: ~40 bytes), so it grows at most once.
+	buf := make([]byte, 0, 48*(len(rows)+1)+len(metric))
+	buf = append(buf, "Request Id,"...)
+	buf = append(buf, metric...)
+	buf = append(buf, ",cdf\n"...)
 	n := float64(len(sorted))
 	for i, r := range sorted {
-		buf.WriteString(r.RequestID)
-		buf.WriteByte(',')
-		buf.WriteString(strconv.FormatFloat(r.Value, 'g', -1, 64))
-		buf.WriteByte(',')
-		buf.WriteString(strconv.FormatFloat(float64(i+1)/n, 'g', -1, 64))
-		buf.WriteByte('\n')
+		buf = append(buf, r.RequestID...)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, r.Value, 'g', -1, 64)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, float64(i+1)/n, 'g', -1, 64)
+		buf = append(buf, '\n')
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(dir, FileName(metric)), buf.Bytes())
+	return fsutil.WriteFileAtomic(filepath.Join(dir, FileName(metric)), buf)
 }
 
 // ErrNoValues is wrapped by the error ReadValues returns for a file whose

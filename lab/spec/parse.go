@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -36,23 +35,18 @@ var Aggregations = []string{"mean", "median", "p90", "max"}
 // default order.
 var PromptWeightStats = []string{"mean", "median", "p80"}
 
-// ParseFile reads and parses the spec at path.
-func ParseFile(path string) (*Spec, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data)
-}
-
 // Parse decodes a spec from YAML text, applies defaults and validates it.
-// path names the file in errors. The error, when not nil, is an Errors
+// path names the file in errors. Text over MaxSpecBytes or nested deeper
+// than MaxSpecDepth is refused before parsing. The error, when not nil, is an Errors
 // listing every problem found, sorted by position.
 func Parse(path string, data []byte) (*Spec, error) {
 	d := newDecoder(path)
 	// A UTF-8 byte order mark (some Windows editors write one) is not
 	// YAML content; positions are unaffected.
 	text := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if err := checkLimits(path, text); err != nil {
+		return nil, Errors{err}
+	}
 	file, err := parser.ParseBytes(text, 0)
 	if err != nil {
 		p := pos{1, 1}

@@ -49,6 +49,8 @@ func validate(s *Spec, d *decoder, skip map[string]bool) {
 	switch {
 	case s.Name == "":
 		report("$.name", "required: a short name such as min-chunk-threshold (it names the report folder)")
+	case len(s.Name) > MaxNameBytes:
+		report("$.name", "%d bytes long; expected at most %d (it names the report's folder, and a file name holds 255 bytes)", len(s.Name), MaxNameBytes)
 	case !nameRE.MatchString(s.Name):
 		report("$.name", "%q is not a valid name; expected lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", s.Name)
 	}

@@ -242,49 +242,9 @@ func (c *ExecConfig) UsesOutputDir() bool {
 }
 
 func referencesField(n parse.Node, name string) bool {
-	switch t := n.(type) {
-	case nil:
-		return false
-	case *parse.ListNode:
-		if t == nil {
-			return false
-		}
-		for _, c := range t.Nodes {
-			if referencesField(c, name) {
-				return true
-			}
-		}
-	case *parse.ActionNode:
-		return referencesField(t.Pipe, name)
-	case *parse.PipeNode:
-		if t == nil {
-			return false
-		}
-		for _, c := range t.Cmds {
-			if referencesField(c, name) {
-				return true
-			}
-		}
-	case *parse.CommandNode:
-		for _, a := range t.Args {
-			if referencesField(a, name) {
-				return true
-			}
-		}
-	case *parse.FieldNode:
-		return len(t.Ident) > 0 && t.Ident[0] == name
-	case *parse.ChainNode:
-		return referencesField(t.Node, name)
-	case *parse.IfNode:
-		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
-	case *parse.RangeNode:
-		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
-	case *parse.WithNode:
-		return referencesField(t.Pipe, name) || referencesField(t.List, name) || referencesField(t.ElseList, name)
-	case *parse.TemplateNode:
-		return referencesField(t.Pipe, name)
-	}
-	return false
+	found := false
+	walkFields(n, func(f string) { found = found || f == name })
+	return found
 }
 
 var missingKeyRE = regexp.MustCompile(`map has no entry for key "([^"]*)"`)
@@ -322,10 +282,28 @@ func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
 	data := TemplateData(sample, "/tmp/out")
 	allowed := strings.Join(append(append([]string(nil), names...), reservedParams...), ", ")
 	fields, texts := c.templates()
+	unparsed := false // a template that does not parse: whether it takes .OutputDir is unknown
 	for i, text := range texts {
+		if strings.ContainsRune(text, 0) {
+			add(fields[i], fmt.Sprintf("template %q contains a NUL byte, which a command-line argument or an environment value cannot hold", text))
+			continue
+		}
 		tpl, err := ParseTemplate(fields[i], text)
 		if err != nil {
 			add(fields[i], fmt.Sprintf("invalid template %q: %s", text, trimTemplateErr(err)))
+			unparsed = true
+			continue
+		}
+		// Every field the template names, in any branch: rendering one
+		// sample cell would miss a field used only under {{if .Repeat}}.
+		var undefined []string
+		walkFields(tpl.Tree.Root, func(f string) {
+			if _, ok := data[f]; !ok && !slices.Contains(undefined, f) {
+				undefined = append(undefined, f)
+			}
+		})
+		if len(undefined) > 0 {
+			add(fields[i], fmt.Sprintf("template %q uses .%s, which is not defined; templates may use: %s", text, strings.Join(undefined, ", ."), allowed))
 			continue
 		}
 		var sb strings.Builder
@@ -353,7 +331,7 @@ func (c *ExecConfig) Validate(sweep Sweep) []FieldError {
 		}
 	}
 	c.validateReader(usesOut, add)
-	if len(c.Command) > 0 && c.Outputs == "" && !usesOut {
+	if len(c.Command) > 0 && c.Outputs == "" && !usesOut && !unparsed {
 		add("", "the engine's plots cannot be found: pass {{.OutputDir}} to the command, or set outputs: to the glob of the folder it writes (e.g. offline_inference_output/*/replica_0/plots)")
 	}
 	return errs
@@ -369,4 +347,56 @@ func trimTemplateErr(err error) string {
 		}
 	}
 	return s
+}
+
+// walkFields calls visit with the top-level data field of every field
+// reference in the template tree — .x, .x.y, $.x, (.x).y — in every branch
+// of if, range and with, and in nested templates' arguments.
+func walkFields(n parse.Node, visit func(string)) {
+	switch t := n.(type) {
+	case *parse.ListNode:
+		if t == nil {
+			return
+		}
+		for _, c := range t.Nodes {
+			walkFields(c, visit)
+		}
+	case *parse.ActionNode:
+		walkFields(t.Pipe, visit)
+	case *parse.PipeNode:
+		if t == nil {
+			return
+		}
+		for _, c := range t.Cmds {
+			walkFields(c, visit)
+		}
+	case *parse.CommandNode:
+		for _, a := range t.Args {
+			walkFields(a, visit)
+		}
+	case *parse.FieldNode:
+		if len(t.Ident) > 0 {
+			visit(t.Ident[0])
+		}
+	case *parse.VariableNode:
+		if len(t.Ident) > 1 && t.Ident[0] == "$" {
+			visit(t.Ident[1])
+		}
+	case *parse.ChainNode:
+		walkFields(t.Node, visit)
+	case *parse.IfNode:
+		walkFields(t.Pipe, visit)
+		walkFields(t.List, visit)
+		walkFields(t.ElseList, visit)
+	case *parse.RangeNode:
+		walkFields(t.Pipe, visit)
+		walkFields(t.List, visit)
+		walkFields(t.ElseList, visit)
+	case *parse.WithNode:
+		walkFields(t.Pipe, visit)
+		walkFields(t.List, visit)
+		walkFields(t.ElseList, visit)
+	case *parse.TemplateNode:
+		walkFields(t.Pipe, visit)
+	}
 }

@@ -10,9 +10,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "cell",
-		usage: "run SPEC --cell HASH [--store DIR]: (internal) run one cell, as a cluster task does",
-		run:   runCell,
+		name:     "cell",
+		finishes: true,
+		usage:    "run SPEC --cell HASH [--store DIR]: (internal) run one cell, as a cluster task does",
+		run:      runCell,
 	})
 }
 

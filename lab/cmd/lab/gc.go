@@ -31,7 +31,9 @@ type gcCell struct {
 	Params map[string]float64 `json:"params,omitempty"`
 	Repeat int                `json:"repeat"`
 	Bytes  int64              `json:"bytes"`
-	// Removed is set with --delete; Error says why a cell was kept.
+	// Removed is set with --delete; Error says why a cell was kept, or,
+	// with Removed, which of its files could not be deleted (the cell is
+	// gone from the store; its files wait in tmp/ for the next cleanup).
 	Removed bool   `json:"removed,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
@@ -109,10 +111,14 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 			continue
 		}
 		if *del {
-			if err := st.Remove(h); err != nil {
-				c.Error = err.Error()
-			} else {
+			var left *store.LeftoverError
+			switch err := st.Remove(h); {
+			case err == nil:
 				c.Removed = true
+			case errors.As(err, &left):
+				c.Removed, c.Error = true, err.Error()
+			default:
+				c.Error = err.Error()
 			}
 		}
 		rep.Unreferenced = append(rep.Unreferenced, c)
@@ -138,6 +144,9 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 			case c.Removed:
 				removed++
 				line += " removed"
+				if c.Error != "" {
+					line += " (" + c.Error + ")"
+				}
 			case c.Error != "":
 				line += " kept: " + c.Error
 			}
@@ -157,10 +166,10 @@ func runGC(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 	if cleanErr != nil {
-		return cleanErr
+		return fmt.Errorf("some temporary folders could not be deleted: %w", cleanErr)
 	}
 	for _, c := range rep.Unreferenced {
-		if c.Error != "" {
+		if c.Error != "" && !c.Removed {
 			return &exitCodeError{code: 1, err: fmt.Errorf("some cells were kept: %s", c.Error)}
 		}
 	}

@@ -15,9 +15,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "import",
-		usage: "threshold_output/ [--name NAME] [--spec-out FILE] [--store DIR] [--force]: turn a legacy tree into an experiment",
-		run:   runImport,
+		name:     "import",
+		finishes: true,
+		usage:    "threshold_output/ [--name NAME] [--spec-out FILE] [--store DIR] [--force]: turn a legacy tree into an experiment",
+		run:      runImport,
 	})
 }
 

@@ -14,7 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/schedlab/schedlab/lab/spec"
 )
 
 // command is one subcommand of lab.
@@ -23,6 +27,11 @@ type command struct {
 	usage string // one line: arguments and what it does
 	// run executes the command with its arguments (after the name).
 	run func(ctx context.Context, env *cmdEnv, args []string) error
+	// finishes: on Ctrl-C or SIGTERM the command stops on its own, and
+	// must be let finish (run: the cells running are aborted or committed
+	// cleanly). Others get interruptGrace to return before the process
+	// exits anyway.
+	finishes bool
 }
 
 // cmdEnv is what a command needs from the process, so tests can run
@@ -55,9 +64,57 @@ func (e *exitCodeError) Error() string {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(runMain(ctx, &cmdEnv{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+	os.Exit(runInterruptible(&cmdEnv{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+}
+
+// interruptGrace is how long a command that does not finish on its own
+// (command.finishes) has, after Ctrl-C or SIGTERM, to notice its cancelled
+// context before the process exits. Such commands only read, or write
+// each file atomically, so stopping them anywhere loses nothing.
+const interruptGrace = 2 * time.Second
+
+// exitInterrupted is the exit status after Ctrl-C or SIGTERM (128 + SIGINT,
+// as shells report it).
+const exitInterrupted = 130
+
+// runInterruptible runs the command with a context that Ctrl-C and SIGTERM
+// cancel. Every command is stoppable: a long loop that does not check the
+// context (reading a big legacy tree, say) ends at most interruptGrace
+// after the signal, and a second signal ends the process at once.
+func runInterruptible(env *cmdEnv, args []string) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	code := make(chan int, 1)
+	go func() { code <- runMain(ctx, env, args) }()
+	select {
+	case c := <-code:
+		return c
+	case <-sigs:
+	}
+	cancel()
+	var grace <-chan time.Time
+	if c, ok := commands[firstArg(args)]; !ok || !c.finishes {
+		grace = time.After(interruptGrace)
+	}
+	select {
+	case c := <-code:
+		return c
+	case <-sigs:
+		fmt.Fprintln(env.stderr, "lab: interrupted again; stopping now")
+	case <-grace:
+		fmt.Fprintln(env.stderr, "lab: interrupted")
+	}
+	return exitInterrupted
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 func runMain(ctx context.Context, env *cmdEnv, args []string) int {
@@ -95,12 +152,28 @@ func runMain(ctx context.Context, env *cmdEnv, args []string) int {
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.err != nil {
-			fmt.Fprintf(env.stderr, "lab %s: %v\n", c.name, ec.err)
+			printError(env.stderr, c.name, ec.err)
 		}
 		return ec.code
 	}
-	fmt.Fprintf(env.stderr, "lab %s: %v\n", c.name, err)
+	printError(env.stderr, c.name, err)
 	return 1
+}
+
+// printError prints a command's error after "lab <command>: ", except an
+// error that starts with a spec's problems: each of those lines starts
+// with file:line:col, which editors and terminals jump to, so no prefix.
+func printError(w io.Writer, name string, err error) {
+	var es spec.Errors
+	var e *spec.Error
+	msg := err.Error()
+	switch {
+	case errors.As(err, &es) && len(es) > 0 && strings.HasPrefix(msg, es[0].Error()),
+		errors.As(err, &e) && strings.HasPrefix(msg, e.Error()):
+		fmt.Fprintln(w, msg)
+	default:
+		fmt.Fprintf(w, "lab %s: %s\n", name, msg)
+	}
 }
 
 func usage(w io.Writer) {

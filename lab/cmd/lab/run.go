@@ -18,9 +18,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "run",
-		usage: "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR] [--executor slurm ...]: run the cells missing from the store",
-		run:   runRun,
+		name:     "run",
+		finishes: true,
+		usage:    "SPEC [-j N] [--gpus 0,1] [--timeout D] [--retries N] [--fail-fast] [--store DIR] [--executor slurm ...]: run the cells missing from the store",
+		run:      runRun,
 	})
 }
 
@@ -49,7 +50,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "run", "SPEC [flags]")
 	var f runFlags
 	f.registerCommon(fs)
-	fs.IntVar(&f.jobs, "j", 0, "cells to run at once (default 1, or the number of --gpus)")
+	fs.IntVar(&f.jobs, "j", 0, "cells to run at once (default: the number of --gpus; the sim engine: one per core; otherwise 1)")
 	fs.StringVar(&f.gpus, "gpus", "", "comma-separated GPU ids; each running cell gets one as CUDA_VISIBLE_DEVICES")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "launch no further cell after the first failure (running cells finish)")
 	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")

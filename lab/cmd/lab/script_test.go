@@ -19,6 +19,7 @@ import (
 // binary running main, `fakeengine` is lab/cmd/fakeengine. With -update,
 // a failing `cmp stdout FILE` rewrites FILE in the script.
 func TestMain(m *testing.M) {
+	signalTestMain()
 	testscript.Main(m, map[string]func(){"lab": main})
 }
 

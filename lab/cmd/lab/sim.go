@@ -24,9 +24,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "sim",
-		usage: "predict | run | fit | replay   the embedded simulator: one iteration's time, one configuration, the model's fit, the fork's schedules replayed",
-		run:   runSim,
+		name:     "sim",
+		finishes: true,
+		usage:    "predict | run | fit | replay   the embedded simulator: one iteration's time, one configuration, the model's fit, the fork's schedules replayed",
+		run:      runSim,
 	})
 }
 

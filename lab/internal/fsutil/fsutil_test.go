@@ -47,3 +47,45 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("writing into a missing folder: no error")
 	}
 }
+
+func TestWriteFilesAtomicAllOrNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		third   func(dir string) string // the third file's path
+		wantErr bool
+	}{
+		{"all written", func(dir string) string { return filepath.Join(dir, "index.html") }, false},
+		{"the last one cannot be written", func(dir string) string { return filepath.Join(dir, "missing", "index.html") }, true},
+		{"the last one cannot be renamed into place", func(dir string) string {
+			os.Mkdir(filepath.Join(dir, "index.html"), 0o755)
+			os.WriteFile(filepath.Join(dir, "index.html", "x"), nil, 0o644)
+			return filepath.Join(dir, "index.html")
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "summary.json"), filepath.Join(dir, "summary.csv")
+			os.WriteFile(a, []byte("old json"), 0o644)
+			os.WriteFile(b, []byte("old csv"), 0o644)
+			err := WriteFilesAtomic([]File{{a, []byte("new json")}, {b, []byte("new csv")}, {tc.third(dir), []byte("new html")}})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error = %v, want error %v", err, tc.wantErr)
+			}
+			ga, _ := os.ReadFile(a)
+			gb, _ := os.ReadFile(b)
+			switch {
+			case !tc.wantErr && (string(ga) != "new json" || string(gb) != "new csv"):
+				t.Errorf("files %q, %q; want the new content", ga, gb)
+			case tc.wantErr && (string(ga) != "old json" || string(gb) != "old csv"):
+				t.Errorf("files %q, %q; want the old content untouched", ga, gb)
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if len(e.Name()) > 4 && e.Name()[:5] == ".tmp-" {
+					t.Errorf("temporary file %s left behind", e.Name())
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,6 @@
 // Package runner executes an experiment's plan: every cell (sweep point ×
 // repeat) that the store does not hold yet, on an engine, with workers, GPU
-// slots, per-cell timeouts, retries and crash-safe commits (issue 2 item 4).
+// slots, per-cell timeouts, retries and crash-safe commits.
 //
 // The per-cell path is RunCell: take the cell's lock in the store, run the
 // engine into the transaction's folder with its stdout and stderr in
@@ -19,12 +19,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/schedlab/schedlab/lab/internal/engine"
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -44,8 +46,8 @@ type Options struct {
 	Engine engine.Engine
 	Store  *store.Store
 
-	// Jobs is how many cells run at once (default 1; with GPUs, the number
-	// of GPUs, and never more than that).
+	// Jobs is how many cells run at once (default 1, or the engine's
+	// DefaultJobs; with GPUs, the number of GPUs, and never more than that).
 	Jobs int
 	// GPUs are device ids; each running cell takes one and gets it as
 	// CUDA_VISIBLE_DEVICES.
@@ -117,7 +119,7 @@ type Executor interface {
 }
 
 // CellInputs is what determines cell c's result under engine e: the store
-// hashes it into the cell's address (DESIGN §4).
+// hashes it into the cell's address.
 func CellInputs(s *spec.Spec, e engine.Engine, c spec.Cell) store.Inputs {
 	params := make(map[string]float64, len(c.Point))
 	for k, v := range c.Point {
@@ -138,6 +140,13 @@ func Plan(s *spec.Spec, e engine.Engine) ([]Planned, error) {
 		out[i] = Planned{Cell: c, Hash: h}
 	}
 	return out, nil
+}
+
+// warnf prints a warning on the progress writer, if any.
+func (o *Options) warnf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "lab: warning: "+format+"\n", args...)
+	}
 }
 
 func (o *Options) check() error {
@@ -170,13 +179,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	// Temporary folders of killed runs go first: their locks are free.
+	// Temporary folders of killed runs go first: their locks are free. One
+	// that cannot be deleted is a warning, not a reason to refuse every
+	// run on this store: it holds nothing any cell needs.
 	if err := opts.Store.CleanTemp(); err != nil {
-		return nil, err
+		opts.warnf("cannot delete leftover temporary folders (`lab verify` lists them): %v", err)
 	}
 	if opts.Host == nil {
 		h := store.CollectHost(ctx)
 		opts.Host = &h
+	}
+	// A run allocates and drops a cell's worth of buffers per cell; with
+	// Go's default GOGC=100 the collector ran often enough to cost ~10% of
+	// the default experiment's CPU. 400 trades ~50 MB of peak memory for
+	// it. GOGC in the environment wins.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	plan, err := Plan(opts.Spec, opts.Engine)
 	if err != nil {
@@ -188,6 +206,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for i, p := range plan {
 		index[p.Hash] = i
 		rec, err := opts.Store.Get(p.Hash)
+		var corrupt *store.CorruptError
+		if errors.As(err, &corrupt) {
+			// Its record cannot be trusted: run the cell again (the
+			// commit replaces the folder) rather than stop the run.
+			opts.warnf("%v", err)
+			rec, err = nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -252,12 +277,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // localJobs is how many cells a local run has going at once: Jobs, by
-// default 1 or the number of GPUs, and never more than the GPUs, since each
-// running cell holds one. The progress header prints the same number.
+// default the number of GPUs, else what the engine asks for (DefaultJobs:
+// the simulator, in-process and CPU-bound, one cell per core), else 1; and
+// never more than the GPUs, since each running cell holds one. The progress
+// header prints the same number.
 func (o *Options) localJobs() int {
 	jobs := o.Jobs
 	if jobs <= 0 {
 		jobs = max(1, len(o.GPUs))
+		if d, ok := o.Engine.(interface{ DefaultJobs() int }); ok && len(o.GPUs) == 0 {
+			jobs = max(1, d.DefaultJobs())
+		}
 	}
 	if len(o.GPUs) > 0 && jobs > len(o.GPUs) {
 		jobs = len(o.GPUs)
@@ -411,7 +441,22 @@ func RunCell(ctx context.Context, opts *Options, c spec.Cell, gpu string) (Outco
 		txn.Abort()
 		return out, err
 	}
-	if err := txn.Commit(rec); err != nil {
+	err = txn.Commit(rec)
+	var ce *store.ContentError
+	if errors.As(err, &ce) {
+		// What this engine run wrote cannot be stored (an unreadable
+		// folder, a path too long to open, a cell.json of its own): that
+		// is this cell's failure, recorded with the reason, and the run
+		// goes on. Every rerun would otherwise stop at the same cell.
+		if err = discardOutputs(txn.Dir()); err == nil {
+			rec.Status, rec.Reason = StateFailed, ce.Reason+"; the cell's other files were discarded (stdout.log and stderr.log are kept)"
+			if rec.ExitCode == 0 {
+				rec.ExitCode = -1
+			}
+			err = txn.Commit(rec)
+		}
+	}
+	if err != nil {
 		txn.Abort()
 		return out, fmt.Errorf("committing cell %s: %w", h, err)
 	}
@@ -609,7 +654,9 @@ func removeSpecialFiles(dir string, stderr io.Writer) error {
 	var special []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			// Unreadable or too deep: not ours to judge here; the
+			// commit records the cell as failed with the reason.
+			return nil
 		}
 		if t := d.Type(); !t.IsDir() && !t.IsRegular() && t&fs.ModeSymlink == 0 {
 			special = append(special, path)
@@ -640,6 +687,26 @@ func removeSpecialFiles(dir string, stderr io.Writer) error {
 	return nil
 }
 
+// discardOutputs removes everything from a cell's folder but its logs.
+func discardOutputs(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		switch e.Name() {
+		case "stdout.log", "stderr.log", "attempts":
+			if e.Type().IsRegular() || e.Name() == "attempts" && e.IsDir() {
+				continue
+			}
+		}
+		if err := fsutil.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // keepAttemptLogs moves attempt n's logs to attempts/<n>/ and removes every
 // other file the attempt left, so the next attempt starts clean.
 func keepAttemptLogs(dir string, n int) error {
@@ -660,7 +727,7 @@ func keepAttemptLogs(dir string, n int) error {
 		if e.Name() == "attempts" {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+		if err := fsutil.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}

@@ -44,6 +44,7 @@ type behaviour struct {
 	sleep   time.Duration // work time
 	stdout  string
 	started chan<- struct{}
+	odd     func(dir string) // leaves something odd in the cell's folder after its metrics
 }
 
 func newGoEngine(behave func(spec.Cell, int) behaviour) *goEngine {
@@ -126,6 +127,9 @@ func (e *goEngine) Run(ctx context.Context, req engine.Request) error {
 		if err := sarathi.Write(plots, m, []sarathi.Row{{RequestID: "0_0", Value: v + 1}, {RequestID: "0_1", Value: v + 2}}); err != nil {
 			return err
 		}
+	}
+	if b.odd != nil {
+		b.odd(dir)
 	}
 	return nil
 }

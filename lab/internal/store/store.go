@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 )
 
 // Errors returned by Begin and Remove.
@@ -50,7 +52,10 @@ func DefaultRoot() string {
 	return ".lab"
 }
 
-// Open opens the store at root, creating its layout when missing.
+// Open opens the store at root, creating its layout when root is missing
+// or an empty folder. A non-empty folder without cells/ is refused: it is
+// not a store, and adopting it would scatter cells/, tmp/ and locks/ into
+// it (with `--store /`, the system's /tmp would become the store's tmp/).
 func Open(root string) (*Store, error) {
 	if root == "" {
 		return nil, errors.New("store: empty root")
@@ -59,12 +64,42 @@ func Open(root string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAdoptable(abs); err != nil {
+		return nil, err
+	}
 	for _, d := range []string{cellsDir, tmpDir, filepath.Join(locksDir, cellsDir)} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o777); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
 	return &Store{root: abs}, nil
+}
+
+// checkAdoptable refuses a folder that exists, is not empty and has no
+// cells/ folder.
+func checkAdoptable(abs string) error {
+	fi, err := os.Stat(abs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("store: %s is not a folder", abs)
+	}
+	if _, err := os.Stat(filepath.Join(abs, cellsDir)); err == nil {
+		return nil
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	if names, _ := f.Readdirnames(1); len(names) > 0 {
+		return fmt.Errorf("store: %s is not a store (it has no %s/ folder) and is not empty; give --store (or LAB_STORE) a new or empty folder", abs, cellsDir)
+	}
+	return nil
 }
 
 // OpenReadOnly opens the store at root for looking only (Get, List,
@@ -126,19 +161,60 @@ func checkHash(h string) error {
 }
 
 // Get returns the committed cell's record, or (nil, nil) when the cell is
-// not in the store.
+// not in the store. A record that cannot be read or decoded, or that is not
+// this cell's — its hash or the hash of its inputs is not the folder's
+// name: a botched copy or merge, a symlink to another cell — is a
+// *CorruptError: taking it would mean using another cell's numbers, and
+// checking costs one hash of the inputs (microseconds) next to the file
+// read. Begin does not stop at a corrupt cell: a run replaces it.
 func (s *Store) Get(hash string) (*Record, error) {
 	if err := checkHash(hash); err != nil {
 		return nil, err
 	}
-	rec, err := readRecord(filepath.Join(s.CellDir(hash), RecordFile))
+	path := filepath.Join(s.CellDir(hash), RecordFile)
+	rec, err := readRecord(path)
 	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(s.CellDir(hash)); errors.Is(serr, os.ErrNotExist) {
+		if _, serr := os.Lstat(s.CellDir(hash)); errors.Is(serr, os.ErrNotExist) {
 			return nil, nil
 		}
 	}
-	return rec, err
+	if err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	if err := checkIdentity(rec, hash); err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	return rec, nil
 }
+
+// checkIdentity checks that rec is the record of the cell at address hash.
+func checkIdentity(rec *Record, hash string) error {
+	if rec.Hash != hash {
+		return fmt.Errorf("it records cell %s, not the folder's %s", rec.Hash, hash)
+	}
+	h, err := HashInputs(rec.Inputs)
+	if err != nil {
+		return fmt.Errorf("its inputs cannot be hashed: %w", err)
+	}
+	if h != hash {
+		return fmt.Errorf("its inputs hash to %s, not to the folder's name", h)
+	}
+	return nil
+}
+
+// CorruptError is Get's error for a committed cell whose record cannot be
+// trusted. Callers that can treat the cell as missing (a run re-runs it)
+// test for it with errors.As.
+type CorruptError struct {
+	Path string // the cell.json
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("corrupt cell record %s: %v (`lab verify` checks the whole store; `lab run` runs the cell again)", e.Path, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
 
 // List returns the hashes of the committed cells, sorted.
 func (s *Store) List() ([]string, error) {
@@ -187,5 +263,23 @@ func (s *Store) Remove(hash string) error {
 	if err := syncDir(filepath.Join(s.root, cellsDir)); err != nil {
 		return err
 	}
-	return os.RemoveAll(aside)
+	if err := fsutil.RemoveAll(aside); err != nil {
+		return &LeftoverError{Path: aside, Err: err}
+	}
+	return nil
 }
+
+// LeftoverError is Remove's error when the cell is gone from cells/ (it
+// is removed: no run, status or select sees it any more) but some of its
+// files could not be deleted from the temporary folder it was moved to;
+// CleanTemp (the next `lab run`, `lab gc --delete`) tries again.
+type LeftoverError struct {
+	Path string // the temporary folder still holding files
+	Err  error
+}
+
+func (e *LeftoverError) Error() string {
+	return fmt.Sprintf("removed, but its files in %s could not all be deleted: %v", e.Path, e.Err)
+}
+
+func (e *LeftoverError) Unwrap() error { return e.Err }

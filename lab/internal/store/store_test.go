@@ -302,14 +302,17 @@ func TestCommitRejects(t *testing.T) {
 		setup func(dir string)
 		rec   func() *Record
 		want  string
+		// content: a *ContentError, which leaves the transaction open
+		// for the caller to record a failure.
+		content bool
 	}{
-		{"inputs of another cell", nil, func() *Record { return &Record{Inputs: sampleInputs(5, 0), Status: StatusOK} }, "inputs hash to"},
+		{"inputs of another cell", nil, func() *Record { return &Record{Inputs: sampleInputs(5, 0), Status: StatusOK} }, "inputs hash to", false},
 		{"hash of another cell", nil, func() *Record {
 			return &Record{Hash: strings.Repeat("a", 64), Inputs: in, Status: StatusOK}
-		}, "does not match"},
-		{"unknown status", nil, func() *Record { return &Record{Inputs: in, Status: "done"} }, "status"},
+		}, "does not match", false},
+		{"unknown status", nil, func() *Record { return &Record{Inputs: in, Status: "done"} }, "status", false},
 		{"engine wrote cell.json", func(dir string) { os.WriteFile(filepath.Join(dir, RecordFile), []byte("{}"), 0o666) },
-			func() *Record { return &Record{Inputs: in, Status: StatusOK} }, "reserves"},
+			func() *Record { return &Record{Inputs: in, Status: StatusOK} }, "reserves", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,6 +328,13 @@ func TestCommitRejects(t *testing.T) {
 			err = tx.Commit(tc.rec())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Commit error = %v, want one containing %q", err, tc.want)
+			}
+			var ce *ContentError
+			if errors.As(err, &ce) != tc.content {
+				t.Fatalf("Commit error %v: content error = %v, want %v", err, !tc.content, tc.content)
+			}
+			if tc.content {
+				tx.Abort()
 			}
 			// The failed commit aborted: no cell, no temp dir, lock free.
 			if rec, _ := s.Get(h); rec != nil {

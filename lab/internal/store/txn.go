@@ -9,9 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gofrs/flock"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 )
 
 // Txn writes one cell. It holds the cell's lock from Begin until Commit or
@@ -111,7 +116,8 @@ func (t *Txn) Commit(rec *Record) (err error) {
 		return errors.New("store: transaction already finished")
 	}
 	defer func() {
-		if err != nil {
+		var ce *ContentError
+		if err != nil && !errors.As(err, &ce) {
 			t.Abort()
 		}
 	}()
@@ -137,7 +143,7 @@ func (t *Txn) Commit(rec *Record) (err error) {
 		return err
 	}
 	if rec.Files, err = tree.hash(); err != nil {
-		return err
+		return t.contentError(err)
 	}
 	b, err := encodeRecord(rec)
 	if err != nil {
@@ -170,7 +176,7 @@ func (t *Txn) Commit(rec *Record) (err error) {
 		t.s.onSync(filepath.Dir(final))
 	}
 	if leftover != "" {
-		os.RemoveAll(leftover)
+		fsutil.RemoveAll(leftover)
 	}
 	t.lock.Unlock()
 	return nil
@@ -213,11 +219,31 @@ func (t *Txn) Abort() error {
 		return nil
 	}
 	t.done = true
-	err := os.RemoveAll(t.dir)
+	err := fsutil.RemoveAll(t.dir)
 	if uerr := t.lock.Unlock(); err == nil {
 		err = uerr
 	}
 	return err
+}
+
+// ContentError is Commit's error when the cell's folder holds something a
+// cell cannot: a file or folder that cannot be read, a path too long to
+// open, a special file, a cell.json of the engine's. It is a property of
+// what one engine run wrote, not of the store, so the runner records the
+// cell as failed with Reason rather than stop the run.
+type ContentError struct {
+	Reason string // relative paths; no temporary folder names
+}
+
+func (e *ContentError) Error() string {
+	return "store: the cell's output cannot be stored: " + e.Reason
+}
+
+// contentError wraps an error met while walking or hashing the cell's
+// folder, naming paths relative to it (the record outlives the folder).
+func (t *Txn) contentError(err error) error {
+	msg := strings.ReplaceAll(err.Error(), t.dir+string(filepath.Separator), "")
+	return &ContentError{Reason: strings.TrimPrefix(msg, "store: ")}
 }
 
 // cellTree is what a cell folder holds: its folders (the folder itself
@@ -242,7 +268,7 @@ func walkCell(dir string, commit bool) (*cellTree, error) {
 		if err != nil {
 			return err
 		}
-		rel = filepath.ToSlash(rel)
+		rel = FileKey(filepath.ToSlash(rel))
 		switch {
 		case e.IsDir():
 			c.dirs = append(c.dirs, path)
@@ -257,7 +283,7 @@ func walkCell(dir string, commit bool) (*cellTree, error) {
 			if err != nil {
 				return err
 			}
-			c.links[rel] = "symlink:" + target
+			c.links[rel] = "symlink:" + FileKey(target)
 			return nil
 		case !e.Type().IsRegular():
 			return fmt.Errorf("store: %s is not a regular file (%s); a cell holds only files, folders and symlinks", rel, e.Type())
@@ -266,9 +292,27 @@ func walkCell(dir string, commit bool) (*cellTree, error) {
 		return nil
 	})
 	if err != nil {
+		if commit {
+			msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			return nil, &ContentError{Reason: strings.TrimPrefix(msg, "store: ")}
+		}
 		return nil, err
 	}
 	return c, nil
+}
+
+// FileKey is how a cell file's relative, slash-separated path is written
+// in Record.Files: as it is, unless it is not valid UTF-8 — JSON cannot
+// hold such a name, and encoding it would silently replace its bytes with
+// U+FFFD, so the record would name a file that does not exist — or starts
+// with a double quote; those are written Go-quoted (strconv.Quote, so
+// "\xff" for the byte 0xff). A quoted key always starts with a quote and
+// a plain one never does, so distinct names keep distinct keys.
+func FileKey(rel string) string {
+	if utf8.ValidString(rel) && !strings.HasPrefix(rel, `"`) {
+		return rel
+	}
+	return strconv.Quote(rel)
 }
 
 // hashWorkers bounds the files hashed at once (CPU-bound); syncWorkers the

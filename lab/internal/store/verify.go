@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 )
 
 // Problem is one thing wrong in the store. Path is relative to the root
@@ -64,7 +66,7 @@ func (s *Store) Verify() ([]Problem, error) {
 		if busy {
 			continue // a run is writing this cell right now
 		}
-		add(hash, rel, "incomplete: temporary folder left by an interrupted run (the next `lab run` or `lab gc --delete` removes it)")
+		add(hash, rel, "incomplete: temporary folder left by an interrupted run or by a removal that could not finish (the next `lab run` or `lab gc --delete` removes it)")
 	}
 	sort.Slice(probs, func(i, j int) bool {
 		a, b := probs[i], probs[j]
@@ -158,7 +160,7 @@ func (s *Store) CleanTemp() error {
 			errs = append(errs, err)
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(s.root, tmpDir, e.Name())); err != nil {
+		if err := fsutil.RemoveAll(filepath.Join(s.root, tmpDir, e.Name())); err != nil {
 			errs = append(errs, err)
 		}
 		l.Unlock()

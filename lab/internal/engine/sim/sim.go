@@ -12,6 +12,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -187,6 +189,11 @@ func (e *Engine) Kind() string { return "sim" }
 // and the profile data's digest.
 func (e *Engine) Identity() any { return e.id }
 
+// DefaultJobs is how many cells a run has going at once when -j is not
+// given: one per core. A cell is in-process, CPU-bound work on its own
+// data, and its files do not depend on what else runs.
+func (e *Engine) DefaultJobs() int { return runtime.GOMAXPROCS(0) }
+
 // Model is the fitted performance model the engine runs on.
 func (e *Engine) Model() *perfmodel.Model { return e.model }
 
@@ -247,10 +254,12 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 		// Metric files without rows would only fail later, in selection.
 		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
 	}
-	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
-		return err
-	}
-	if err := sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations); err != nil {
+	// The metric files and the iteration log are independent: written at
+	// once, the log (the larger) on its own goroutine.
+	logErr := make(chan error, 1)
+	go func() { logErr <- sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations) }()
+	plotErr := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken})
+	if err := cmp.Or(plotErr, <-logErr); err != nil {
 		return err
 	}
 	sum := Summarize(tr, cfg, cell.Seed)

@@ -1,9 +1,10 @@
 package slurm_test
 
-// Tests against a real Slurm (issue 8): CI starts a single-node cluster
-// with .ci/slurm-setup.sh and exports SLURM_CONF. They skip only when
-// sinfo is absent and CI is not set; under CI a missing or broken Slurm
-// fails them.
+// Tests against a real Slurm: CI starts a single-node cluster with
+// .ci/slurm-setup.sh and exports SLURM_CONF. Outside CI they skip when
+// sinfo is absent or no cluster answers it (Slurm's client installed, no
+// cluster configured), saying how to start one; under CI a missing or
+// broken Slurm fails them.
 
 import (
 	"bytes"
@@ -53,22 +54,23 @@ func TestMain(m *testing.M) {
 // the tasks run.
 func needSlurm(t *testing.T) {
 	t.Helper()
-	ci := os.Getenv("CI")
-	inCI := ci != "" && ci != "false" && ci != "0"
-	if _, err := exec.LookPath("sinfo"); err != nil {
-		if !inCI {
-			t.Skip("sinfo not found: no Slurm here (CI installs one with .ci/slurm-setup.sh)")
-		}
-		t.Fatal("CI is set but sinfo is not on PATH: .ci/run should have started Slurm (.ci/slurm-setup.sh)")
-	}
-	if os.Getenv("SLURM_CONF") == "" {
+	_, lookErr := exec.LookPath("sinfo")
+	if lookErr == nil && os.Getenv("SLURM_CONF") == "" {
 		if _, err := os.Stat(ciSlurmConf); err == nil {
 			t.Setenv("SLURM_CONF", ciSlurmConf)
 		}
 	}
-	out, err := exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "idle") && !strings.Contains(string(out), "mix") && !strings.Contains(string(out), "alloc") {
-		t.Fatalf("Slurm does not answer (SLURM_CONF=%q): sinfo: %v: %s", os.Getenv("SLURM_CONF"), err, out)
+	var out []byte
+	var sinfoErr error
+	if lookErr == nil {
+		out, sinfoErr = exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
+	}
+	switch skip, msg := clusterVerdict(os.Getenv("CI"), lookErr == nil, string(out), sinfoErr, os.Getenv("SLURM_CONF")); {
+	case msg == "":
+	case skip:
+		t.Skip(msg)
+	default:
+		t.Fatal(msg)
 	}
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "lab-slurm-test-")
@@ -88,6 +90,32 @@ func needSlurm(t *testing.T) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
+}
+
+// startCluster says how to start the test cluster that CI uses.
+const startCluster = "to run these tests, start a single-node test cluster as root: " +
+	"BASE=/tmp/slurm-ci FAKE_GPUS=2 CPUS=8 .ci/slurm-setup.sh (stop it with BASE=/tmp/slurm-ci .ci/slurm-stop.sh)"
+
+// clusterVerdict decides whether the cluster tests can run: msg is "" when
+// a cluster answers; otherwise skip says whether to skip (outside CI) or
+// fail (CI, where .ci/run starts a cluster), and msg says why.
+func clusterVerdict(ci string, haveSinfo bool, sinfoOut string, sinfoErr error, slurmConf string) (skip bool, msg string) {
+	inCI := ci != "" && ci != "false" && ci != "0"
+	switch {
+	case !haveSinfo && inCI:
+		return false, "CI is set but sinfo is not on PATH: .ci/run should have started Slurm (.ci/slurm-setup.sh)"
+	case !haveSinfo:
+		return true, "sinfo not found: no Slurm here; " + startCluster
+	}
+	answers := sinfoErr == nil && (strings.Contains(sinfoOut, "idle") || strings.Contains(sinfoOut, "mix") || strings.Contains(sinfoOut, "alloc"))
+	if answers {
+		return false, ""
+	}
+	why := fmt.Sprintf("Slurm's client is installed but no cluster answers (SLURM_CONF=%q): sinfo: %v: %s", slurmConf, sinfoErr, strings.TrimSpace(sinfoOut))
+	if inCI {
+		return false, why
+	}
+	return true, why + "; " + startCluster
 }
 
 // writeSpec writes a spec file and parses it.
@@ -747,5 +775,31 @@ func TestFailFast(t *testing.T) {
 	}
 	if q := queuedTasks(t, x.JobIDs()); q != "" {
 		t.Errorf("left in Slurm:\n%s", q)
+	}
+}
+
+// TestStorePathWithPercent: sbatch expands %-sequences anywhere in
+// --output; a store whose path holds '%' still gets its tasks' output
+// files where the run reads them.
+func TestStorePathWithPercent(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	s := writeSpec(t, dir, execSpec(dir, "[1, 2]"))
+	root := filepath.Join(dir, "100%j %u store")
+	o := openRun(t, s, root)
+	o.Executor = newExecutor(t, slurm.Config{})
+	res, err := runner.Run(context.Background(), o)
+	if err != nil || res.OK != 4 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	var outs int
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".out") && filepath.Base(filepath.Dir(p)) == "out" {
+			outs++
+		}
+		return nil
+	})
+	if outs == 0 {
+		t.Errorf("no task output file under %s: sbatch expanded the '%%' of the path", root)
 	}
 }

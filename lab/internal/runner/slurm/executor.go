@@ -255,6 +255,14 @@ func (e *Executor) sbatchOptions() []string {
 	return append(args, e.SbatchArgs...)
 }
 
+// outputPattern is sbatch's --output for a run folder: out/<job>_<task>.out.
+// sbatch expands %-sequences (%j, %u, %A, …) anywhere in the pattern, so a
+// '%' in the store's path is written as "%%", which sbatch turns back into
+// one '%'.
+func outputPattern(runDir string) string {
+	return strings.ReplaceAll(filepath.Join(runDir, "out"), "%", "%%") + string(filepath.Separator) + "%A_%a.out"
+}
+
 // maxArraySize is the cluster's MaxArraySize (task ids must stay below
 // it); Slurm's default, 1001, when scontrol does not say.
 func maxArraySize(ctx context.Context) int {
@@ -305,7 +313,7 @@ func (c *controller) submit(ctx context.Context, cells []runner.Planned, round i
 			spec += "%" + strconv.Itoa(c.e.MaxParallel)
 		}
 		args := []string{"--parsable", "--array=" + spec, "--job-name=" + jobName(c.m.Experiment),
-			"--output=" + filepath.Join(c.dir, "out", "%A_%a.out")}
+			"--output=" + outputPattern(c.dir)}
 		if prev != "" {
 			args = append(args, "--dependency=afterany:"+prev)
 		}
