@@ -148,14 +148,15 @@ func CheckGuards(t *Table, s *Selection, baseline Point, guards []spec.Guard, op
 		var first string
 		for _, p := range cols {
 			for r := range t.Repeats {
-				v := vals[r][p][g]
-				switch {
-				case !t.Cells[r][p].Present:
+				if !t.Cells[r][p].Present {
+					continue
+				}
+				switch v := vals[r][p][g]; {
 				case v.why == "":
 					have++
 				default:
 					if lack == 0 {
-						first = v.why
+						first = vals[r][p][g].why
 					}
 					lack++
 				}

@@ -181,7 +181,7 @@ func WriteSideBySide(w io.Writer, sels []*Selection) error {
 		for _, s := range group {
 			picks = append(picks, fmt.Sprintf("%s → %s", s.Agg, s.Recommended()))
 		}
-		if _, err := fmt.Fprintf(w, "choice: %s\n\n", strings.Join(picks, ", ")); err != nil {
+		if _, err := fmt.Fprintf(w, "lowest score: %s\n\n", strings.Join(picks, ", ")); err != nil {
 			return err
 		}
 		start = end

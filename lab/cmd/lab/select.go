@@ -129,8 +129,10 @@ type specSelectJSON struct {
 	Param      string `json:"param"`
 	// Preset and Aggregation name the headline selection (the spec's first
 	// preset under its select.aggregation), whose choice prompt_weight uses.
-	Preset      string                   `json:"preset"`
-	Aggregation string                   `json:"aggregation"`
+	Preset      string `json:"preset"`
+	Aggregation string `json:"aggregation"`
+	// Recommended is the headline's lowest score (the old script's
+	// choice); the decision is "decision".
 	Recommended analysis.PointJSON       `json:"recommended"`
 	Selections  []analysis.SelectionJSON `json:"selections"`
 	// Conclusion, Significant and PowerNote are the headline selection's (issue 7);
@@ -141,6 +143,8 @@ type specSelectJSON struct {
 	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
 	Warnings     []string                     `json:"warnings"`
+	// DecisionFieldsJSON adds "decision" and "lowest_score".
+	*analysis.DecisionFieldsJSON
 }
 
 func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
@@ -215,18 +219,25 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		return err
 	}
 	warn(env.stderr, fellBack(sel))
-	files, err := t.Files(sel.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	pwOpt := pf.options(fs, nil)
+	sig, sigErr := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
+	none, skip := noStatistics(sigErr)
+	if sigErr != nil && !skip {
+		return sigErr
+	}
+	dec, err := lab.Decide(nil, t, sel, sig, sigErr)
 	if err != nil {
 		return err
 	}
-	pwOpt := pf.options(fs, nil)
+	warn(env.stderr, dec.Warnings)
+	// prompt_weight is derived where the decision lands, not at the
+	// lowest score.
+	files, err := t.Files(dec.Point, sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return err
+	}
 	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
 	if err != nil {
-		return err
-	}
-	sig, err := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
-	none, skip := noStatistics(err)
-	if err != nil && !skip {
 		return err
 	}
 	if asJSON {
@@ -236,6 +247,7 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		} else {
 			j.AddSignificance(sig)
 		}
+		j.AddDecision(dec)
 		return writeJSON(env.stdout, legacyJSON{SelectionJSON: j, PromptWeight: pw})
 	}
 	if err := analysis.WriteTable(env.stdout, sel); err != nil {
@@ -246,12 +258,16 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	}
 	fmt.Fprintln(env.stdout)
 	if skip {
-		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+		fmt.Fprintf(env.stdout, "score alone: %s\n", none)
 	} else if err := analysis.WriteSignificance(env.stdout, sel, sig); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout)
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at threshold %s", sel.Recommended()), pw)
+	if err := analysis.WriteDecision(env.stdout, sel, dec); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided threshold %s", dec.Point), pw)
 }
 
 // loadSpecTable parses a spec and loads its results from the store.
@@ -281,23 +297,29 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return err
 	}
 	head := lab.Headline(s, sels)
-	files, err := t.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
-	if err != nil {
-		return err
-	}
 	pwOpt := pf.options(fs, s)
-	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
-	if err != nil {
-		return err
-	}
-	sigs, err := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
-	none, skip := noStatistics(err)
-	if err != nil && !skip {
-		return err
+	sigs, sigErr := analysis.SignificanceAll(sels, sf.options(fs, s, pwOpt.Seed))
+	none, skip := noStatistics(sigErr)
+	if sigErr != nil && !skip {
+		return sigErr
 	}
 	headSig := &analysis.Significance{Conclusion: none}
 	if !skip {
 		headSig = sigs[slices.Index(sels, head)]
+	}
+	dec, err := lab.Decide(s, t, head, headSig, sigErr)
+	if err != nil {
+		return err
+	}
+	// prompt_weight is derived where the decision lands, not at the
+	// lowest score.
+	files, err := t.Files(dec.Point, sarathi.PrefillExecPlusPreemptNorm)
+	if err != nil {
+		return err
+	}
+	pw, err := analysis.SecondsPerPrefillToken(files, pwOpt)
+	if err != nil {
+		return err
 	}
 	robust := analysis.Robustness(sels)
 	if asJSON {
@@ -307,7 +329,9 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 			Conclusion: headSig.Conclusion, Significant: headSig.Significant, PowerNote: headSig.PowerNote,
 			Robustness: robust,
 		}
-		out.Warnings = append(slices.Clone(t.Warnings), fellBack(head)...)
+		df := dec.JSON()
+		out.DecisionFieldsJSON = &df
+		out.Warnings = append(append(slices.Clone(t.Warnings), fellBack(head)...), dec.Warnings...)
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
@@ -319,12 +343,16 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 				j.AddSignificance(sigs[i])
 			}
 			j.Preset, j.Param = sel.Preset, sel.Param
+			if sel == head {
+				j.AddDecision(dec)
+			}
 			out.Selections = append(out.Selections, j)
 		}
 		return writeJSON(env.stdout, out)
 	}
 	warn(env.stderr, t.Warnings)
 	warn(env.stderr, fellBack(head))
+	warn(env.stderr, dec.Warnings)
 	base := "each repeat's smallest"
 	if head.Baseline != nil {
 		base = head.Baseline.String()
@@ -334,10 +362,9 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err := analysis.WriteSideBySide(env.stdout, sels); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
-		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
+	fmt.Fprintf(env.stdout, "headline: preset %s, aggregation %s\n", head.Preset, head.Agg)
 	if skip {
-		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+		fmt.Fprintf(env.stdout, "score alone: %s\n", none)
 	} else if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
 		return err
 	}
@@ -345,7 +372,11 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		fmt.Fprintf(env.stdout, "robustness: %s\n", robust)
 	}
 	fmt.Fprintln(env.stdout)
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)
+	if err := analysis.WriteDecision(env.stdout, head, dec); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided %s=%s", t.Param, dec.Point), pw)
 }
 
 // fellBack is the warning that some repeats lack the configured baseline
