@@ -35,8 +35,12 @@ type Summary struct {
 	// Agree is true when every preset × aggregation chooses the same point.
 	Agree      bool               `json:"agree"`
 	Selections []SelectionSummary `json:"selections"`
-	// PromptWeight is the prompt_weight derivation at the headline choice.
+	// PromptWeight is the prompt_weight derivation at the decided point.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
+	// DecisionFieldsJSON adds "decision" (the page's headline) and
+	// "lowest_score" (the old script's choice, which "headline" also
+	// holds).
+	*analysis.DecisionFieldsJSON
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -46,7 +50,8 @@ type Summary struct {
 	Generated     string            `json:"generated"`
 }
 
-// HeadlineJSON is the choice the report leads with.
+// HeadlineJSON is the headline selection and its lowest score (the old
+// script's choice; the decision is Summary's "decision").
 type HeadlineJSON struct {
 	Preset      string         `json:"preset"`
 	Aggregation string         `json:"aggregation"`
@@ -118,6 +123,10 @@ func buildSummary(in *Input) *Summary {
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}
+	dec := in.Decision
+	s.Warnings = append(s.Warnings, dec.Warnings...)
+	df := dec.JSON()
+	s.DecisionFieldsJSON = &df
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
@@ -138,6 +147,9 @@ func buildSummary(in *Input) *Summary {
 			js.SummaryJSON = &sj
 		}
 		for i, r := range js.SelectionJSON.Thresholds {
+			if sel == h {
+				r.Guards = dec.GuardsJSON(i)
+			}
 			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
 			if sig != nil {
 				rj := sig.RowJSON(i)
@@ -149,7 +161,7 @@ func buildSummary(in *Input) *Summary {
 		s.Selections = append(s.Selections, js)
 	}
 	if pw := in.PromptWeight; pw != nil {
-		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(h.Recommended()), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
+		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(dec.Point), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
 	}
 	s.CellSummaries = []CellSummaryJSON{}
 	for p, pt := range t.Points {

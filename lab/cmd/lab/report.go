@@ -145,13 +145,19 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	// Statistics and prompt_weight use the spec's seed (and margin), as
 	// `lab select SPEC` does, so the numbers agree with it.
 	in.Significance, err = head.Significance(lab.SignificanceOptions(s))
+	sigErr := err
 	if none, skip := noStatistics(err); skip {
 		// As lab select: the selection stands, the page says why it has no statistics.
 		in.Significance, in.NoStatistics = nil, none
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: statistics: %w", s.Path, err)
 	}
-	files, err := in.Table.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	in.Decision, err = lab.Decide(s, in.Table, head, in.Significance, sigErr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: decision: %w", s.Path, err)
+	}
+	// prompt_weight is derived where the decision lands.
+	files, err := in.Table.Files(in.Decision.Point, sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		return nil, err
 	}
