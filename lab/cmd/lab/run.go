@@ -55,6 +55,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")
 	reportsDir := fs.String("reports", "reports", "folder that receives the report folder <experiment>/")
 	noSelect := fs.Bool("no-select", false, "do not print the selection (what lab select SPEC prints) after the run")
+	noConfirm := fs.Bool("no-confirm", false, "do not run the prompt_weight confirmation (derived weight vs the configured one at the decision) after the run")
 	var sf slurmFlags
 	sf.register(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -123,6 +124,9 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if err != nil {
 		return &exitCodeError{code: 1, err: err}
+	}
+	if !*noConfirm && res.Failed == 0 {
+		runConfirmAfter(ctx, env, opts)
 	}
 	if !*noSelect {
 		runSelectAfter(env, opts)

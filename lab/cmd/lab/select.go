@@ -142,7 +142,11 @@ type specSelectJSON struct {
 	PowerNote    string                       `json:"power_note,omitempty"`
 	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
-	Warnings     []string                     `json:"warnings"`
+	// Confirmation is the prompt_weight confirmation when it has run
+	// (lab run); ConfirmationNote says why there is none.
+	Confirmation     *lab.ConfirmationJSON `json:"prompt_weight_confirmation,omitempty"`
+	ConfirmationNote string                `json:"prompt_weight_confirmation_note,omitempty"`
+	Warnings         []string              `json:"warnings"`
 	// DecisionFieldsJSON adds "decision" and "lowest_score".
 	*analysis.DecisionFieldsJSON
 }
@@ -322,6 +326,7 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return err
 	}
 	robust := analysis.Robustness(sels)
+	cf, cfNote := loadConfirmation(s, storeDir, t, dec)
 	if asJSON {
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
@@ -329,6 +334,11 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 			Conclusion: headSig.Conclusion, Significant: headSig.Significant, PowerNote: headSig.PowerNote,
 			Robustness: robust,
 		}
+		if cf != nil {
+			cj := cf.JSON()
+			out.Confirmation = &cj
+		}
+		out.ConfirmationNote = cfNote
 		df := dec.JSON()
 		out.DecisionFieldsJSON = &df
 		out.Warnings = append(append(slices.Clone(t.Warnings), fellBack(head)...), dec.Warnings...)
@@ -376,7 +386,15 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		return err
 	}
 	fmt.Fprintln(env.stdout)
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided %s=%s", t.Param, dec.Point), pw)
+	if err := analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided %s=%s", t.Param, dec.Point), pw); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	if cf == nil {
+		_, err := fmt.Fprintf(env.stdout, "prompt_weight confirmation: none: %s\n", cfNote)
+		return err
+	}
+	return lab.WriteConfirmation(env.stdout, cf)
 }
 
 // fellBack is the warning that some repeats lack the configured baseline
