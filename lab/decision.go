@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"context"
 	"errors"
+	"runtime"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/spec"
@@ -43,4 +45,18 @@ func HeadlineDecision(s *spec.Spec, t *analysis.Table) (*analysis.Selection, *an
 	sig, sigErr := head.Significance(SignificanceOptions(s))
 	d, err := Decide(s, t, head, sig, sigErr)
 	return head, d, err
+}
+
+// Decide is the decision for sel (one of x.SelectAll's) with its
+// significance, as `lab select` makes it (Decide with the spec's guards).
+func (x *Experiment) Decide(sel *analysis.Selection) (*analysis.Decision, error) {
+	sig, err := x.Significance(sel)
+	return Decide(x.Spec, x.Table, sel, sig, err)
+}
+
+// Confirmation runs (cells the store lacks) and analyses the prompt_weight
+// confirmation at decision d with the derived weight of pw, as `lab run`
+// does after its selection.
+func (x *Experiment) Confirmation(ctx context.Context, d *analysis.Decision, pw *analysis.PromptWeightResult) (*Confirmation, error) {
+	return Confirm(ctx, x.Spec, x.Store, d, pw, ConfirmOptions{Run: true, Jobs: runtime.GOMAXPROCS(0)})
 }
