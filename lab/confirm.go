@@ -14,6 +14,7 @@ import (
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/runner"
 	"github.com/schedlab/schedlab/lab/internal/store"
+	"github.com/schedlab/schedlab/lab/report"
 	"github.com/schedlab/schedlab/lab/sarathi"
 	"github.com/schedlab/schedlab/lab/spec"
 )
@@ -406,4 +407,38 @@ func (c *Confirmation) pointName() string {
 		return "the decided point"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Report is the confirmation as the report shows it (nil for nil).
+func (c *Confirmation) Report() *report.Confirmation {
+	if c == nil {
+		return nil
+	}
+	rc := &report.Confirmation{Sentence: c.Sentence(), JSON: c.JSON(),
+		Header: []string{"prompt_weight", "", "preemptions per cell", "score", "ratio to configured", "95% interval", "p (Holm)", "verdict", "guards not ok"}}
+	f := func(v float64, d int) string {
+		if math.IsNaN(v) {
+			return "–"
+		}
+		return strconv.FormatFloat(v, 'f', d, 64)
+	}
+	for _, r := range c.Verdicts() {
+		ci := "–"
+		if !math.IsNaN(r.ScoreCI[0]) {
+			ci = "[" + f(r.ScoreCI[0], 4) + ", " + f(r.ScoreCI[1], 4) + "]"
+		}
+		var bad []string
+		for _, g := range r.Guards.Results {
+			if g.Verdict != analysis.GuardOK {
+				bad = append(bad, g.Describe()+" "+string(g.Verdict))
+			}
+		}
+		p := f(r.P, 3)
+		if r.Verdict == "baseline" {
+			p = "–"
+		}
+		rc.Rows = append(rc.Rows, []string{fmtW(r.PromptWeight), r.Label, f(r.Preemptions, 1), f(r.Score, 6), f(r.ScoreRatio, 4), ci, p, r.Verdict, strings.Join(bad, "; ")})
+		rc.Mark = append(rc.Mark, r.PromptWeight == c.Decision.Point[len(c.Decision.Point)-1])
+	}
+	return rc
 }

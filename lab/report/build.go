@@ -455,6 +455,7 @@ func (b *builder) promptWeightSection() *section {
 		means[i] = num(m)
 	}
 	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	b.confirmationBlocks(s)
 	if c := b.promptWeightCurve(); c != nil {
 		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the choice.")
 		s.add(block{Chart: c})

@@ -93,3 +93,33 @@ func verdictMark(v analysis.GuardVerdict) string {
 	}
 	return string(v)
 }
+
+// Confirmation is the prompt_weight confirmation as the page shows it: a
+// sentence, a table (one row per weight; Mark highlights the decided
+// weight) and the object summary.json carries as
+// "prompt_weight_confirmation" (lab.Confirmation fills it).
+type Confirmation struct {
+	Sentence string
+	Header   []string
+	Rows     [][]string
+	Mark     []bool
+	JSON     any
+}
+
+// confirmationBlocks shows the confirmation, or why there is none.
+func (b *builder) confirmationBlocks(s *section) {
+	c := b.in.Confirmation
+	switch {
+	case c != nil:
+		s.add(block{Heading: "Confirmation: the derived weight, run"})
+		s.strong("%s.", strings.TrimSuffix(c.Sentence, "."))
+		num := make([]bool, len(c.Header))
+		for i := range num {
+			num[i] = i != 1 && i < len(c.Header)-2
+		}
+		s.add(block{Table: &table{Caption: "Each weight against the configured one at the decision, paired by repeat (same seeds); guards as in section 1",
+			Header: c.Header, Rows: c.Rows, Mark: c.Mark, Num: num}})
+	case b.in.ConfirmationNote != "":
+		s.text("Not confirmed by a run: %s.", strings.TrimSuffix(b.in.ConfirmationNote, "."))
+	}
+}

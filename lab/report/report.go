@@ -56,6 +56,10 @@ type Input struct {
 	// SecondsPerPrefillToken) at the decided point, pooled over its
 	// repeats; nil leaves the prompt_weight section out.
 	PromptWeight *analysis.PromptWeightResult
+	// Confirmation is the prompt_weight confirmation when it has run
+	// (nil: ConfirmationNote says why there is none, "" to say nothing).
+	Confirmation     *Confirmation
+	ConfirmationNote string
 
 	// Cells counts the experiment's cells by state; FailedCells describe
 	// the failed ones ("min_chunk_threshold=6 repeat 2: exit status 1").

@@ -41,6 +41,10 @@ type Summary struct {
 	// "lowest_score" (the old script's choice, which "headline" also
 	// holds).
 	*analysis.DecisionFieldsJSON
+	// Confirmation is the prompt_weight confirmation (Input.Confirmation)
+	// when it has run; ConfirmationNote why there is none.
+	Confirmation     any    `json:"prompt_weight_confirmation,omitempty"`
+	ConfirmationNote string `json:"prompt_weight_confirmation_note,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -127,6 +131,10 @@ func buildSummary(in *Input) *Summary {
 	s.Warnings = append(s.Warnings, dec.Warnings...)
 	df := dec.JSON()
 	s.DecisionFieldsJSON = &df
+	if in.Confirmation != nil {
+		s.Confirmation = in.Confirmation.JSON
+	}
+	s.ConfirmationNote = in.ConfirmationNote
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {

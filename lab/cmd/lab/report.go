@@ -165,6 +165,8 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", s.Path, err)
 	}
+	cf, note := loadConfirmation(s, st.Root(), in.Table, in.Decision)
+	in.Confirmation, in.ConfirmationNote = cf.Report(), note
 	return in, nil
 }
 
