@@ -17,7 +17,7 @@ func TestConfirmationShown(t *testing.T) {
 		{"ran", &Confirmation{Sentence: "derived prompt_weight -5e-05 (mean): same vs the configured -0.01",
 			Header: []string{"prompt_weight", "", "preemptions per cell", "score", "ratio", "ci", "p", "verdict", "guards not ok"},
 			Rows:   [][]string{{"-0.01", "configured", "68.2", "1", "1", "[1, 1]", "–", "baseline", ""}}, Mark: []bool{true},
-			JSON:   map[string]string{"sentence": "x"}},
+			JSON: map[string]string{"sentence": "x"}},
 			"", []string{"Confirmation: the derived weight, run", "derived prompt_weight -5e-05 (mean): same vs the configured -0.01.", "preemptions per cell"}},
 		{"not run", nil, "the prompt_weight confirmation has not run", []string{"Not confirmed by a run: the prompt_weight confirmation has not run."}},
 	} {
