@@ -846,7 +846,7 @@ func (j *SelectionJSON) AddSignificance(sig *Significance) {
 // Decide may overrule with a guard) and the power note.
 func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	o := sig.Options
-	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d\n",
+	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d; * the old script's lowest score\n",
 		s.pointName(sig.Baseline), marginPct(o.Level), o.Resamples, marginPct(o.Margin), o.WinResamples, o.Seed); err != nil {
 		return err
 	}
