@@ -5,10 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/legacy"
-	"github.com/schedlab/schedlab/lab/sarathi"
 	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
 	"github.com/schedlab/schedlab/lab/internal/golden"
+	"github.com/schedlab/schedlab/lab/legacy"
+	"github.com/schedlab/schedlab/lab/sarathi"
 
 	"github.com/schedlab/schedlab/lab/spec"
 )

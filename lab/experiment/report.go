@@ -17,18 +17,21 @@ import (
 func (x *Experiment) ReportInput(a *Analysis) (*report.Input, error) {
 	s := x.Spec
 	in := &report.Input{
-		Name:         s.Name,
-		Description:  s.Description,
-		Spec:         s,
-		Hash:         s.Hash(),
-		Engine:       x.Engine.Kind(),
-		LabVersion:   labversion.String(),
-		Table:        a.Table,
-		Selections:   a.Selections,
-		Headline:     report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
-		Significance: a.HeadlineSignificance(),
-		NoStatistics: a.NoStatistics,
-		PromptWeight: a.PromptWeight,
+		Name:             s.Name,
+		Description:      s.Description,
+		Spec:             s,
+		Hash:             s.Hash(),
+		Engine:           x.Engine.Kind(),
+		LabVersion:       labversion.String(),
+		Table:            a.Table,
+		Selections:       a.Selections,
+		Headline:         report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
+		Significance:     a.HeadlineSignificance(),
+		NoStatistics:     a.NoStatistics,
+		PromptWeight:     a.PromptWeight,
+		Decision:         a.Decision,
+		Confirmation:     a.Confirmation.Report(),
+		ConfirmationNote: a.ConfirmationNote,
 	}
 	if id, err := json.MarshalIndent(x.Engine.Identity(), "", "  "); err == nil {
 		in.EngineConfig = string(id)

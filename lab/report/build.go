@@ -153,34 +153,6 @@ func baselineText(s *analysis.Selection) string {
 	return txt
 }
 
-// choiceSection states the outcome first, then how robust it is.
-func (b *builder) choiceSection() *section {
-	s := &section{ID: "choice", Title: "The choice"}
-	h := b.head
-	best := h.Rows[h.Best]
-	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
-		present.PointName(h.Params, best.Point), h.Preset, h.Agg, best.Runs, present.Num(best.Score))
-	if bi := rowIndex(h, h.Baseline); bi == h.Best {
-		s.text("The choice is the baseline itself: no other %s scores lower.", h.Param)
-	} else if bi >= 0 {
-		base := h.Rows[bi]
-		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
-			present.PointName(h.Params, base.Point), present.Num(base.Score), present.Change(best.Score/base.Score))
-	}
-	// The lowest score is not a finding by itself: say at once whether the
-	// statistics back it, so a reader who stops here is not misled.
-	if sig := b.in.Significance; sig != nil {
-		s.strong("Is it real? %s (section 6).", present.Capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
-	} else if b.in.NoStatistics != "" {
-		s.strong("Is it real? Not tested: %s.", strings.TrimSuffix(b.in.NoStatistics, "."))
-	}
-	if a := agreement(b.in.Selections); a != "" {
-		s.text("%s", a)
-	}
-	s.text("How to read this page: section 2 shows the measured numbers, section 3 divides each repeat by its own baseline, section 4 combines the repeats, section 5 weighs the five ratios into a score; the point with the smallest score is the choice (ties go to the smaller point).")
-	return s
-}
-
 // agreement is analysis.Robustness as a sentence of the page ("" for a
 // single selection).
 func agreement(sels []*analysis.Selection) string {
@@ -319,7 +291,7 @@ func (b *builder) aggregationSection() *section {
 // scoresSection: the score curves of every preset × aggregation, minima
 // marked, and the table of choices.
 func (b *builder) scoresSection() *section {
-	s := &section{ID: "scores", Title: "Scores and the choice"}
+	s := &section{ID: "scores", Title: "Scores and the lowest score"}
 	s.text("score = w_request·request_ratio + w_prefill·prefill_ratio + w_prefill_exec_norm·prefill_exec_norm_ratio + w_request_exec_norm·request_exec_norm_ratio + w_decode·decode_ratio, with the ratios aggregated as named. The pin marks each curve's minimum: the point it chooses.")
 	for pi, preset := range b.presets() {
 		c, err := scoreChart(b.axis, "Score, preset "+preset, b.presetSelections(preset), nil)
@@ -331,7 +303,7 @@ func (b *builder) scoresSection() *section {
 		s.add(block{Chart: c})
 	}
 	tb := &table{
-		Caption: "The choice of every preset × aggregation (highlighted: the headline)",
+		Caption: "The lowest score of every preset × aggregation (highlighted: the headline)",
 		Header:  []string{"preset", "aggregation", b.in.Table.Param, "score", "score at baseline", "change", "repeats"},
 		Num:     []bool{false, false, true, true, true, true, true},
 	}
@@ -386,12 +358,12 @@ func (b *builder) warningsSection() *section {
 	return s
 }
 
-// statisticsSection: is the choice really better than the baseline?
+// statisticsSection: is the lowest score really better than the baseline?
 func (b *builder) statisticsSection() *section {
 	s := &section{ID: "statistics", Title: "Statistics: is the difference real?"}
 	sig := b.in.Significance
 	h := b.head
-	s.strong("%s", present.Capitalize(sig.Conclusion))
+	s.strong("Score alone: %s", sig.Conclusion)
 	if sig.PowerNote != "" {
 		s.text("%s", present.Capitalize(sig.PowerNote))
 	}
@@ -427,7 +399,7 @@ func (b *builder) statisticsSection() *section {
 			present.Interval(ps.ScoreCI), present.Num(ps.P), string(ps.Verdict), present.PercentN(ps.WinProbability, 2)})
 		tb.Mark = append(tb.Mark, i == h.Best)
 	}
-	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the choice)", len(tb.Rows))})
+	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the old script's lowest score)", len(tb.Rows))})
 	return s
 }
 
@@ -436,16 +408,16 @@ func (b *builder) statisticsSection() *section {
 // requests pooled, and keep the page small.
 const cdfQuantiles = 201
 
-// promptWeightSection: seconds per prefill token at the choice, and the
+// promptWeightSection: seconds per prefill token at the decision, and the
 // weights it gives.
 func (b *builder) promptWeightSection() *section {
 	s := &section{ID: "prompt-weight", Title: "prompt_weight"}
 	pw := b.in.PromptWeight
 	h := b.head
-	best := h.Rows[h.Best]
-	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
-		present.PointName(h.Params, best.Point), len(pw.Files), pw.N)
-	if c, err := PromptWeightChart(pw, present.PointName(h.Params, best.Point)); err != nil {
+	at := b.in.Decision.Point
+	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the decided %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
+		present.PointName(h.Params, at), len(pw.Files), pw.N)
+	if c, err := PromptWeightChart(pw, present.PointName(h.Params, at)); err != nil {
 		s.text("%s", err) // not reached: Input.check rejects a result without values
 	} else {
 		s.add(block{Chart: c})
@@ -469,6 +441,7 @@ func (b *builder) promptWeightSection() *section {
 		means[i] = present.Num(m)
 	}
 	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	b.confirmationBlocks(s)
 	if c := b.promptWeightCurve(); c != nil {
 		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the choice.")
 		s.add(block{Chart: c})

@@ -35,8 +35,16 @@ type Summary struct {
 	// Agree is true when every preset × aggregation chooses the same point.
 	Agree      bool               `json:"agree"`
 	Selections []SelectionSummary `json:"selections"`
-	// PromptWeight is the prompt_weight derivation at the headline choice.
+	// PromptWeight is the prompt_weight derivation at the decided point.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
+	// DecisionFieldsJSON adds "decision" (the page's headline) and
+	// "lowest_score" (the old script's choice, which "headline" also
+	// holds).
+	*analysis.DecisionFieldsJSON
+	// Confirmation is the prompt_weight confirmation (Input.Confirmation)
+	// when it has run; ConfirmationNote why there is none.
+	Confirmation     any    `json:"prompt_weight_confirmation,omitempty"`
+	ConfirmationNote string `json:"prompt_weight_confirmation_note,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -50,7 +58,8 @@ type Summary struct {
 	SchedulerCounters []PointCounters `json:"scheduler_counters,omitempty"`
 }
 
-// HeadlineJSON is the choice the report leads with.
+// HeadlineJSON is the headline selection and its lowest score (the old
+// script's choice; the decision is Summary's "decision").
 type HeadlineJSON struct {
 	Preset      string         `json:"preset"`
 	Aggregation string         `json:"aggregation"`
@@ -123,6 +132,14 @@ func buildSummary(in *Input) *Summary {
 	if in.Significance == nil && in.NoStatistics != "" {
 		s.Warnings = append(s.Warnings, in.NoStatistics)
 	}
+	dec := in.Decision
+	s.Warnings = append(s.Warnings, dec.Warnings...)
+	df := dec.JSON()
+	s.DecisionFieldsJSON = &df
+	if in.Confirmation != nil {
+		s.Confirmation = in.Confirmation.JSON
+	}
+	s.ConfirmationNote = in.ConfirmationNote
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
@@ -143,6 +160,9 @@ func buildSummary(in *Input) *Summary {
 			js.SummaryJSON = &sj
 		}
 		for i, r := range js.SelectionJSON.Thresholds {
+			if sel == h {
+				r.Guards = dec.GuardsJSON(i)
+			}
 			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
 			if sig != nil {
 				rj := sig.RowJSON(i)
@@ -154,7 +174,7 @@ func buildSummary(in *Input) *Summary {
 		s.Selections = append(s.Selections, js)
 	}
 	if pw := in.PromptWeight; pw != nil {
-		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(h.Recommended()), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
+		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(dec.Point), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
 	}
 	s.CellSummaries = []CellSummaryJSON{}
 	for p, pt := range t.Points {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -122,6 +123,9 @@ type canonicalSpec struct {
 	Presets     []Preset         `json:"presets"`
 	Margin      float64          `json:"margin"`
 	PromptStats []string         `json:"prompt_weight_stats"`
+	// Guards is set only when they differ from DefaultGuards, so specs
+	// without select.guards keep their hash.
+	Guards *[]Guard `json:"guards,omitempty"`
 }
 
 type canonicalParam struct {
@@ -137,6 +141,9 @@ func (s *Spec) Hash() string {
 		Name: s.Name, Engine: s.Engine, Repeats: s.Repeats, Seed: s.Seed,
 		Baseline: s.Baseline, Aggregation: s.Select.Aggregation,
 		Presets: s.Select.Presets, Margin: s.Select.Margin, PromptStats: s.PromptWeight.Stats,
+	}
+	if g := s.Select.GuardList(); !slices.Equal(g, DefaultGuards) {
+		c.Guards = &g
 	}
 	for _, p := range s.Sweep {
 		c.Sweep = append(c.Sweep, canonicalParam{p.Name, p.Values})

@@ -303,7 +303,7 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	if err := w.Shutdown(); err != nil {
 		return err
 	}
-	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "gpu"}); err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
 	if err := WriteSteps(filepath.Join(dir, "gpu_steps.csv"), x.Steps); err != nil {

@@ -247,7 +247,7 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 		// Metric files without rows would only fail later, in selection.
 		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
 	}
-	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "sim"}); err != nil {
 		return err
 	}
 	if err := sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations); err != nil {
