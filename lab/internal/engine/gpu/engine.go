@@ -142,7 +142,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := sim.OpenLoad(c.Workload, baseDir, "gpu")
+	load, src, err := sim.OpenLoad(c.Workload, baseDir, "gpu", s.ParamNames())
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,13 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	e.res = r
 	if e.requests == nil {
 		specSeed := s.Seed
-		e.requests = func(cell spec.Cell) ([]sched.Request, error) { return src.Requests(specSeed, cell.Seed) }
+		e.requests = func(cell spec.Cell) ([]sched.Request, error) {
+			at, err := sim.LoadAt(src, cell.Point)
+			if err != nil {
+				return nil, err
+			}
+			return at.Requests(specSeed, cell.Seed)
+		}
 	}
 	for _, p := range s.Sweep {
 		if !slices.Contains(Sweepable, p.Name) {
@@ -159,6 +165,9 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	}
 	for _, pt := range s.Points() {
 		if _, _, err := e.SchedConfig(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
+		if _, err := sim.LoadAt(src, pt); err != nil {
 			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
 		}
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -73,7 +74,14 @@ type Load struct {
 // OpenLoad resolves a spec's workload section (defaults filled in) and opens
 // its request source; a user CSV path is relative to baseDir (the spec
 // file's folder). prefix names the engine section in errors ("sim", "gpu").
-func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string) (Load, *workload.Source, error) {
+//
+// swept are the sweep's parameter names: a workload field that is swept
+// (WorkloadSweepable) and left out of the spec is opened with a placeholder
+// (1 request, 1 request/s) so the source can be checked; each point then
+// sets its own value (LoadAt). The Load keeps the spec's literal values, so
+// the engine identity does not depend on the swept values, which the cell
+// address carries already.
+func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string, swept []string) (Load, *workload.Source, error) {
 	r := Load{
 		Lengths: c.Lengths, Requests: c.Requests, MaxTokens: c.MaxTokens,
 		MaxPromptTokens: c.MaxPromptTokens, Arrival: c.Arrival.Process, QPS: c.Arrival.QPS,
@@ -98,6 +106,12 @@ func OpenLoad(c spec.WorkloadConfig, baseDir, prefix string) (Load, *workload.So
 		r.OutputVariation = 0 // synthetic outputs are re-drawn instead
 	}
 	wl := c
+	if slices.Contains(swept, "requests") && wl.Requests == 0 {
+		wl.Requests = 1
+	}
+	if slices.Contains(swept, "qps") && wl.Arrival.QPS == 0 {
+		wl.Arrival.QPS = 1
+	}
 	wl.OutputVariation = &r.OutputVariation
 	if r.Arrival == "trace" {
 		wl.Arrival.Jitter = &r.Jitter
@@ -165,6 +179,9 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 			}
 			util = v
 		default:
+			if slices.Contains(WorkloadSweepable, n) {
+				continue // LoadAt applies it
+			}
 			err = fmt.Errorf("cannot set %q; sweepable: %s", n, strings.Join(Sweepable, ", "))
 		}
 		if err != nil {
@@ -172,4 +189,55 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 		}
 	}
 	return cfg, util, nil
+}
+
+// SchedulerSweepable are the scheduler fields a sweep may set, by their
+// spec names.
+var SchedulerSweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
+
+// WorkloadSweepable are the workload fields a sweep may set (see
+// spec.WorkloadSweepable): qps is the Poisson arrival rate and needs
+// arrival.process: poisson.
+var WorkloadSweepable = spec.WorkloadSweepable
+
+// Sweepable are the parameters a sweep may set on the simulator: the
+// scheduler's and the workload's, sorted.
+var Sweepable = func() []string {
+	s := append(slices.Clone(SchedulerSweepable), WorkloadSweepable...)
+	slices.Sort(s)
+	return s
+}()
+
+// LoadAt is src with the point's workload values applied (src itself when
+// the point sets none). Integer fields must get whole numbers.
+func LoadAt(src *workload.Source, pt spec.Point) (*workload.Source, error) {
+	var o workload.Overrides
+	set := false
+	for _, n := range WorkloadSweepable {
+		v, ok := pt[n]
+		if !ok {
+			continue
+		}
+		set = true
+		if n == "qps" {
+			o.QPS = &v
+			continue
+		}
+		if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+			return nil, fmt.Errorf("%s = %v: expected a whole number", n, v)
+		}
+		i := int(v)
+		switch n {
+		case "requests":
+			o.Requests = &i
+		case "max_tokens":
+			o.MaxTokens = &i
+		case "max_prompt_tokens":
+			o.MaxPromptTokens = &i
+		}
+	}
+	if !set {
+		return src, nil
+	}
+	return src.With(o)
 }

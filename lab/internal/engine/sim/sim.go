@@ -45,10 +45,6 @@ const (
 	DefaultNoise        = 1.0
 )
 
-// Sweepable are the parameters a sweep may set on the simulator; each
-// overrides the scheduler field of the same name.
-var Sweepable = []string{"chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "time_weight"}
-
 // Resolved is the full configuration with every default filled in: the
 // engine's Identity, so a changed default changes cell addresses.
 type Resolved struct {
@@ -127,7 +123,7 @@ func New(s *spec.Spec) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := OpenLoad(c.Workload, baseDir, "sim")
+	load, src, err := OpenLoad(c.Workload, baseDir, "sim", s.ParamNames())
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +137,9 @@ func New(s *spec.Spec) (*Engine, error) {
 	}
 	for _, pt := range s.Points() {
 		if _, err := e.Config(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
+		if _, err := LoadAt(src, pt); err != nil {
 			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
 		}
 	}
@@ -217,7 +216,11 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	if err != nil {
 		return err
 	}
-	tr, err := e.Simulate(ctx, cfg, cell.Seed)
+	src, err := LoadAt(e.src, cell.Point)
+	if err != nil {
+		return err
+	}
+	tr, err := e.simulate(ctx, cfg, src, cell.Seed)
 	if err != nil {
 		return err
 	}
@@ -244,10 +247,14 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	return nil
 }
 
-// Simulate draws the cell's workload from seed and runs the scheduler on
-// the performance model with seeded noise.
+// Simulate draws the spec's workload (without swept workload values) from
+// seed and runs the scheduler on the performance model with seeded noise.
 func (e *Engine) Simulate(ctx context.Context, cfg sched.Config, seed int64) (*sched.Trace, error) {
-	reqs, err := e.src.Requests(e.specSeed, seed)
+	return e.simulate(ctx, cfg, e.src, seed)
+}
+
+func (e *Engine) simulate(ctx context.Context, cfg sched.Config, src *workload.Source, seed int64) (*sched.Trace, error) {
+	reqs, err := src.Requests(e.specSeed, seed)
 	if err != nil {
 		return nil, err
 	}
