@@ -119,6 +119,7 @@ type canonicalSpec struct {
 	Presets     []Preset         `json:"presets"`
 	Margin      float64          `json:"margin"`
 	PromptStats []string         `json:"prompt_weight_stats"`
+	By          []string         `json:"by,omitempty"` // omitempty: specs without it keep their hash
 }
 
 type canonicalParam struct {
@@ -134,6 +135,7 @@ func (s *Spec) Hash() string {
 		Name: s.Name, Engine: s.Engine, Repeats: s.Repeats, Seed: s.Seed,
 		Baseline: s.Baseline, Aggregation: s.Select.Aggregation,
 		Presets: s.Select.Presets, Margin: s.Select.Margin, PromptStats: s.PromptWeight.Stats,
+		By: s.Select.By,
 	}
 	for _, p := range s.Sweep {
 		c.Sweep = append(c.Sweep, canonicalParam{p.Name, p.Values})
