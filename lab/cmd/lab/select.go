@@ -140,7 +140,9 @@ type specSelectJSON struct {
 	PowerNote    string                       `json:"power_note,omitempty"`
 	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
-	Warnings     []string                     `json:"warnings"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint    *analysis.JointJSON `json:"joint,omitempty"`
+	Warnings []string            `json:"warnings"`
 }
 
 func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
@@ -276,6 +278,9 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err != nil {
 		return err
 	}
+	if len(s.Select.By) > 0 {
+		return selectByCondition(env, s, t, sf.options(fs, s, pf.options(fs, s).Seed), asJSON)
+	}
 	sels, err := analysis.SelectAll(t, lab.Presets(s), lab.SpecBaseline(s))
 	if err != nil {
 		return err
@@ -300,12 +305,22 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 		headSig = sigs[slices.Index(sels, head)]
 	}
 	robust := analysis.Robustness(sels)
+	var joint *analysis.Joint
+	if !skip {
+		if joint, err = lab.Joint(s, t, head, headSig); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		out := specSelectJSON{
 			Experiment: s.Name, Hash: s.Hash(), Param: t.Param, Preset: head.Preset, Aggregation: head.Agg,
 			Recommended: analysis.PointJSON(head.Recommended()), PromptWeight: pw,
 			Conclusion: headSig.Conclusion, Significant: headSig.Significant, PowerNote: headSig.PowerNote,
 			Robustness: robust,
+		}
+		if joint != nil {
+			jj := joint.JSON()
+			out.Joint = &jj
 		}
 		out.Warnings = append(slices.Clone(t.Warnings), fellBack(head)...)
 		if out.Warnings == nil {
@@ -343,6 +358,11 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	}
 	if robust != "" {
 		fmt.Fprintf(env.stdout, "robustness: %s\n", robust)
+	}
+	if joint != nil {
+		if err := writeJoint(env.stdout, joint); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(env.stdout)
 	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, head.Recommended()), pw)

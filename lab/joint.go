@@ -1,0 +1,38 @@
+package lab
+
+import (
+	"github.com/schedlab/schedlab/lab/analysis"
+	"github.com/schedlab/schedlab/lab/spec"
+)
+
+// Decide is the decision every view of a grid or a condition states (CLI,
+// report, notebooks): one function, so they cannot disagree.
+var Decide analysis.DecideFunc = analysis.SignificanceChoice
+
+// Conditions makes one decision per condition of a spec with select.by
+// (nil, nil without it): the knobs' selection under the headline preset
+// and aggregation, against the spec's baseline restricted to the knobs,
+// with significance options sopt (SignificanceOptions(s) unless a command's
+// flags override them).
+func Conditions(s *spec.Spec, t *analysis.Table, sopt analysis.SignificanceOptions) (*analysis.Conditions, error) {
+	if len(s.Select.By) == 0 {
+		return nil, nil
+	}
+	p := Presets(s)[0]
+	opt := analysis.Options{Baseline: SpecBaseline(s), Weights: p.Weights, Agg: s.Select.Aggregation, Preset: p.Name}
+	return analysis.ByCondition(t, s.Select.By, opt, sopt, Decide)
+}
+
+// Joint is the joint analysis of a sweep of two or more parameters around
+// the decision on the headline selection (nil, nil for one parameter, or
+// with select.by, whose conditions are analysed separately).
+func Joint(s *spec.Spec, t *analysis.Table, head *analysis.Selection, sig *analysis.Significance) (*analysis.Joint, error) {
+	if len(head.Params) < 2 || len(s.Select.By) > 0 || sig == nil {
+		return nil, nil
+	}
+	ch, err := Decide(t, head, sig)
+	if err != nil {
+		return nil, err
+	}
+	return analysis.NewJoint(head, sig, ch.Point)
+}
