@@ -37,6 +37,11 @@ type Summary struct {
 	Selections []SelectionSummary `json:"selections"`
 	// PromptWeight is the prompt_weight derivation at the headline choice.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint *analysis.JointJSON `json:"joint,omitempty"`
+	// By and Conditions are the per-condition decisions (select.by).
+	By         []string                 `json:"by,omitempty"`
+	Conditions []analysis.ConditionJSON `json:"conditions,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -120,6 +125,14 @@ func buildSummary(in *Input) *Summary {
 	}
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
+	if in.Joint != nil {
+		j := in.Joint.JSON()
+		s.Joint = &j
+	}
+	if in.Conditions != nil {
+		cj := in.Conditions.JSON()
+		s.By, s.Conditions = cj.By, cj.Conditions
+	}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
 		v := h.Rows[bi].Score
 		s.Headline.BaselineScore = &v

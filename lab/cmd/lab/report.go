@@ -151,6 +151,14 @@ func reportInput(s *spec.Spec, st *store.Store) (*report.Input, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: statistics: %w", s.Path, err)
 	}
+	if in.Significance != nil {
+		if in.Joint, err = lab.Joint(s, in.Table, head, in.Significance); err != nil {
+			return nil, fmt.Errorf("%s: grid: %w", s.Path, err)
+		}
+	}
+	if in.Conditions, err = lab.Conditions(s, in.Table, lab.SignificanceOptions(s)); err != nil {
+		return nil, fmt.Errorf("%s: conditions: %w", s.Path, err)
+	}
 	files, err := in.Table.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		return nil, err
