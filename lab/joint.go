@@ -5,9 +5,15 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// Decide is the decision every view of a grid or a condition states (CLI,
-// report, notebooks): one function, so they cannot disagree.
-var Decide analysis.DecideFunc = analysis.SignificanceChoice
+// Decider is the decision every view of a grid or a condition states (CLI,
+// report, notebooks): analysis.Decide with the spec's guards, so they
+// cannot disagree.
+func Decider(s *spec.Spec) analysis.DecideFunc {
+	guards := s.Select.GuardList()
+	return func(t *analysis.Table, sel *analysis.Selection, sig *analysis.Significance) (*analysis.Decision, error) {
+		return analysis.Decide(t, sel, sig, guards)
+	}
+}
 
 // Conditions makes one decision per condition of a spec with select.by
 // (nil, nil without it): the knobs' selection under the headline preset
@@ -20,7 +26,7 @@ func Conditions(s *spec.Spec, t *analysis.Table, sopt analysis.SignificanceOptio
 	}
 	p := Presets(s)[0]
 	opt := analysis.Options{Baseline: SpecBaseline(s), Weights: p.Weights, Agg: s.Select.Aggregation, Preset: p.Name}
-	return analysis.ByCondition(t, s.Select.By, opt, sopt, Decide)
+	return analysis.ByCondition(t, s.Select.By, opt, sopt, Decider(s))
 }
 
 // Joint is the joint analysis of a sweep of two or more parameters around
@@ -30,9 +36,9 @@ func Joint(s *spec.Spec, t *analysis.Table, head *analysis.Selection, sig *analy
 	if len(head.Params) < 2 || len(s.Select.By) > 0 || sig == nil {
 		return nil, nil
 	}
-	ch, err := Decide(t, head, sig)
+	d, err := Decider(s)(t, head, sig)
 	if err != nil {
 		return nil, err
 	}
-	return analysis.NewJoint(head, sig, ch.Point)
+	return analysis.NewJoint(head, sig, d)
 }

@@ -6,27 +6,10 @@ import (
 	"slices"
 )
 
-// Choice is a decision over one selection: the point to run and whether it
-// changes the baseline, with the reason in words.
-type Choice struct {
-	Point  Point
-	Change bool
-	Reason string
-}
-
 // DecideFunc makes the decision for one selection of table t (all points
-// of t, scored against the baseline) given its significance.
-type DecideFunc func(t *Table, s *Selection, sig *Significance) (Choice, error)
-
-// SignificanceChoice decides on the score's statistics alone: the lowest
-// score when it is significantly better than the baseline (sig.Significant),
-// else the baseline.
-func SignificanceChoice(_ *Table, s *Selection, sig *Significance) (Choice, error) {
-	if sig.Significant {
-		return Choice{Point: s.Recommended(), Change: true, Reason: sig.Conclusion}, nil
-	}
-	return Choice{Point: sig.Baseline, Reason: sig.Conclusion}, nil
-}
+// of t, scored against the baseline) given its significance: Decide with
+// the experiment's guards.
+type DecideFunc func(t *Table, s *Selection, sig *Significance) (*Decision, error)
 
 // ConditionResult is the decision under one condition: the knobs' own
 // selection, significance and choice on the sub-table where the condition
@@ -37,15 +20,13 @@ type ConditionResult struct {
 	Table        *Table
 	Selection    *Selection
 	Significance *Significance
-	Choice       Choice
-	// Effect is the paired score ratio of the choice to the baseline, with
-	// its interval (1 [1, 1] when the choice is the baseline).
+	Decision     *Decision
+	// Effect is the paired score ratio of the decision to the baseline,
+	// with its interval (1 [1, 1] when the decision keeps the baseline).
 	Effect   float64
 	EffectCI [2]float64
-	// Lowest is the old script's choice under this condition (the lowest
-	// score) and LowestRatio, LowestCI its paired ratio to the baseline.
-	Lowest      Point
-	LowestScore float64
+	// LowestRatio and LowestCI are the paired ratio to the baseline of the
+	// old script's choice under this condition (Decision.LowestScore).
 	LowestRatio float64
 	LowestCI    [2]float64
 }
@@ -100,14 +81,13 @@ func ByCondition(t *Table, by []string, opt Options, sopt SignificanceOptions, d
 		if err != nil {
 			return nil, fmt.Errorf("analysis: condition %s: %w", formatAt(t.Params, at), err)
 		}
-		ch, err := decide(sub, sel, sig)
+		d, err := decide(sub, sel, sig)
 		if err != nil {
 			return nil, fmt.Errorf("analysis: condition %s: %w", formatAt(t.Params, at), err)
 		}
-		r := ConditionResult{Values: v, Table: sub, Selection: sel, Significance: sig, Choice: ch,
-			Lowest: sel.Recommended(), LowestScore: sel.Rows[sel.Best].Score}
-		r.Effect, r.EffectCI = ratioOf(sel, sig, ch.Point)
-		r.LowestRatio, r.LowestCI = ratioOf(sel, sig, r.Lowest)
+		r := ConditionResult{Values: v, Table: sub, Selection: sel, Significance: sig, Decision: d}
+		r.Effect, r.EffectCI = ratioOf(sel, sig, d.Point)
+		r.LowestRatio, r.LowestCI = ratioOf(sel, sig, d.LowestScore.Point)
 		c.Results = append(c.Results, r)
 	}
 	return c, nil
@@ -124,37 +104,24 @@ func ratioOf(s *Selection, sig *Significance, p Point) (float64, [2]float64) {
 }
 
 // ConditionJSON is one condition in JSON (summary.json's "conditions",
-// `lab select --json`). Points are the knobs' values (a number for one
-// knob, an array for several, in "knobs" order); numbers that do not exist
-// are null.
+// `lab select --json`): the condition, its decision and the old script's
+// lowest score as everywhere else (points are the knobs' values: a number
+// for one knob, an array for several, in "knobs" order), the decision's
+// effect and the lowest score's ratio to the baseline; numbers that do not
+// exist are null.
 type ConditionJSON struct {
 	Condition map[string]float64 `json:"condition"`
-	Decision  ChoiceJSON         `json:"decision"`
+	DecisionFieldsJSON
+	Baseline PointJSON `json:"baseline"`
 	// Effect is the decided point's paired score ratio to the baseline.
-	Effect      RatioJSON       `json:"effect"`
-	LowestScore LowestScoreJSON `json:"lowest_score"`
-	Baseline    PointJSON       `json:"baseline"`
-	Conclusion  string          `json:"conclusion"`
-}
-
-// ChoiceJSON is a decision: the point, "change" or "keep", and why.
-type ChoiceJSON struct {
-	Point   PointJSON `json:"point"`
-	Verdict string    `json:"verdict"`
-	Reason  string    `json:"reason"`
+	Effect           RatioJSON `json:"effect"`
+	LowestScoreRatio RatioJSON `json:"lowest_score_ratio"`
 }
 
 // RatioJSON is a score ratio with its 95% interval.
 type RatioJSON struct {
 	ScoreRatio *float64    `json:"score_ratio"`
 	CI95       *[2]float64 `json:"ci95"`
-}
-
-// LowestScoreJSON is the old script's choice: the lowest score.
-type LowestScoreJSON struct {
-	Point PointJSON `json:"point"`
-	Score float64   `json:"score"`
-	RatioJSON
 }
 
 // ConditionsJSON is the JSON form of c.
@@ -173,24 +140,11 @@ func (c *Conditions) JSON() ConditionsJSON {
 			m[name] = r.Values[k]
 		}
 		out.Conditions = append(out.Conditions, ConditionJSON{
-			Condition: m,
-			Decision:  ChoiceJSON{Point: PointJSON(r.Choice.Point), Verdict: VerdictWord(r.Choice.Change), Reason: r.Choice.Reason},
-			Effect:    ratioJSON(r.Effect, r.EffectCI),
-			LowestScore: LowestScoreJSON{Point: PointJSON(r.Lowest), Score: r.LowestScore,
-				RatioJSON: ratioJSON(r.LowestRatio, r.LowestCI)},
-			Baseline:   PointJSON(r.Significance.Baseline),
-			Conclusion: r.Significance.Conclusion,
+			Condition: m, DecisionFieldsJSON: r.Decision.JSON(), Baseline: PointJSON(r.Decision.Baseline),
+			Effect: ratioJSON(r.Effect, r.EffectCI), LowestScoreRatio: ratioJSON(r.LowestRatio, r.LowestCI),
 		})
 	}
 	return out
-}
-
-// VerdictWord is "change" or "keep".
-func VerdictWord(change bool) string {
-	if change {
-		return "change"
-	}
-	return "keep"
 }
 
 func ratioJSON(v float64, ci [2]float64) RatioJSON {

@@ -30,6 +30,10 @@ type GridCell struct {
 	// Baseline, Decided and Lowest mark the comparison baseline, the
 	// decision and the old script's lowest score.
 	Baseline, Decided, Lowest bool
+	// Blocked is why the decision did not take this point although it
+	// looked like a candidate (a Blocked kind: a guard was worse or
+	// inconclusive, or the lowest score was not significant); "" otherwise.
+	Blocked string
 }
 
 // Grid is the selection over two parameters: X across, Y down. With more
@@ -64,6 +68,7 @@ type Slice struct {
 // gets a grid through the decision, and every parameter a slice through
 // it.
 type Joint struct {
+	Decision *Decision
 	Params   []string
 	Baseline Point
 	Decided  Point
@@ -72,9 +77,10 @@ type Joint struct {
 	Slices   []Slice
 }
 
-// NewJoint lays out s and sig (its significance) around decided, a point of
-// s (the decision). It needs at least two parameters.
-func NewJoint(s *Selection, sig *Significance, decided Point) (*Joint, error) {
+// NewJoint lays out s, sig (its significance) and d (the decision made
+// from them) around the decided point. It needs at least two parameters.
+func NewJoint(s *Selection, sig *Significance, d *Decision) (*Joint, error) {
+	decided := d.Point
 	n := len(s.Params)
 	if n < 2 {
 		return nil, fmt.Errorf("analysis: a joint analysis needs two or more swept parameters, have %d", n)
@@ -85,7 +91,7 @@ func NewJoint(s *Selection, sig *Significance, decided Point) (*Joint, error) {
 	if s.rowIndex(decided) < 0 {
 		return nil, fmt.Errorf("analysis: the decision %v is not a point of the selection", decided)
 	}
-	j := &Joint{Params: slices.Clone(s.Params), Baseline: sig.Baseline, Decided: decided, Lowest: s.Recommended()}
+	j := &Joint{Decision: d, Params: slices.Clone(s.Params), Baseline: sig.Baseline, Decided: decided, Lowest: d.LowestScore.Point}
 	values := s.paramValues()
 	for x := 0; x < n; x++ {
 		for y := x + 1; y < n; y++ {
@@ -132,6 +138,11 @@ func (j *Joint) cell(s *Selection, sig *Significance, pt Point) GridCell {
 	c.Baseline = pt.Compare(j.Baseline) == 0
 	c.Decided = pt.Compare(j.Decided) == 0
 	c.Lowest = pt.Compare(j.Lowest) == 0
+	for _, b := range j.Decision.Blocked {
+		if b.Point.Compare(pt) == 0 {
+			c.Blocked = b.Kind
+		}
+	}
 	return c
 }
 
@@ -273,6 +284,7 @@ func (t *Table) Conditions(by []string) ([]Point, error) {
 // as arrays in "params" order, grid matrices indexed [y][x], null where the
 // sweep has no result or a number does not exist.
 type JointJSON struct {
+	DecisionFieldsJSON
 	Params   []string    `json:"params"`
 	Baseline PointJSON   `json:"baseline"`
 	Decided  PointJSON   `json:"decided"`
@@ -292,6 +304,8 @@ type GridJSON struct {
 	Score   [][]*float64       `json:"score"`
 	Ratio   [][]*float64       `json:"score_ratio"`
 	Verdict [][]string         `json:"verdict"`
+	// Blocked is the Blocked kind of a point the decision passed over ("").
+	Blocked [][]string `json:"blocked"`
 }
 
 // SliceJSON is one slice through the decision.
@@ -324,17 +338,18 @@ func atMap(params []string, at []float64) map[string]float64 {
 
 // JSON returns j's JSON form.
 func (j *Joint) JSON() JointJSON {
-	out := JointJSON{Params: j.Params, Baseline: PointJSON(j.Baseline), Decided: PointJSON(j.Decided), Lowest: PointJSON(j.Lowest)}
+	out := JointJSON{DecisionFieldsJSON: j.Decision.JSON(), Params: j.Params, Baseline: PointJSON(j.Baseline), Decided: PointJSON(j.Decided), Lowest: PointJSON(j.Lowest)}
 	for _, g := range j.Grids {
 		gj := GridJSON{X: g.X, Y: g.Y, XValues: g.XValues, YValues: g.YValues, At: atMap(g.AtParams, g.At)}
 		for _, row := range g.Cells {
 			var s, r []*float64
-			var v []string
+			var v, bl []string
 			for _, c := range row {
 				s, r = append(s, num(c.Score)), append(r, num(c.Ratio))
-				v = append(v, string(c.Verdict))
+				v, bl = append(v, string(c.Verdict)), append(bl, c.Blocked)
 			}
 			gj.Score, gj.Ratio, gj.Verdict = append(gj.Score, s), append(gj.Ratio, r), append(gj.Verdict, v)
+			gj.Blocked = append(gj.Blocked, bl)
 		}
 		out.Grids = append(out.Grids, gj)
 	}

@@ -68,6 +68,12 @@ func jointSelection(t *testing.T) (*Table, *Selection, *Significance) {
 	return tab, s, sig
 }
 
+// noGuards decides on the score's statistics alone (these tables have no
+// guard metrics).
+func noGuards(t *Table, s *Selection, sig *Significance) (*Decision, error) {
+	return Decide(t, s, sig, nil)
+}
+
 func checkGolden(t *testing.T, name string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
@@ -97,15 +103,15 @@ func checkGolden(t *testing.T, name string, v any) {
 // (x, y), marks the baseline, the decision and the lowest score, and
 // slices through the decision; pinned by a golden file.
 func TestJointGrid(t *testing.T) {
-	_, s, sig := jointSelection(t)
-	ch, err := SignificanceChoice(nil, s, sig)
+	tab, s, sig := jointSelection(t)
+	d, err := noGuards(tab, s, sig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Change || ch.Point.Compare(Point{8, -0.01}) != 0 {
-		t.Fatalf("choice %+v, want a change to (8, -0.01)", ch)
+	if d.Verdict != Change || d.Point.Compare(Point{8, -0.01}) != 0 {
+		t.Fatalf("decision %+v, want a change to (8, -0.01)", d)
 	}
-	j, err := NewJoint(s, sig, ch.Point)
+	j, err := NewJoint(s, sig, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +164,7 @@ func TestJointThreeParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := NewJoint(s, sig, Point{1, 2, 6})
+	j, err := NewJoint(s, sig, &Decision{Point: Point{1, 2, 6}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +175,12 @@ func TestJointThreeParams(t *testing.T) {
 	if got := strings.Join(labels, "; "); got != "a×b at c = 6; a×c at b = 2; b×c at a = 1" {
 		t.Errorf("grids %q", got)
 	}
-	if _, err := NewJoint(s, sig, Point{1, 2, 7}); err == nil || !strings.Contains(err.Error(), "not a point of the selection") {
+	if _, err := NewJoint(s, sig, &Decision{Point: Point{1, 2, 7}}); err == nil || !strings.Contains(err.Error(), "not a point of the selection") {
 		t.Errorf("decision off the grid: %v", err)
 	}
 	one := synthTable([]string{"a"}, [][]float64{{0, 1}}, 2, func(Point) float64 { return 1 })
 	s1, _ := Select(one, Options{Weights: spec.DefaultWeights})
-	if _, err := NewJoint(s1, &Significance{Points: make([]PointSignificance, 2)}, Point{0}); err == nil || !strings.Contains(err.Error(), "two or more") {
+	if _, err := NewJoint(s1, &Significance{Points: make([]PointSignificance, 2)}, &Decision{Point: Point{0}}); err == nil || !strings.Contains(err.Error(), "two or more") {
 		t.Errorf("one parameter: %v", err)
 	}
 }
@@ -197,7 +203,7 @@ func TestByCondition(t *testing.T) {
 	}
 	tab := synthTable([]string{"qps", "max_num_seqs", "min_chunk_threshold"}, [][]float64{{2, 8}, {16, 64}, {0, 8}}, 6, eff)
 	c, err := ByCondition(tab, []string{"qps", "max_num_seqs"}, Options{Baseline: Point{2, 16, 0}, Weights: spec.DefaultWeights},
-		SignificanceOptions{Seed: 1, WinResamples: 200}, SignificanceChoice)
+		SignificanceOptions{Seed: 1, WinResamples: 200}, noGuards)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +212,9 @@ func TestByCondition(t *testing.T) {
 	}
 	want := map[string]string{"2,16": "keep 0", "2,64": "keep 0", "8,16": "keep 0", "8,64": "change 8"}
 	for _, r := range c.Results {
-		got := VerdictWord(r.Choice.Change) + " " + r.Choice.Point.String()
+		got := string(r.Decision.Verdict) + " " + r.Decision.Point.String()
 		if want[r.Values.String()] != got {
-			t.Errorf("condition %v: %s, want %s (%s)", r.Values, got, want[r.Values.String()], r.Choice.Reason)
+			t.Errorf("condition %v: %s, want %s (%s)", r.Values, got, want[r.Values.String()], r.Decision.Reason)
 		}
 		if r.Significance.Baseline.Compare(Point{0}) != 0 {
 			t.Errorf("condition %v compared with %v, want the knob's baseline 0", r.Values, r.Significance.Baseline)
@@ -232,7 +238,7 @@ func TestByCondition(t *testing.T) {
 		{[]string{"qps", "max_num_seqs", "min_chunk_threshold"}, "one must remain as the knob"},
 		{[]string{"chunk_size"}, `condition "chunk_size" is not a swept parameter`},
 	} {
-		if _, err := ByCondition(tab, tc.by, Options{Weights: spec.DefaultWeights}, SignificanceOptions{}, SignificanceChoice); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := ByCondition(tab, tc.by, Options{Weights: spec.DefaultWeights}, SignificanceOptions{}, noGuards); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("by %v: %v, want %q", tc.by, err, tc.want)
 		}
 	}

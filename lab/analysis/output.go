@@ -26,7 +26,8 @@ type SelectionJSON struct {
 	Thresholds  []ThresholdJSON `json:"thresholds"`
 	// SummaryJSON adds "conclusion", "significant" (and "power_note") when
 	// the significance was computed (AddSignificance; issue 7).
-	*SummaryJSON
+	*SummaryJSON // DecisionFieldsJSON adds "decision" and "lowest_score" (AddDecision).
+	*DecisionFieldsJSON
 }
 
 // ThresholdJSON is one row of a selection.
@@ -38,6 +39,8 @@ type ThresholdJSON struct {
 	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
 	// "win_probability", "ratio_ci" and "pairs" (AddSignificance; issue 7).
 	*RowJSON
+	// Guards are the point's guard results (AddDecision).
+	Guards []GuardJSON `json:"guards,omitempty"`
 }
 
 // PointJSON marshals a one-parameter point as a plain number (an integral

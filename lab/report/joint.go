@@ -105,10 +105,12 @@ func divergingMap(cells [][]hmCell, text string) map[string]any {
 		"inRange": map[string]any{"color": []any{"#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"}}}
 }
 
-// verdictMap colours the verdicts: 1 better, 0 same, −1 worse.
+// verdictMap colours the verdicts: 1 better, 2 better but blocked by a
+// guard, 0 same, −1 worse.
 func verdictMap() map[string]any {
 	return map[string]any{"type": "piecewise", "pieces": []any{
 		map[string]any{"value": 1, "label": "better", "color": "#4daf4a"},
+		map[string]any{"value": 2, "label": "better score, blocked by a guard", "color": "#ff7f00"},
 		map[string]any{"value": 0, "label": "same (no significant difference beyond the margin)", "color": "#dddddd"},
 		map[string]any{"value": -1, "label": "worse", "color": "#e41a1c"},
 	}}
@@ -143,8 +145,8 @@ func pctChange(r float64) float64 { return 100 * (r - 1) }
 func (b *builder) jointSection() *section {
 	j := b.in.Joint
 	s := &section{ID: "joint", Title: "The grid"}
-	s.strong("Decision: %s (baseline %s; the old script's lowest score: %s).",
-		pointText(j.Params, j.Decided), pointText(j.Params, j.Baseline), pointText(j.Params, j.Lowest))
+	s.strong("Decision: %s (baseline %s; the old script's lowest score: %s). %s.",
+		pointText(j.Params, j.Decided), pointText(j.Params, j.Baseline), pointText(j.Params, j.Lowest), capitalize(strings.TrimSuffix(j.Decision.Reason, ".")))
 	if len(j.Params) > 2 {
 		s.text("With %d swept parameters each grid below is a slice: the parameters not on its axes are held at their values at the decision (named in each title).", len(j.Params))
 	}
@@ -164,7 +166,11 @@ func (b *builder) jointSection() *section {
 			for ix, c := range row {
 				score[iy] = append(score[iy], hmCell{V: c.Score, Label: fmtNum(c.Score, 4)})
 				ratio[iy] = append(ratio[iy], hmCell{V: pctChange(c.Ratio), Label: pctLabel(c.Ratio)})
-				verd[iy] = append(verd[iy], hmCell{V: verdictValue(c.Verdict), Label: string(c.Verdict)})
+				vv, vl := verdictValue(c.Verdict), string(c.Verdict)
+				if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
+					vv, vl = 2, "better, but a guard blocks it"
+				}
+				verd[iy] = append(verd[iy], hmCell{V: vv, Label: vl})
 				if c.Decided {
 					marks = append(marks, hmMark{Name: "decision", X: ix, Y: iy, Symbol: "pin", Color: "#000"})
 				}
@@ -217,35 +223,36 @@ func (b *builder) conditionsSection() *section {
 	s := &section{ID: "conditions", Title: "Choices per condition"}
 	changed := 0
 	for _, r := range c.Results {
-		if r.Choice.Change {
+		if r.Decision.Verdict == analysis.Change {
 			changed++
 		}
 	}
 	s.strong("%s is chosen separately for each %s: %d of %d conditions change it from the baseline.",
 		strings.Join(c.Knobs, ", "), strings.Join(c.By, " × "), changed, len(c.Results))
-	s.text("Each condition compares its points with its own baseline (%s) under the same preset and statistics as the rest of this page; a condition keeps the baseline unless a point is significantly better.",
-		pointText(c.Knobs, c.Results[0].Significance.Baseline))
+	s.text("Each condition compares its points with its own baseline (%s) under the same preset, statistics and guard rails as the rest of this page: a condition keeps the baseline unless a point is significantly better on the score and passes every guard.",
+		pointText(c.Knobs, c.Results[0].Decision.Baseline))
 	if len(c.By) >= 2 {
 		s.add(block{Chart: b.conditionMap(c)})
 	}
 	t := &table{Caption: "Decision per condition", Num: []bool{}}
-	t.Header = append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "lowest score (old script) [95% CI]")
+	t.Header = append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "old script's lowest score [95% CI]", "reason")
 	for range c.By {
 		t.Num = append(t.Num, true)
 	}
-	t.Num = append(t.Num, true, false, true, false)
+	t.Num = append(t.Num, true, false, true, false, false)
 	for _, r := range c.Results {
 		var row []string
 		for k := range c.By {
 			row = append(row, r.Values[k:k+1].String())
 		}
+		d := r.Decision
 		eff := "—"
-		if r.Choice.Change {
+		if d.Verdict == analysis.Change {
 			eff = ciLabel(r.Effect, r.EffectCI)
 		}
-		row = append(row, r.Choice.Point.String(), analysis.VerdictWord(r.Choice.Change), eff, r.Lowest.String()+": "+ciLabel(r.LowestRatio, r.LowestCI))
+		row = append(row, d.Point.String(), string(d.Verdict), eff, d.LowestScore.Point.String()+": "+ciLabel(r.LowestRatio, r.LowestCI), d.Reason)
 		t.Rows = append(t.Rows, row)
-		t.Mark = append(t.Mark, r.Choice.Change)
+		t.Mark = append(t.Mark, d.Verdict == analysis.Change)
 	}
 	s.add(block{Table: t})
 	return s
@@ -269,11 +276,14 @@ func (b *builder) conditionMap(c *analysis.Conditions) *Chart {
 	}
 	for _, r := range c.Results {
 		iy, ix := indexF(ys, r.Values[0]), indexF(xs, r.Values[1])
-		label := "keep " + r.Choice.Point.String()
+		d := r.Decision
+		label := "keep " + d.Point.String()
 		v := 0.0
-		if r.Choice.Change {
+		if d.Verdict == analysis.Change {
 			v = pctChange(r.Effect)
-			label = r.Choice.Point.String() + "\n" + ciLabel(r.Effect, r.EffectCI)
+			label = d.Point.String() + "\n" + ciLabel(r.Effect, r.EffectCI)
+		} else if len(d.Blocked) > 0 && d.Blocked[0].Kind != analysis.BlockedNotSignificant {
+			label += "\n(" + d.Blocked[0].Point.String() + " blocked by a guard)"
 		}
 		if len(c.By) > 2 {
 			label = analysis.Label(c.By[2:], r.Values[2:]) + ": " + label

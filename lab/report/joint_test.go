@@ -22,11 +22,11 @@ func jointInput(t *testing.T) *Input {
 		t.Fatal(err)
 	}
 	in.Significance = sig
-	ch, err := analysis.SignificanceChoice(in.Table, in.Selections[0], sig)
+	d, err := analysis.Decide(in.Table, in.Selections[0], sig, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Joint, err = analysis.NewJoint(in.Selections[0], sig, ch.Point); err != nil {
+	if in.Joint, err = analysis.NewJoint(in.Selections[0], sig, d); err != nil {
 		t.Fatal(err)
 	}
 	return in
@@ -62,7 +62,10 @@ func conditionsInput(t *testing.T) *Input {
 		t.Fatal(err)
 	}
 	c, err := analysis.ByCondition(tab, []string{"qps", "max_num_seqs"}, analysis.Options{Baseline: analysis.Point{2, 16, 0}, Weights: testPresets[0].Weights},
-		analysis.SignificanceOptions{Seed: 1, Resamples: 1000, WinResamples: 100}, analysis.SignificanceChoice)
+		analysis.SignificanceOptions{Seed: 1, Resamples: 1000, WinResamples: 100},
+		func(t *analysis.Table, s *analysis.Selection, sig *analysis.Significance) (*analysis.Decision, error) {
+			return analysis.Decide(t, s, sig, nil)
+		})
 	if err != nil {
 		t.Fatal(err)
 	}

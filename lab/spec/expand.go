@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -120,6 +121,9 @@ type canonicalSpec struct {
 	Margin      float64          `json:"margin"`
 	PromptStats []string         `json:"prompt_weight_stats"`
 	By          []string         `json:"by,omitempty"` // omitempty: specs without it keep their hash
+	// Guards is set only when they differ from DefaultGuards, so specs
+	// without select.guards keep their hash.
+	Guards *[]Guard `json:"guards,omitempty"`
 }
 
 type canonicalParam struct {
@@ -136,6 +140,9 @@ func (s *Spec) Hash() string {
 		Baseline: s.Baseline, Aggregation: s.Select.Aggregation,
 		Presets: s.Select.Presets, Margin: s.Select.Margin, PromptStats: s.PromptWeight.Stats,
 		By: s.Select.By,
+	}
+	if g := s.Select.GuardList(); !slices.Equal(g, DefaultGuards) {
+		c.Guards = &g
 	}
 	for _, p := range s.Sweep {
 		c.Sweep = append(c.Sweep, canonicalParam{p.Name, p.Values})

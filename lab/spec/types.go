@@ -95,6 +95,10 @@ type Select struct {
 	// analysis makes one decision per combination of their values, over
 	// the remaining swept parameters (see lab/docs/selection.md).
 	By []string `yaml:"by,omitempty"`
+	// Guards are the non-inferiority checks a point must pass to become
+	// the decision (GuardList); NoGuards is `guards: none`.
+	Guards   []Guard `yaml:"-" json:"guards,omitempty"`
+	NoGuards bool    `yaml:"-" json:"no_guards,omitempty"`
 }
 
 // Preset is a named set of score weights.

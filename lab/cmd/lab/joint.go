@@ -49,13 +49,14 @@ func writeConditions(w io.Writer, c *analysis.Conditions) error {
 		for k := range c.By {
 			row = append(row, r.Values[k:k+1].String())
 		}
+		d := r.Decision
 		eff := "—"
-		if r.Choice.Change {
+		if d.Verdict == analysis.Change {
 			eff = ratioText(r.Effect, r.EffectCI)
 			changed++
 		}
-		row = append(row, r.Choice.Point.String(), analysis.VerdictWord(r.Choice.Change), eff,
-			r.Lowest.String()+": "+ratioText(r.LowestRatio, r.LowestCI))
+		row = append(row, d.Point.String(), string(d.Verdict), eff,
+			d.LowestScore.Point.String()+": "+ratioText(r.LowestRatio, r.LowestCI), whyShort(d))
 		rows = append(rows, row)
 	}
 	if err := writeLeft(w, rows); err != nil {
@@ -76,9 +77,10 @@ func writeConditions(w io.Writer, c *analysis.Conditions) error {
 		if !containsF(xs, x) {
 			xs = append(xs, x)
 		}
-		txt := "keep " + r.Choice.Point.String()
-		if r.Choice.Change {
-			txt = r.Choice.Point.String() + " " + ratioText(r.Effect, r.EffectCI)
+		d := r.Decision
+		txt := "keep " + d.Point.String()
+		if d.Verdict == analysis.Change {
+			txt = d.Point.String() + " " + ratioText(r.Effect, r.EffectCI)
 		}
 		cell[[2]float64{y, x}] = txt
 	}
@@ -106,7 +108,8 @@ func writeConditions(w io.Writer, c *analysis.Conditions) error {
 // decision, then each parameter's slice through it.
 func writeJoint(w io.Writer, j *analysis.Joint) error {
 	fmt.Fprintf(w, "\njoint decision: %s (baseline %s, lowest score %s)\n", pointNamed(j.Params, j.Decided), pointNamed(j.Params, j.Baseline), pointNamed(j.Params, j.Lowest))
-	fmt.Fprintln(w, "score vs baseline; verdict + better, - worse, = same; [D] decision, [B] baseline, [L] lowest score")
+	fmt.Fprintf(w, "decision: %s\n", j.Decision.Reason)
+	fmt.Fprintln(w, "score vs baseline; verdict + better, - worse, = same, g: a guard blocks it; [D] decision, [B] baseline, [L] lowest score")
 	for _, g := range j.Grids {
 		title := g.Y + " (down) × " + g.X + " (across)"
 		if l := analysis.Label(g.AtParams, g.At); l != "" {
@@ -150,7 +153,40 @@ func cellText(c analysis.GridCell) string {
 		return "·"
 	}
 	v := map[analysis.Verdict]string{analysis.Better: "+", analysis.Worse: "-", analysis.Same: "="}[c.Verdict]
+	if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
+		v += "g"
+	}
 	return pctText(c.Ratio) + " " + v + marks(c)
+}
+
+// whyShort says in a few words why a condition's decision is what it is.
+func whyShort(d *analysis.Decision) string {
+	if d.Verdict == analysis.Change {
+		if len(d.Blocked) > 0 {
+			return fmt.Sprintf("significantly better, guards ok (%d better point(s) failed a guard)", len(d.Blocked))
+		}
+		return "significantly better, guards ok"
+	}
+	for _, b := range d.Blocked {
+		switch b.Kind {
+		case analysis.BlockedGuardWorse:
+			return "better score rejected: " + guardNames(b.Guards) + " worse"
+		case analysis.BlockedGuardInconclusive:
+			return "better score, but " + guardNames(b.Guards) + " inconclusive"
+		}
+	}
+	return "no point significantly better"
+}
+
+func guardNames(gs []analysis.GuardResult) string {
+	var names []string
+	for _, g := range gs {
+		names = append(names, g.Guard.Metric+" "+g.Guard.Stat+" "+ratioText(g.Ratio, g.CI))
+		if len(names) == 2 {
+			break
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func marks(c analysis.GridCell) string {

@@ -22,7 +22,7 @@ const DefaultPython = "/usr/bin/python3"
 
 // Version is the engine's version, part of its identity: bump it when a
 // change of the Go side changes results.
-const Version = "gpu/1"
+const Version = "gpu/2"
 
 // maxModelLen is each shape's context length (its Hugging Face config's
 // max_position_embeddings; tiny: ours).
@@ -301,7 +301,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 	if err := w.Shutdown(); err != nil {
 		return err
 	}
-	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "gpu"}); err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
 	if err := WriteSteps(filepath.Join(dir, "gpu_steps.csv"), x.Steps); err != nil {

@@ -216,7 +216,7 @@ func TestEngineIdentity(t *testing.T) {
 	e2 := newTiny(t, s)
 	j1, _ := json.Marshal(e1.Identity())
 	j2, _ := json.Marshal(e2.Identity())
-	for _, want := range []string{`"device_kind":"cpu"`, `"model":"tiny"`, `"worker_sha256":"` + ScriptDigest() + `"`, `"dtype":"float32"`, `"version":"gpu/1"`, `"block_size":16`, `"torch":"`} {
+	for _, want := range []string{`"device_kind":"cpu"`, `"model":"tiny"`, `"worker_sha256":"` + ScriptDigest() + `"`, `"dtype":"float32"`, `"version":"gpu/2"`, `"block_size":16`, `"torch":"`} {
 		if !strings.Contains(string(j1), want) {
 			t.Errorf("identity %s lacks %s", j1, want)
 		}

@@ -32,7 +32,7 @@ import (
 // Version is the simulator's behaviour version: bump it when a change to
 // the engine (not the profile data or model, which Digest covers) changes
 // results, so cached cells are not reused.
-const Version = "sim-1"
+const Version = "sim-2"
 
 // Defaults of the resolved configuration.
 const (
@@ -228,7 +228,7 @@ func (e *Engine) Run(ctx context.Context, cell spec.Cell, dir string, stdout, st
 		// Metric files without rows would only fail later, in selection.
 		return fmt.Errorf("all %d requests ignored: every prompt exceeds max_model_len %d or the KV cache (%d blocks of %d tokens)", len(tr.Requests), cfg.MaxModelLen, cfg.NumBlocks, cfg.BlockSize)
 	}
-	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+	if err := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "sim"}); err != nil {
 		return err
 	}
 	if err := sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations); err != nil {
