@@ -41,7 +41,7 @@ func selectByCondition(env *cmdEnv, s *spec.Spec, t *analysis.Table, sopt analys
 // on the score with the interval, and the old script's lowest score — then,
 // for two condition parameters, the map of decisions.
 func writeConditions(w io.Writer, c *analysis.Conditions) error {
-	head := append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "lowest score (old script)")
+	head := append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "old script's lowest score", "why")
 	rows := [][]string{head}
 	changed := 0
 	for _, r := range c.Results {
