@@ -151,43 +151,8 @@ func (b *builder) jointSection() *section {
 		s.text("With %d swept parameters each grid below is a slice: the parameters not on its axes are held at their values at the decision (named in each title).", len(j.Params))
 	}
 	s.text("Each cell is one point of the sweep. The markers show the decision (star) and the baseline (circle). Colours of the ratio map: blue is a lower (better) score than the baseline, red a higher one.")
-	for gi, g := range j.Grids {
-		at := analysis.Label(g.AtParams, g.At)
-		sub := g.Y + " × " + g.X
-		if at != "" {
-			sub += ", slice " + at
-		}
-		xs, ys := labelsOf(g.XValues), labelsOf(g.YValues)
-		score := make([][]hmCell, len(g.Cells))
-		ratio := make([][]hmCell, len(g.Cells))
-		verd := make([][]hmCell, len(g.Cells))
-		var marks []hmMark
-		for iy, row := range g.Cells {
-			for ix, c := range row {
-				score[iy] = append(score[iy], hmCell{V: c.Score, Label: fmtNum(c.Score, 4)})
-				ratio[iy] = append(ratio[iy], hmCell{V: pctChange(c.Ratio), Label: pctLabel(c.Ratio)})
-				vv, vl := verdictValue(c.Verdict), string(c.Verdict)
-				if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
-					vv, vl = 2, "better, but a guard blocks it"
-				}
-				verd[iy] = append(verd[iy], hmCell{V: vv, Label: vl})
-				if c.Decided {
-					marks = append(marks, hmMark{Name: "decision", X: ix, Y: iy, Symbol: "pin", Color: "#000"})
-				}
-				if c.Baseline {
-					marks = append(marks, hmMark{Name: "baseline", X: ix, Y: iy, Symbol: "circle", Color: "#666"})
-				}
-			}
-		}
-		id := fmt.Sprintf("joint-%d", gi)
-		fr := func(title string) frame {
-			return frame{Title: title, Subtitle: sub, XName: axisName(g.X), YName: axisName(g.Y)}
-		}
-		s.add(block{Chart: heatmap(id+"-score", fr("Score (preset "+b.head.Preset+", "+b.head.Agg+")"), xs, ys, score,
-			map[string]any{"type": "continuous", "min": round(minMax(score, math.Min)), "max": round(minMax(score, math.Max)), "precision": 4,
-				"inRange": map[string]any{"color": []any{"#2166ac", "#f7f7f7", "#b2182b"}}}, marks)})
-		s.add(block{Chart: heatmap(id+"-ratio", fr("Score vs baseline, % (paired by repeat)"), xs, ys, ratio, divergingMap(ratio, "score"), marks)})
-		s.add(block{Chart: heatmap(id+"-verdict", fr("Verdict vs baseline (Holm, margin)"), xs, ys, verd, verdictMap(), marks)})
+	for _, c := range JointCharts(j, "preset "+b.head.Preset+", "+b.head.Agg) {
+		s.add(block{Chart: c})
 	}
 	for _, sl := range j.Slices {
 		t := &table{Caption: fmt.Sprintf("Slice along %s %s", sl.Param, analysis.Label(sl.AtParams, sl.At)),
@@ -215,6 +180,55 @@ func (b *builder) jointSection() *section {
 	return s
 }
 
+// JointCharts are the heatmaps of a joint analysis, three per grid (every
+// pair of parameters): the score (scoreOf names its preset and
+// aggregation), the score ratio to the baseline in percent and the verdict,
+// each with the decision and the baseline marked. The report's grid
+// section and the notebooks draw these.
+func JointCharts(j *analysis.Joint, scoreOf string) []*Chart {
+	var out []*Chart
+	for gi, g := range j.Grids {
+		at := analysis.Label(g.AtParams, g.At)
+		sub := g.Y + " × " + g.X
+		if at != "" {
+			sub += ", slice " + at
+		}
+		xs, ys := labelsOf(g.XValues), labelsOf(g.YValues)
+		score := make([][]hmCell, len(g.Cells))
+		ratio := make([][]hmCell, len(g.Cells))
+		verd := make([][]hmCell, len(g.Cells))
+		var marks []hmMark
+		for iy, row := range g.Cells {
+			for ix, c := range row {
+				score[iy] = append(score[iy], hmCell{V: c.Score, Label: fmtNum(c.Score, 4)})
+				ratio[iy] = append(ratio[iy], hmCell{V: pctChange(c.Ratio), Label: pctLabel(c.Ratio)})
+				vv, vl := verdictValue(c.Verdict), string(c.Verdict)
+				if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
+					vv, vl = 2, "blocked"
+				}
+				verd[iy] = append(verd[iy], hmCell{V: vv, Label: vl})
+				if c.Decided {
+					marks = append(marks, hmMark{Name: "decision", X: ix, Y: iy, Symbol: "pin", Color: "#000"})
+				}
+				if c.Baseline {
+					marks = append(marks, hmMark{Name: "baseline", X: ix, Y: iy, Symbol: "circle", Color: "#666"})
+				}
+			}
+		}
+		id := fmt.Sprintf("joint-%d", gi)
+		fr := func(title string) frame {
+			return frame{Title: title, Subtitle: sub, XName: axisName(g.X), YName: axisName(g.Y)}
+		}
+		out = append(out,
+			heatmap(id+"-score", fr("Score ("+scoreOf+")"), xs, ys, score,
+				map[string]any{"type": "continuous", "min": round(minMax(score, math.Min)), "max": round(minMax(score, math.Max)), "precision": 4,
+					"inRange": map[string]any{"color": []any{"#2166ac", "#f7f7f7", "#b2182b"}}}, marks),
+			heatmap(id+"-ratio", fr("Score vs baseline, % (paired by repeat)"), xs, ys, ratio, divergingMap(ratio, "score"), marks),
+			heatmap(id+"-verdict", fr("Verdict vs baseline (Holm, margin; blocked: better score, a guard fails)"), xs, ys, verd, verdictMap(), marks))
+	}
+	return out
+}
+
 // conditionsSection shows one decision per condition: a map over the first
 // two condition parameters (colour: the decided point's score change; text:
 // the decided value) and a table with every condition.
@@ -232,7 +246,7 @@ func (b *builder) conditionsSection() *section {
 	s.text("Each condition compares its points with its own baseline (%s) under the same preset, statistics and guard rails as the rest of this page: a condition keeps the baseline unless a point is significantly better on the score and passes every guard.",
 		pointText(c.Knobs, c.Results[0].Decision.Baseline))
 	if len(c.By) >= 2 {
-		s.add(block{Chart: b.conditionMap(c)})
+		s.add(block{Chart: ConditionMapChart(c)})
 	}
 	t := &table{Caption: "Decision per condition", Num: []bool{}}
 	t.Header = append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "old script's lowest score [95% CI]", "reason")
@@ -258,9 +272,10 @@ func (b *builder) conditionsSection() *section {
 	return s
 }
 
-// conditionMap is the heatmap of decisions over the first two condition
-// parameters (further ones, if any, are listed in the cell labels).
-func (b *builder) conditionMap(c *analysis.Conditions) *Chart {
+// ConditionMapChart is the heatmap of per-condition decisions over the
+// first two condition parameters (further ones, if any, are named in the
+// cell labels); the report and the notebooks draw it.
+func ConditionMapChart(c *analysis.Conditions) *Chart {
 	var ys, xs []float64
 	for _, r := range c.Results {
 		ys, xs = appendNew(ys, r.Values[0]), appendNew(xs, r.Values[1])
