@@ -413,6 +413,48 @@ func TestNotebooks(t *testing.T) {
 		hasLines(t, "notebook 02", lines, "score alone: "+pj.Conclusion, pj.Robustness)
 	})
 
+	t.Run("04-joint", func(t *testing.T) {
+		lines := stdoutLines(t, filepath.Join(out, "04-joint.ipynb"))
+		var j struct {
+			Joint struct {
+				Decision struct {
+					Point   []float64 `json:"point"`
+					Verdict string    `json:"verdict"`
+					Reason  string    `json:"reason"`
+				} `json:"decision"`
+			} `json:"joint"`
+		}
+		labJSON(t, lab, env, &j, "select", "experiments/joint.yaml", "--json", "--store", storeDir)
+		d := j.Joint.Decision
+		var parts []string
+		for _, v := range d.Point {
+			parts = append(parts, g(v))
+		}
+		want := fmt.Sprintf("JOINT decision %s %s (min_chunk_threshold, prompt_weight)", d.Verdict, strings.Join(parts, ","))
+		if got := withPrefix(lines, "JOINT"); len(got) != 1 || got[0] != want || d.Reason == "" {
+			t.Errorf("notebook 04 %q, lab select: %q", got, want)
+		}
+		hasLines(t, "notebook 04", lines, d.Reason)
+		var c struct {
+			Conditions []struct {
+				Decision struct {
+					Verdict string  `json:"verdict"`
+					Point   float64 `json:"point"`
+				} `json:"decision"`
+			} `json:"conditions"`
+		}
+		labJSON(t, lab, env, &c, "select", "experiments/regime-map.yaml", "--json", "--store", storeDir)
+		got := withPrefix(lines, "CONDITION")
+		if len(got) != len(c.Conditions) || len(got) == 0 {
+			t.Fatalf("notebook 04: %d CONDITION lines, lab select: %d conditions", len(got), len(c.Conditions))
+		}
+		for i, cd := range c.Conditions {
+			if w := fmt.Sprintf(": %s %s", cd.Decision.Verdict, g(cd.Decision.Point)); !strings.Contains(got[i], w) {
+				t.Errorf("notebook 04 %q, lab select: %q", got[i], w)
+			}
+		}
+	})
+
 	t.Run("03-legacy-table", func(t *testing.T) {
 		lines := stdoutLines(t, filepath.Join(out, "03-legacy-import.ipynb"))
 		// The printed table, character for character.

@@ -57,6 +57,12 @@ type Analysis struct {
 	// point's guard results and what was blocked. Computed once here;
 	// everything that states the decision reads it.
 	Decision *analysis.Decision
+	// Joint is the grid analysis around Decision when two or more
+	// parameters are swept (nil for one, with select.by, or without
+	// statistics); Conditions the per-condition decisions of a spec with
+	// select.by (nil without).
+	Joint      *analysis.Joint
+	Conditions *analysis.Conditions
 	// PromptWeight is the prompt_weight derivation pooled over the
 	// repeats at PromptWeightAt (the decided point unless
 	// AnalyzeOptions.At says otherwise).
@@ -142,6 +148,12 @@ func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 		return nil, fmt.Errorf("%s: decision: %w", x.Name(), err)
 	}
 	a.Warnings = append(a.Warnings, a.Decision.Warnings...)
+	if a.Joint, err = joint(s, a.Headline, headSig, a.Decision); err != nil {
+		return nil, fmt.Errorf("%s: grid: %w", x.Name(), err)
+	}
+	if a.Conditions, err = conditions(s, t, sigOpt); err != nil {
+		return nil, fmt.Errorf("%s: conditions: %w", x.Name(), err)
+	}
 
 	pwOpt := PromptWeightOptions(s)
 	if opts.PromptWeight != nil {

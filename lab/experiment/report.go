@@ -32,6 +32,8 @@ func (x *Experiment) ReportInput(a *Analysis) (*report.Input, error) {
 		Decision:         a.Decision,
 		Confirmation:     a.Confirmation.Report(),
 		ConfirmationNote: a.ConfirmationNote,
+		Joint:            a.Joint,
+		Conditions:       a.Conditions,
 	}
 	if id, err := json.MarshalIndent(x.Engine.Identity(), "", "  "); err == nil {
 		in.EngineConfig = string(id)

@@ -97,6 +97,12 @@ func buildPage(in *Input) *page {
 	if in.Significance != nil {
 		p.Sections = append(p.Sections, b.statisticsSection())
 	}
+	if in.Joint != nil {
+		p.Sections = append(p.Sections, b.jointSection())
+	}
+	if in.Conditions != nil {
+		p.Sections = append(p.Sections, b.conditionsSection())
+	}
 	if in.PromptWeight != nil {
 		p.Sections = append(p.Sections, b.promptWeightSection())
 	}

@@ -65,6 +65,13 @@ type Input struct {
 	// engines), in point order; nil leaves their section out.
 	Counters []PointCounters
 
+	// Joint lays the headline selection out over the grid of a sweep of
+	// two or more parameters (analysis.NewJoint); nil leaves the grid
+	// section out. Conditions are the per-condition decisions of a spec
+	// with select.by (analysis.ByCondition); nil leaves that section out.
+	Joint      *analysis.Joint
+	Conditions *analysis.Conditions
+
 	// Cells counts the experiment's cells by state; FailedCells describe
 	// the failed ones ("min_chunk_threshold=6 repeat 2: exit status 1").
 	Cells       CellCounts

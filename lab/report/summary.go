@@ -45,6 +45,11 @@ type Summary struct {
 	// when it has run; ConfirmationNote why there is none.
 	Confirmation     any    `json:"prompt_weight_confirmation,omitempty"`
 	ConfirmationNote string `json:"prompt_weight_confirmation_note,omitempty"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint *analysis.JointJSON `json:"joint,omitempty"`
+	// By and Conditions are the per-condition decisions (select.by).
+	By         []string                 `json:"by,omitempty"`
+	Conditions []analysis.ConditionJSON `json:"conditions,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -142,6 +147,14 @@ func buildSummary(in *Input) *Summary {
 	s.ConfirmationNote = in.ConfirmationNote
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
+	if in.Joint != nil {
+		j := in.Joint.JSON()
+		s.Joint = &j
+	}
+	if in.Conditions != nil {
+		cj := in.Conditions.JSON()
+		s.By, s.Conditions = cj.By, cj.Conditions
+	}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
 		v := h.Rows[bi].Score
 		s.Headline.BaselineScore = &v

@@ -61,6 +61,7 @@ func validate(s *Spec, d *decoder, skip map[string]bool) {
 
 	validateBaseline(s, report)
 	validateSelect(s, report, skip)
+	validateBy(s, report)
 	validateGuards(s, report)
 
 	seen := map[string]bool{}

@@ -155,7 +155,9 @@ type specSelectJSON struct {
 	// (lab run); ConfirmationNote says why there is none.
 	Confirmation     *experiment.ConfirmationJSON `json:"prompt_weight_confirmation,omitempty"`
 	ConfirmationNote string                       `json:"prompt_weight_confirmation_note,omitempty"`
-	Warnings         []string                     `json:"warnings"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint    *analysis.JointJSON `json:"joint,omitempty"`
+	Warnings []string            `json:"warnings"`
 	// DecisionFieldsJSON adds "decision" and "lowest_score".
 	*analysis.DecisionFieldsJSON
 }
@@ -290,6 +292,9 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err != nil {
 		return err
 	}
+	if len(a.Spec.Select.By) > 0 {
+		return selectByCondition(env, a, asJSON)
+	}
 	return printSelection(env, a, asJSON)
 }
 
@@ -308,6 +313,10 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 		}
 		if headSig != nil {
 			out.Significant, out.PowerNote = headSig.Significant, headSig.PowerNote
+		}
+		if a.Joint != nil {
+			jj := a.Joint.JSON()
+			out.Joint = &jj
 		}
 		if cf := a.Confirmation; cf != nil {
 			cj := cf.JSON()
@@ -349,6 +358,11 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 	}
 	if a.Robustness != "" {
 		fmt.Fprintf(env.stdout, "robustness: %s\n", a.Robustness)
+	}
+	if a.Joint != nil {
+		if err := writeJoint(env.stdout, a.Joint); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(env.stdout)
 	if err := analysis.WriteDecision(env.stdout, head, a.Decision); err != nil {
