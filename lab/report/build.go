@@ -449,15 +449,15 @@ func (b *builder) promptWeightSection() *section {
 	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
 	b.confirmationBlocks(s)
 	if c := b.promptWeightCurve(); c != nil {
-		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the choice.")
+		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the decision (marked).")
 		s.add(block{Chart: c})
 	}
 	return s
 }
 
 // promptWeightCurve is the headline score against prompt_weight when the
-// experiment sweeps it (other parameters fixed at the choice); nil when it
-// does not.
+// experiment sweeps it (other parameters fixed at the decision, which is
+// marked); nil when it does not.
 func (b *builder) promptWeightCurve() *Chart {
 	t := b.in.Table
 	k := slices.Index(t.Params, "prompt_weight")
@@ -465,10 +465,14 @@ func (b *builder) promptWeightCurve() *Chart {
 		return nil
 	}
 	h := b.head
-	best := h.Rows[h.Best].Point
+	best := b.in.Decision.Point
+	bestScore := math.NaN()
 	var labels []string
 	var ys []float64
 	for _, r := range h.Rows {
+		if r.Point.Compare(best) == 0 {
+			bestScore = r.Score
+		}
 		same := true
 		for j := range r.Point {
 			if j != k && r.Point[j] != best[j] {
@@ -482,5 +486,5 @@ func (b *builder) promptWeightCurve() *Chart {
 	}
 	f := frame{Title: "Score against prompt_weight", Subtitle: "preset " + h.Preset + ", " + h.Agg, XName: "prompt_weight (s/token)", YName: "score (weighted ratio, 1)"}
 	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
-		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
+		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: bestScore}}}})
 }
