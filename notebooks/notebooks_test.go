@@ -430,7 +430,7 @@ func TestNotebooks(t *testing.T) {
 		for _, v := range d.Point {
 			parts = append(parts, g(v))
 		}
-		want := fmt.Sprintf("JOINT decision %s %s (min_chunk_threshold, prompt_weight)", d.Verdict, strings.Join(parts, ","))
+		want := fmt.Sprintf("decision %s %s (min_chunk_threshold, prompt_weight)", d.Verdict, strings.Join(parts, ","))
 		if got := withPrefix(lines, "JOINT"); len(got) != 1 || got[0] != want || d.Reason == "" {
 			t.Errorf("notebook 04 %q, lab select: %q", got, want)
 		}
