@@ -5,6 +5,9 @@
 // The notebooks print machine-checkable lines beside their tables:
 //
 //	CHOICE <preset> <aggregation> <param>=<value>      (01: one per preset × aggregation)
+//	DECISION <change|keep> <param>=<value>             (01: the decision)
+//	PROMPT_WEIGHT <stat> <param>=<value> …             (02: at the decided point)
+//	CONFIRM <change|keep> prompt_weight=<value>        (02: the confirmation's decision)
 //	ROW threshold=<t> runs=<n> request_ratio=<f> …      (03: the old script's table)
 //	RECOMMENDED <t>                                     (03)
 //
@@ -252,12 +255,22 @@ type selectJSON struct {
 	Param string `json:"param"`
 	// Conclusion is the headline selection's significance verdict,
 	// Robustness whether the choice changes across presets × aggregations.
-	Conclusion   string          `json:"conclusion"`
-	Robustness   string          `json:"robustness"`
-	Preset       string          `json:"preset"`
-	Aggregation  string          `json:"aggregation"`
-	Recommended  json.RawMessage `json:"recommended"`
-	Selections   []selectionJSON `json:"selections"`
+	Conclusion  string          `json:"conclusion"`
+	Robustness  string          `json:"robustness"`
+	Preset      string          `json:"preset"`
+	Aggregation string          `json:"aggregation"`
+	Recommended json.RawMessage `json:"recommended"`
+	Selections  []selectionJSON `json:"selections"`
+	Decision    struct {
+		Verdict string          `json:"verdict"`
+		Point   json.RawMessage `json:"point"`
+	} `json:"decision"`
+	Confirmation *struct {
+		Decision struct {
+			Verdict string    `json:"verdict"`
+			Point   []float64 `json:"point"`
+		} `json:"decision"`
+	} `json:"prompt_weight_confirmation"`
 	PromptWeight *struct {
 		Stats []struct {
 			Stat          string  `json:"stat"`
@@ -357,7 +370,11 @@ func TestNotebooks(t *testing.T) {
 		if got := withPrefix(lines, "HEADLINE"); len(got) != 1 || got[0] != head {
 			t.Errorf("notebook 01 HEADLINE %q, lab select: %q", got, head)
 		}
-		hasLines(t, "notebook 01", lines, j.Conclusion, j.Robustness)
+		hasLines(t, "notebook 01", lines, "score alone: "+j.Conclusion, j.Robustness)
+		dec := fmt.Sprintf("%s %s=%s", j.Decision.Verdict, j.Param, point(t, j.Decision.Point))
+		if got := withPrefix(lines, "DECISION"); len(got) != 1 || got[0] != dec {
+			t.Errorf("notebook 01 DECISION %q, lab select: %q", got, dec)
+		}
 	})
 
 	t.Run("02-prompt-weight", func(t *testing.T) {
@@ -370,10 +387,19 @@ func TestNotebooks(t *testing.T) {
 		var want []string
 		for _, s := range j.PromptWeight.Stats {
 			want = append(want, fmt.Sprintf("%s %s=%s seconds_per_token=%s prompt_weight=%s time_weight=%s",
-				s.Stat, j.Param, point(t, j.Recommended), g(s.Seconds), g(s.TimeWeightOne.PromptWeight), g(s.PromptWeightOne.TimeWeight)))
+				s.Stat, j.Param, point(t, j.Decision.Point), g(s.Seconds), g(s.TimeWeightOne.PromptWeight), g(s.PromptWeightOne.TimeWeight)))
 		}
 		if got := withPrefix(lines, "PROMPT_WEIGHT"); !slices.Equal(got, want) {
 			t.Errorf("notebook 02 PROMPT_WEIGHT lines:\n%s\nlab select --json:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// The notebook ran the confirmation; lab select shows the same.
+		if j.Confirmation == nil {
+			t.Fatal("lab select --json has no prompt_weight_confirmation after notebook 02 ran it")
+		}
+		cd := j.Confirmation.Decision
+		conf := fmt.Sprintf("%s prompt_weight=%s", cd.Verdict, g(cd.Point[len(cd.Point)-1]))
+		if got := withPrefix(lines, "CONFIRM"); len(got) != 1 || got[0] != conf {
+			t.Errorf("notebook 02 CONFIRM %q, lab select: %q", got, conf)
 		}
 		var pj selectJSON
 		labJSON(t, lab, env, &pj, "select", promptSpec, "--json", "--store", storeDir)
@@ -384,7 +410,49 @@ func TestNotebooks(t *testing.T) {
 		if got := withPrefix(lines, "CHOICE"); !slices.Equal(got, choices) || len(choices) == 0 {
 			t.Errorf("notebook 02 CHOICE lines:\n%s\nlab select %s --json:\n%s", strings.Join(got, "\n"), promptSpec, strings.Join(choices, "\n"))
 		}
-		hasLines(t, "notebook 02", lines, pj.Conclusion, pj.Robustness)
+		hasLines(t, "notebook 02", lines, "score alone: "+pj.Conclusion, pj.Robustness)
+	})
+
+	t.Run("04-joint", func(t *testing.T) {
+		lines := stdoutLines(t, filepath.Join(out, "04-joint.ipynb"))
+		var j struct {
+			Joint struct {
+				Decision struct {
+					Point   []float64 `json:"point"`
+					Verdict string    `json:"verdict"`
+					Reason  string    `json:"reason"`
+				} `json:"decision"`
+			} `json:"joint"`
+		}
+		labJSON(t, lab, env, &j, "select", "experiments/joint.yaml", "--json", "--store", storeDir)
+		d := j.Joint.Decision
+		var parts []string
+		for _, v := range d.Point {
+			parts = append(parts, g(v))
+		}
+		want := fmt.Sprintf("decision %s %s (min_chunk_threshold, prompt_weight)", d.Verdict, strings.Join(parts, ","))
+		if got := withPrefix(lines, "JOINT"); len(got) != 1 || got[0] != want || d.Reason == "" {
+			t.Errorf("notebook 04 %q, lab select: %q", got, want)
+		}
+		hasLines(t, "notebook 04", lines, d.Reason)
+		var c struct {
+			Conditions []struct {
+				Decision struct {
+					Verdict string  `json:"verdict"`
+					Point   float64 `json:"point"`
+				} `json:"decision"`
+			} `json:"conditions"`
+		}
+		labJSON(t, lab, env, &c, "select", "experiments/regime-map.yaml", "--json", "--store", storeDir)
+		got := withPrefix(lines, "CONDITION")
+		if len(got) != len(c.Conditions) || len(got) == 0 {
+			t.Fatalf("notebook 04: %d CONDITION lines, lab select: %d conditions", len(got), len(c.Conditions))
+		}
+		for i, cd := range c.Conditions {
+			if w := fmt.Sprintf(": %s %s", cd.Decision.Verdict, g(cd.Decision.Point)); !strings.Contains(got[i], w) {
+				t.Errorf("notebook 04 %q, lab select: %q", got[i], w)
+			}
+		}
 	})
 
 	t.Run("03-legacy-table", func(t *testing.T) {

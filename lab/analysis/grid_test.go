@@ -48,7 +48,7 @@ func TestGridSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := text.String()
-	for _, want := range []string{"preset a", "preset b", "8,0.5", "score(p90)", "choice: mean → 8,0.5, median → 8,0.5, p90 → 8,0.5, max → 8,0.5"} {
+	for _, want := range []string{"preset a", "preset b", "8,0.5", "score(p90)", "lowest score: mean → 8,0.5, median → 8,0.5, p90 → 8,0.5, max → 8,0.5"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("side-by-side output lacks %q:\n%s", want, out)
 		}

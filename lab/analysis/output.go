@@ -30,6 +30,8 @@ type SelectionJSON struct {
 	// SummaryJSON adds "conclusion", "significant" (and "power_note") when
 	// the significance was computed (AddSignificance).
 	*SummaryJSON
+	// DecisionFieldsJSON adds "decision" and "lowest_score" (AddDecision).
+	*DecisionFieldsJSON
 }
 
 // ThresholdJSON is one row of a selection.
@@ -41,6 +43,8 @@ type ThresholdJSON struct {
 	// RowJSON adds "score_ratio", "score_ratio_ci", "p_value", "verdict",
 	// "win_probability", "ratio_ci" and "pairs" (AddSignificance).
 	*RowJSON
+	// Guards are the point's guard results (AddDecision).
+	Guards []GuardJSON `json:"guards,omitempty"`
 }
 
 // PointJSON marshals a one-parameter point as a plain number (an integral
@@ -189,7 +193,7 @@ func WriteSideBySide(w io.Writer, sels []*Selection) error {
 		for _, s := range group {
 			picks = append(picks, fmt.Sprintf("%s → %s", s.Agg, s.Recommended()))
 		}
-		if _, err := fmt.Fprintf(w, "choice: %s\n\n", strings.Join(picks, ", ")); err != nil {
+		if _, err := fmt.Fprintf(w, "lowest score: %s\n\n", strings.Join(picks, ", ")); err != nil {
 			return err
 		}
 		start = end

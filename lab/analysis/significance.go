@@ -740,7 +740,8 @@ func (sig *Significance) SummaryJSON() SummaryJSON {
 	return SummaryJSON{Conclusion: sig.Conclusion, Significant: sig.Significant, PowerNote: sig.PowerNote}
 }
 
-// Robustness says in one sentence whether the choice changes across the
+// Robustness says in one sentence whether the lowest score's point (the
+// old script's choice, not the decision) changes across the
 // given selections (every preset × aggregation of SelectAll). It is "" for
 // fewer than two selections.
 func Robustness(sels []*Selection) string {
@@ -761,13 +762,13 @@ func Robustness(sels []*Selection) string {
 		param = "(" + strings.Join(sels[0].Params, ", ") + ")"
 	}
 	if len(order) == 1 {
-		return fmt.Sprintf("the choice %s is the same under all %d preset × aggregation combinations", sels[0].pointName(order[0]), len(sels))
+		return fmt.Sprintf("the lowest score is at %s under all %d preset × aggregation combinations", sels[0].pointName(order[0]), len(sels))
 	}
 	parts := make([]string, len(order))
 	for i, p := range order {
 		parts[i] = fmt.Sprintf("%s under %s", present.PointValue(p), strings.Join(where[p.String()], ", "))
 	}
-	return fmt.Sprintf("the choice of %s changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
+	return fmt.Sprintf("the %s of the lowest score changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
 }
 
 // AddSignificance adds the issue 7 fields to a selection's JSON (sig must
@@ -783,10 +784,11 @@ func (j *SelectionJSON) AddSignificance(sig *Significance) {
 
 // WriteSignificance prints, after the selection table, each point against
 // the baseline (pairs, score ratio with its interval, Holm p, verdict, win
-// probability), then the conclusion and the power note.
+// probability), then the score-only conclusion ("score alone:", which
+// Decide may overrule with a guard) and the power note.
 func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	o := sig.Options
-	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d\n",
+	if _, err := fmt.Fprintf(w, "vs %s, paired by repeat: sign-flip test with Holm correction, %s BCa intervals (%d resamples), margin %s, best in %d resamples, seed %d; * the old script's lowest score\n",
 		s.pointName(sig.Baseline), present.Percent(o.Level), o.Resamples, present.Percent(o.Margin), o.WinResamples, o.Seed); err != nil {
 		return err
 	}
@@ -817,7 +819,7 @@ func WriteSignificance(w io.Writer, s *Selection, sig *Significance) error {
 	if err := present.WriteColumns(w, cols, "  "); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "conclusion: %s\n", sig.Conclusion); err != nil {
+	if _, err := fmt.Fprintf(w, "score alone: %s\n", sig.Conclusion); err != nil {
 		return err
 	}
 	if sig.PowerNote != "" {

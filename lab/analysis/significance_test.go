@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/schedlab/schedlab/lab/internal/stats"
 	"github.com/schedlab/schedlab/lab/internal/golden"
+	"github.com/schedlab/schedlab/lab/internal/stats"
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
@@ -364,12 +364,12 @@ func TestRobustness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := Robustness(sels), "the choice min_chunk_threshold = 6 is the same under all 8 preset × aggregation combinations"; got != want {
+	if got, want := Robustness(sels), "the lowest score is at min_chunk_threshold = 6 under all 8 preset × aggregation combinations"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	// Force a different choice for one selection.
 	sels[3].Best = 1
-	want := "the choice of min_chunk_threshold changes across presets × aggregations: 6 under default/mean, default/median, default/p90, ttft/mean, ttft/median, ttft/p90, ttft/max; 4 under default/max"
+	want := "the min_chunk_threshold of the lowest score changes across presets × aggregations: 6 under default/mean, default/median, default/p90, ttft/mean, ttft/median, ttft/p90, ttft/max; 4 under default/max"
 	if got := Robustness(sels); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,10 +19,12 @@ type AnalyzeOptions struct {
 	PromptWeight *analysis.PromptWeightOptions
 	Significance *analysis.SignificanceOptions
 	// At is the point whose repeats prompt_weight pools; nil means the
-	// headline selection's choice.
+	// decided point.
 	At analysis.Point
-	// SkipSignificance leaves the statistics out (Significance stays nil),
-	// for a caller that only wants the choice or prompt_weight.
+	// SkipSignificance leaves the statistics of the selections out
+	// (Significance stays nil), for a caller that only wants the decision
+	// or prompt_weight; the headline's statistics are still computed,
+	// since the decision needs them (HeadlineSignificance).
 	SkipSignificance bool
 }
 
@@ -43,25 +46,47 @@ type Analysis struct {
 	// when they were skipped.
 	Significance []*analysis.Significance
 	NoStatistics string
-	// Robustness says whether the choice changes across the selections
-	// ("" when it does not).
+	// headSig is the headline's statistics (also when SkipSignificance
+	// left Significance nil), or nil.
+	headSig *analysis.Significance
+	// Robustness says whether the lowest score changes across the
+	// selections ("" when it does not).
 	Robustness string
+	// Decision is the headline's decision (Decide with the spec's guards):
+	// the decided point, the old script's lowest score beside it, every
+	// point's guard results and what was blocked. Computed once here;
+	// everything that states the decision reads it.
+	Decision *analysis.Decision
+	// Joint is the grid analysis around Decision when two or more
+	// parameters are swept (nil for one, with select.by, or without
+	// statistics); Conditions the per-condition decisions of a spec with
+	// select.by (nil without).
+	Joint      *analysis.Joint
+	Conditions *analysis.Conditions
 	// PromptWeight is the prompt_weight derivation pooled over the
-	// repeats at PromptWeightAt.
+	// repeats at PromptWeightAt (the decided point unless
+	// AnalyzeOptions.At says otherwise).
 	PromptWeightAt analysis.Point
 	PromptWeight   *analysis.PromptWeightResult
 	// PromptWeightNote says why PromptWeight is nil (the cells' source
 	// cannot observe the metric it pools); empty otherwise.
 	PromptWeightNote string
-	// Warnings say what the numbers leave out: cells without results and
-	// repeats that lack the baseline. Never nil.
+	// Confirmation is the prompt_weight confirmation at the decision when
+	// its cells are in the store (Experiment.Confirm runs them);
+	// otherwise ConfirmationNote says why there is none.
+	Confirmation     *Confirmation
+	ConfirmationNote string
+	// Warnings say what the numbers leave out: cells without results,
+	// repeats that lack the baseline and the guards' (skipped guards,
+	// cells lacking one). Never nil.
 	Warnings []string
 }
 
-// HeadlineSignificance is the headline selection's statistics, or nil.
+// HeadlineSignificance is the headline selection's statistics, or nil
+// when NoStatistics says why there are none.
 func (a *Analysis) HeadlineSignificance() *analysis.Significance {
-	if a.Significance == nil {
-		return nil
+	if a.headSig != nil || a.Significance == nil {
+		return a.headSig
 	}
 	return a.Significance[slices.Index(a.Selections, a.Headline)]
 }
@@ -76,9 +101,11 @@ func (a *Analysis) Conclusion() string {
 }
 
 // Analyze reads the experiment's cells and analyses the results: the
-// table, every selection, the headline, the statistics, prompt_weight at
-// the headline's choice and the warnings. It runs nothing; cells without
-// results are warnings, and no results at all is an error.
+// table, every selection, the headline, the statistics, the decision
+// (once, with the spec's guards), prompt_weight at the decided point, the
+// prompt_weight confirmation when its cells are in the store, and the
+// warnings. It runs nothing; cells without results are warnings, and no
+// results at all is an error.
 func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	cells, err := x.Cells()
 	if err != nil {
@@ -100,13 +127,44 @@ func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 		a.Warnings = []string{}
 	}
 
+	sigOpt := SignificanceOptions(s)
+	if opts.Significance != nil {
+		sigOpt = *opts.Significance
+	}
+	var headSig *analysis.Significance
+	var sigErr error
+	if opts.SkipSignificance {
+		headSig, sigErr = a.Headline.Significance(sigOpt)
+	} else {
+		a.Significance, sigErr = analysis.SignificanceAll(a.Selections, sigOpt)
+		if sigErr == nil {
+			headSig = a.HeadlineSignificance()
+		}
+	}
+	if none, ok := NoStatistics(sigErr); ok {
+		a.Significance, a.NoStatistics, headSig = nil, none, nil
+	} else if sigErr != nil {
+		return nil, fmt.Errorf("%s: statistics: %w", x.Name(), sigErr)
+	}
+	a.headSig = headSig
+	if a.Decision, err = Decide(s, t, a.Headline, headSig, sigErr); err != nil {
+		return nil, fmt.Errorf("%s: decision: %w", x.Name(), err)
+	}
+	a.Warnings = append(a.Warnings, a.Decision.Warnings...)
+	if a.Joint, err = joint(s, a.Headline, headSig, a.Decision); err != nil {
+		return nil, fmt.Errorf("%s: grid: %w", x.Name(), err)
+	}
+	if a.Conditions, err = conditions(s, t, sigOpt); err != nil {
+		return nil, fmt.Errorf("%s: conditions: %w", x.Name(), err)
+	}
+
 	pwOpt := PromptWeightOptions(s)
 	if opts.PromptWeight != nil {
 		pwOpt = *opts.PromptWeight
 	}
 	a.PromptWeightAt = opts.At
 	if a.PromptWeightAt == nil {
-		a.PromptWeightAt = a.Headline.Recommended()
+		a.PromptWeightAt = a.Decision.Point
 	}
 	a.PromptWeight, err = t.PromptWeightAt(a.PromptWeightAt, pwOpt)
 	if errors.Is(err, analysis.ErrUnavailable) {
@@ -117,19 +175,8 @@ func (x *Experiment) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: prompt_weight: %w", x.Name(), err)
 	}
-
-	if opts.SkipSignificance {
-		return a, nil
-	}
-	sigOpt := SignificanceOptions(s)
-	if opts.Significance != nil {
-		sigOpt = *opts.Significance
-	}
-	a.Significance, err = analysis.SignificanceAll(a.Selections, sigOpt)
-	if none, ok := NoStatistics(err); ok {
-		a.Significance, a.NoStatistics = nil, none
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: statistics: %w", x.Name(), err)
+	if a.Confirmation, err = x.Confirm(context.Background(), a, ConfirmOptions{}); err != nil {
+		a.Confirmation, a.ConfirmationNote = nil, err.Error()
 	}
 	return a, nil
 }

@@ -67,7 +67,8 @@ func TestOpenRunsNothing(t *testing.T) {
 
 // Analyze assembles what the analysis packages compute on the same
 // results: every selection, the headline under the spec's aggregation,
-// the statistics with the spec's seed, prompt_weight at the choice.
+// the statistics with the spec's seed, the decision with the spec's
+// guards, prompt_weight at the decided point.
 func TestAnalyzeMatchesAnalysis(t *testing.T) {
 	x, tree := importedTree(t, "missing_file")
 	if _, err := x.ImportLegacy(context.Background(), tree); err != nil {
@@ -108,7 +109,14 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 	if got := a.HeadlineSignificance(); got == nil || got.Conclusion != want || a.Conclusion() != want {
 		t.Errorf("headline conclusion %q, want %q", a.Conclusion(), want)
 	}
-	files, err := direct.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	dec, err := Decide(x.Spec, direct, head, sig, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Decision == nil || a.Decision.Point.Compare(dec.Point) != 0 || a.Decision.Verdict != dec.Verdict || a.Decision.Reason != strings.ReplaceAll(dec.Reason, "threshold", legacy.Param) {
+		t.Errorf("decision %+v, want %+v", a.Decision, dec)
+	}
+	files, err := direct.Files(dec.Point, sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +124,12 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.PromptWeightAt.Compare(head.Recommended()) != 0 || a.PromptWeight.Stats[0] != pw.Stats[0] || a.PromptWeight.Seed != 7 {
-		t.Errorf("prompt_weight at %s: %+v (seed %d), want at %s: %+v", a.PromptWeightAt, a.PromptWeight.Stats[0], a.PromptWeight.Seed, head.Recommended(), pw.Stats[0])
+	if a.PromptWeightAt.Compare(dec.Point) != 0 || a.PromptWeight.Stats[0] != pw.Stats[0] || a.PromptWeight.Seed != 7 {
+		t.Errorf("prompt_weight at %s: %+v (seed %d), want at %s: %+v", a.PromptWeightAt, a.PromptWeight.Stats[0], a.PromptWeight.Seed, dec.Point, pw.Stats[0])
+	}
+	// An exec experiment has no prompt_weight to confirm: the analysis says so.
+	if a.Confirmation != nil || !strings.Contains(a.ConfirmationNote, "no prompt_weight to confirm") {
+		t.Errorf("confirmation %v, note %q; want none, saying the engine has no prompt_weight", a.Confirmation, a.ConfirmationNote)
 	}
 	// The tree lacks cells the spec has: they are warnings, never nil.
 	if len(a.Warnings) == 0 || !strings.Contains(strings.Join(a.Warnings, "\n"), "not run yet") {
@@ -136,13 +148,14 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 		}
 	}
 	if in.Cells.Total != len(a.Cells) || in.Cells.OK != ok || in.Cells.Missing != len(a.Cells)-ok || in.Significance != a.HeadlineSignificance() ||
-		in.Headline.Aggregation != "median" || in.PromptWeight != a.PromptWeight {
+		in.Headline.Aggregation != "median" || in.PromptWeight != a.PromptWeight || in.Decision != a.Decision {
 		t.Errorf("report input: cells %+v, headline %+v", in.Cells, in.Headline)
 	}
 }
 
 // Options replace the spec's: prompt_weight at another point, no
-// statistics when skipped, another seed.
+// statistics for the selections when skipped (the headline's still, for
+// the decision), another seed.
 func TestAnalyzeOptions(t *testing.T) {
 	x, tree := importedTree(t, "basic")
 	if _, err := x.ImportLegacy(context.Background(), tree); err != nil {
@@ -154,8 +167,11 @@ func TestAnalyzeOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Significance != nil || a.HeadlineSignificance() != nil || a.NoStatistics != "" {
-		t.Error("statistics computed although skipped")
+	if a.Significance != nil || a.NoStatistics != "" {
+		t.Error("statistics of the selections computed although skipped")
+	}
+	if a.HeadlineSignificance() == nil || a.Decision == nil || len(a.Decision.Guards.Points) != len(a.Headline.Rows) {
+		t.Error("no headline statistics or decision when the selections' statistics are skipped")
 	}
 	if a.PromptWeightAt.Compare(analysis.Point{2}) != 0 || a.PromptWeight.Seed != 3 || a.PromptWeight.Resamples != 50 {
 		t.Errorf("prompt_weight at %s, seed %d, %d resamples; want 2, 3, 50", a.PromptWeightAt, a.PromptWeight.Seed, a.PromptWeight.Resamples)

@@ -27,13 +27,18 @@ func (x *Experiment) ReportInput(a *Analysis) (*report.Input, error) {
 		VCSCommit:   labversion.VCSCommit(),
 		GoVersion:   runtime.Version(),
 		// The simulator's outputs depend only on the spec and its seed.
-		Deterministic: x.Engine.Kind() == "sim",
-		Table:         a.Table,
-		Selections:    a.Selections,
-		Headline:      report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
-		Significance:  a.HeadlineSignificance(),
-		NoStatistics:  a.NoStatistics,
-		PromptWeight:  a.PromptWeight,
+		Deterministic:    x.Engine.Kind() == "sim",
+		Table:            a.Table,
+		Selections:       a.Selections,
+		Headline:         report.Headline{Preset: a.Headline.Preset, Aggregation: a.Headline.Agg},
+		Significance:     a.HeadlineSignificance(),
+		NoStatistics:     a.NoStatistics,
+		PromptWeight:     a.PromptWeight,
+		Decision:         a.Decision,
+		Confirmation:     a.Confirmation.Report(),
+		ConfirmationNote: a.ConfirmationNote,
+		Joint:            a.Joint,
+		Conditions:       a.Conditions,
 	}
 	if id, err := json.MarshalIndent(x.Engine.Identity(), "", "  "); err == nil {
 		in.EngineConfig = string(id)

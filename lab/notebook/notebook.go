@@ -229,6 +229,13 @@ func RunMissing(ctx context.Context, x *experiment.Experiment, progress io.Write
 	return res, nil
 }
 
+// Confirm runs the prompt_weight confirmation at a's decision as `lab run`
+// does (the cells the store lacks, as many at once as the machine has
+// cores) and returns it.
+func Confirm(ctx context.Context, x *experiment.Experiment, a *experiment.Analysis) (*experiment.Confirmation, error) {
+	return x.Confirm(ctx, a, experiment.ConfirmOptions{Run: true, Jobs: runtime.GOMAXPROCS(0)})
+}
+
 // PrintChoices writes one machine-checkable line per selection:
 // "CHOICE <preset> <aggregation> <param>=<value>" (the notebook tests
 // compare them with `lab select SPEC --json`).

@@ -97,6 +97,12 @@ func buildPage(in *Input) *page {
 	if in.Significance != nil {
 		p.Sections = append(p.Sections, b.statisticsSection())
 	}
+	if in.Joint != nil {
+		p.Sections = append(p.Sections, b.jointSection())
+	}
+	if in.Conditions != nil {
+		p.Sections = append(p.Sections, b.conditionsSection())
+	}
 	if in.PromptWeight != nil {
 		p.Sections = append(p.Sections, b.promptWeightSection())
 	}
@@ -151,34 +157,6 @@ func baselineText(s *analysis.Selection) string {
 		txt += fmt.Sprintf(" (%d repeats lack it and use their smallest point)", n)
 	}
 	return txt
-}
-
-// choiceSection states the outcome first, then how robust it is.
-func (b *builder) choiceSection() *section {
-	s := &section{ID: "choice", Title: "The choice"}
-	h := b.head
-	best := h.Rows[h.Best]
-	s.strong("Lowest score (the old script's recommendation): %s (preset %s, %s of %d repeats), score %s.",
-		present.PointName(h.Params, best.Point), h.Preset, h.Agg, best.Runs, present.Num(best.Score))
-	if bi := rowIndex(h, h.Baseline); bi == h.Best {
-		s.text("The choice is the baseline itself: no other %s scores lower.", h.Param)
-	} else if bi >= 0 {
-		base := h.Rows[bi]
-		s.text("At the baseline %s the score is %s, so the choice changes the score by %s.",
-			present.PointName(h.Params, base.Point), present.Num(base.Score), present.Change(best.Score/base.Score))
-	}
-	// The lowest score is not a finding by itself: say at once whether the
-	// statistics back it, so a reader who stops here is not misled.
-	if sig := b.in.Significance; sig != nil {
-		s.strong("Is it real? %s (section 6).", present.Capitalize(strings.TrimSuffix(sig.Conclusion, ".")))
-	} else if b.in.NoStatistics != "" {
-		s.strong("Is it real? Not tested: %s.", strings.TrimSuffix(b.in.NoStatistics, "."))
-	}
-	if a := agreement(b.in.Selections); a != "" {
-		s.text("%s", a)
-	}
-	s.text("How to read this page: section 2 shows the measured numbers, section 3 divides each repeat by its own baseline, section 4 combines the repeats, section 5 weighs the five ratios into a score; the point with the smallest score is the choice (ties go to the smaller point).")
-	return s
 }
 
 // agreement is analysis.Robustness as a sentence of the page ("" for a
@@ -326,7 +304,7 @@ func (b *builder) aggregationSection() *section {
 // scoresSection: the score curves of every preset × aggregation, minima
 // marked, and the table of choices.
 func (b *builder) scoresSection() *section {
-	s := &section{ID: "scores", Title: "Scores and the choice"}
+	s := &section{ID: "scores", Title: "Scores and the lowest score"}
 	s.text("score = w_request·request_ratio + w_prefill·prefill_ratio + w_prefill_exec_norm·prefill_exec_norm_ratio + w_request_exec_norm·request_exec_norm_ratio + w_decode·decode_ratio, with the ratios aggregated as named. The pin marks each curve's minimum: the point it chooses.")
 	for pi, preset := range b.presets() {
 		c, err := scoreChart(b.axis, "Score, preset "+preset, b.presetSelections(preset), nil)
@@ -338,7 +316,7 @@ func (b *builder) scoresSection() *section {
 		s.add(block{Chart: c})
 	}
 	tb := &table{
-		Caption: "The choice of every preset × aggregation (highlighted: the headline)",
+		Caption: "The lowest score of every preset × aggregation (highlighted: the headline)",
 		Header:  []string{"preset", "aggregation", b.in.Table.Param, "score", "score at baseline", "change", "repeats"},
 		Num:     []bool{false, false, true, true, true, true, true},
 	}
@@ -393,12 +371,12 @@ func (b *builder) warningsSection() *section {
 	return s
 }
 
-// statisticsSection: is the choice really better than the baseline?
+// statisticsSection: is the lowest score really better than the baseline?
 func (b *builder) statisticsSection() *section {
 	s := &section{ID: "statistics", Title: "Statistics: is the difference real?"}
 	sig := b.in.Significance
 	h := b.head
-	s.strong("%s", present.Capitalize(sig.Conclusion))
+	s.strong("Score alone: %s", sig.Conclusion)
 	if sig.PowerNote != "" {
 		s.text("%s", present.Capitalize(sig.PowerNote))
 	}
@@ -434,7 +412,7 @@ func (b *builder) statisticsSection() *section {
 			present.Interval(ps.ScoreCI), present.Num(ps.P), string(ps.Verdict), present.PercentN(ps.WinProbability, 2)})
 		tb.Mark = append(tb.Mark, i == h.Best)
 	}
-	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the choice)", len(tb.Rows))})
+	s.add(block{Table: tb, Collapse: fmt.Sprintf("Every point's comparison (%d rows; highlighted: the old script's lowest score)", len(tb.Rows))})
 	return s
 }
 
@@ -443,16 +421,16 @@ func (b *builder) statisticsSection() *section {
 // requests pooled, and keep the page small.
 const cdfQuantiles = 201
 
-// promptWeightSection: seconds per prefill token at the choice, and the
+// promptWeightSection: seconds per prefill token at the decision, and the
 // weights it gives.
 func (b *builder) promptWeightSection() *section {
 	s := &section{ID: "prompt-weight", Title: "prompt_weight"}
 	pw := b.in.PromptWeight
 	h := b.head
-	best := h.Rows[h.Best]
-	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the choice %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
-		present.PointName(h.Params, best.Point), len(pw.Files), pw.N)
-	if c, err := PromptWeightChart(pw, present.PointName(h.Params, best.Point)); err != nil {
+	at := b.in.Decision.Point
+	s.text("AGING orders requests by time_weight·wait_seconds + prompt_weight·remaining_prompt_tokens. Expressing remaining prompt tokens in seconds makes the two terms commensurable: with s the seconds per prefill token (prefill_time_execution_plus_preemption_normalized) measured at the decided %s and pooled over its %d repeats (%d requests), set time_weight = 1 and prompt_weight = −s, or equivalently time_weight = 1/s and prompt_weight = −1 (the same order).",
+		present.PointName(h.Params, at), len(pw.Files), pw.N)
+	if c, err := PromptWeightChart(pw, present.PointName(h.Params, at)); err != nil {
 		s.text("%s", err) // not reached: Input.check rejects a result without values
 	} else {
 		s.add(block{Chart: c})
@@ -476,16 +454,17 @@ func (b *builder) promptWeightSection() *section {
 		means[i] = present.Num(m)
 	}
 	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	b.confirmationBlocks(s)
 	if c := b.promptWeightCurve(); c != nil {
-		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the choice.")
+		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the decision (marked).")
 		s.add(block{Chart: c})
 	}
 	return s
 }
 
 // promptWeightCurve is the headline score against prompt_weight when the
-// experiment sweeps it (other parameters fixed at the choice); nil when it
-// does not.
+// experiment sweeps it (other parameters fixed at the decision, which is
+// marked); nil when it does not.
 func (b *builder) promptWeightCurve() *Chart {
 	t := b.in.Table
 	k := slices.Index(t.Params, "prompt_weight")
@@ -493,10 +472,14 @@ func (b *builder) promptWeightCurve() *Chart {
 		return nil
 	}
 	h := b.head
-	best := h.Rows[h.Best].Point
+	best := b.in.Decision.Point
+	bestScore := math.NaN()
 	var labels []string
 	var ys []float64
 	for _, r := range h.Rows {
+		if r.Point.Compare(best) == 0 {
+			bestScore = r.Score
+		}
 		same := true
 		for j := range r.Point {
 			if j != k && r.Point[j] != best[j] {
@@ -510,7 +493,7 @@ func (b *builder) promptWeightCurve() *Chart {
 	}
 	f := frame{Title: "Score against prompt_weight", Subtitle: "preset " + h.Preset + ", " + h.Agg, XName: "prompt_weight (s/token)", YName: "score (weighted ratio, 1)"}
 	return lineChart("chart-pw-score", f, labels, []lineSeries{{Name: "score", Y: ys,
-		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: h.Rows[h.Best].Score}}}})
+		Marks: []mark{{Label: labels[slices.Index(labels, strconv.FormatFloat(best[k], 'g', -1, 64))], X: strconv.FormatFloat(best[k], 'g', -1, 64), Y: bestScore}}}})
 }
 
 // observed says whether any present cell of t has metric (a client-side

@@ -210,6 +210,9 @@ func TestPromptWeightChart(t *testing.T) {
 // exported builders (the notebooks' charts) draw for the same selections.
 func TestReportUsesTheBuilders(t *testing.T) {
 	in := inputFromTree(t, tree{thresholds: 6, repeats: 3, rows: 50, seed: 4})
+	if err := in.check(); err != nil {
+		t.Fatal(err)
+	}
 	p := buildPage(in)
 	got := map[string]*Chart{}
 	for _, c := range p.charts() {
@@ -230,7 +233,7 @@ func TestReportUsesTheBuilders(t *testing.T) {
 		want["chart-agg-"+m.key] = must(AggregationChart(group, m.key, head.Agg))
 	}
 	want["chart-score-0"] = must(ScoreChart("Score, preset "+head.Preset, group))
-	want["chart-pw-cdf"] = must(PromptWeightChart(in.PromptWeight, present.PointName(head.Params, head.Recommended())))
+	want["chart-pw-cdf"] = must(PromptWeightChart(in.PromptWeight, present.PointName(head.Params, in.Decision.Point)))
 	for id, w := range want {
 		g := got[id]
 		if g == nil {
@@ -250,8 +253,9 @@ func must(c *Chart, err error) *Chart {
 	return c
 }
 
-// TestChoiceSentence: the choice section compares the choice with the
-// baseline, unless the choice is the baseline.
+// TestChoiceSentence: the decision leads the section; the old script's
+// lowest score is labelled as such and compared with the baseline unless
+// it is the baseline.
 func TestChoiceSentence(t *testing.T) {
 	atBaseline := analysis.NewTable([]string{"min_chunk_threshold"}, []analysis.Point{{0}, {1}}, []string{"repeat 0"})
 	for p, f := range []float64{1, 1.2} {
@@ -260,21 +264,34 @@ func TestChoiceSentence(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		table     *analysis.Table
-		want, not string
+		want, not []string
 	}{
-		{atBaseline, "The choice is the baseline itself", "changes the score by"},
-		{labtest.SmallTable("min_chunk_threshold", [2]string{"repeat 0", "repeat 1"}), "so the choice changes the score by", "baseline itself"},
+		{atBaseline, []string{"Decision: keep min_chunk_threshold = 0", "The old script&#39;s lowest score: min_chunk_threshold = 0"}, []string{"differs from it by"}},
+		{labtest.SmallTable("min_chunk_threshold", [2]string{"repeat 0", "repeat 1"}),
+			[]string{"Decision: keep min_chunk_threshold = 0", "The old script&#39;s lowest score: min_chunk_threshold = 1", "so the lowest score differs from it by"}, []string{"The choice"}},
 	} {
 		sels, err := analysis.SelectAll(tc.table, testPresets, analysis.Point{0})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		if err := RenderHTML(&b, &Input{Name: "choice", Table: tc.table, Selections: sels}); err != nil {
+		sig, err := sels[0].Significance(analysis.SignificanceOptions{Seed: 1, Resamples: 200, WinResamples: 20})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if page := b.String(); !strings.Contains(page, tc.want) || strings.Contains(page, tc.not) {
-			t.Errorf("choice %s: the page should say %q and not %q", sels[0].Recommended(), tc.want, tc.not)
+		var b strings.Builder
+		if err := RenderHTML(&b, &Input{Name: "choice", Table: tc.table, Selections: sels, Significance: sig}); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		for _, w := range tc.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("lowest score %s: the page should say %q", sels[0].Recommended(), w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(page, w) {
+				t.Errorf("lowest score %s: the page should not say %q", sels[0].Recommended(), w)
+			}
 		}
 	}
 }
@@ -290,7 +307,8 @@ func TestNoStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	if !strings.Contains(page, "Is it real? Not tested: "+why+".") || !strings.Contains(page, "<li>"+why+"</li>") {
+	if !strings.Contains(page, "Not tested: "+why+".") || !strings.Contains(page, "Decision: keep min_chunk_threshold = 0: "+why+".") ||
+		!strings.Contains(page, "<li>"+why+"</li>") {
 		t.Errorf("the page does not say why it has no statistics (%q)", why)
 	}
 	if w := buildSummary(in).Warnings; !slices.Contains(w, why) {

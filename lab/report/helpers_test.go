@@ -90,7 +90,11 @@ func inputFromRoot(t testing.TB, root string) *Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := tab.Files(head.Recommended(), sarathi.PrefillExecPlusPreemptNorm)
+	dec, err := analysis.Decide(tab, head, sig, spec.DefaultGuards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := tab.Files(dec.Point, sarathi.PrefillExecPlusPreemptNorm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +104,7 @@ func inputFromRoot(t testing.TB, root string) *Input {
 	}
 	return &Input{
 		Significance: sig,
+		Decision:     dec,
 		PromptWeight: pw,
 		Name:         "synthetic",
 		Description:  "A synthetic threshold sweep for the report's tests",

@@ -45,14 +45,32 @@ type Input struct {
 	// non-positive); the choice section and the warnings show it.
 	NoStatistics string
 
+	// Decision is the headline selection's decision (analysis.Decide with
+	// the spec's guards, or analysis.NoStatisticsDecision), which the page
+	// leads with. nil: Write computes it from Table, the headline
+	// selection and Significance with the spec's guards (the default
+	// guards without a spec).
+	Decision *analysis.Decision
+
 	// PromptWeight is the prompt_weight derivation (analysis.
-	// SecondsPerPrefillToken) at the headline choice, pooled over its
+	// SecondsPerPrefillToken) at the decided point, pooled over its
 	// repeats; nil leaves the prompt_weight section out.
 	PromptWeight *analysis.PromptWeightResult
+	// Confirmation is the prompt_weight confirmation when it has run
+	// (nil: ConfirmationNote says why there is none, "" to say nothing).
+	Confirmation     *Confirmation
+	ConfirmationNote string
 
 	// Counters are the scheduler's counters per point (sim and gpu
 	// engines), in point order; nil leaves their section out.
 	Counters []PointCounters
+
+	// Joint lays the headline selection out over the grid of a sweep of
+	// two or more parameters (analysis.NewJoint); nil leaves the grid
+	// section out. Conditions are the per-condition decisions of a spec
+	// with select.by (analysis.ByCondition); nil leaves that section out.
+	Joint      *analysis.Joint
+	Conditions *analysis.Conditions
 
 	// Cells counts the experiment's cells by state; FailedCells describe
 	// the failed ones ("min_chunk_threshold=6 repeat 2: exit status 1").
@@ -162,6 +180,14 @@ func (in *Input) check() error {
 	if in.Significance != nil && len(in.Significance.Points) != len(in.headline().Rows) {
 		return fmt.Errorf("report %s: the significance has %d points, the headline selection %d rows", in.Name, len(in.Significance.Points), len(in.headline().Rows))
 	}
+	if in.Decision == nil {
+		if err := in.decide(); err != nil {
+			return fmt.Errorf("report %s: decision: %w", in.Name, err)
+		}
+	}
+	if len(in.Decision.Guards.Points) != len(in.headline().Rows) {
+		return fmt.Errorf("report %s: the decision has %d points, the headline selection %d rows", in.Name, len(in.Decision.Guards.Points), len(in.headline().Rows))
+	}
 	if in.PromptWeight != nil && len(in.PromptWeight.Sorted) == 0 {
 		return fmt.Errorf("report %s: the prompt_weight result holds no values", in.Name)
 	}
@@ -192,4 +218,24 @@ func generatedString(t time.Time) string {
 		return "unknown"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// decide fills in.Decision when the caller left it out.
+func (in *Input) decide() error {
+	h := in.headline()
+	if in.Significance == nil {
+		why := in.NoStatistics
+		if why == "" {
+			why = "no statistics"
+		}
+		in.Decision = analysis.NoStatisticsDecision(h, why)
+		return nil
+	}
+	guards := spec.DefaultGuards
+	if in.Spec != nil {
+		guards = in.Spec.Select.GuardList()
+	}
+	d, err := analysis.Decide(in.Table, h, in.Significance, guards)
+	in.Decision = d
+	return err
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/golden"
-	"github.com/schedlab/schedlab/lab/present"
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
@@ -320,9 +319,9 @@ func TestGridReport(t *testing.T) {
 	checkCharts(t, res, 3*len(metricViews)+1+2)
 }
 
-// TestChoiceStatesStatistics: the first section says whether the
-// statistics back the lowest score, so a reader who stops there is not
-// misled.
+// TestChoiceStatesStatistics: the first section states the decision and
+// whether the statistics back the lowest score, so a reader who stops
+// there is not misled.
 func TestChoiceStatesStatistics(t *testing.T) {
 	in := inputFromTree(t, goldenTree)
 	var buf bytes.Buffer
@@ -330,10 +329,11 @@ func TestChoiceStatesStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	want := "Is it real? " + present.Capitalize(in.Significance.Conclusion)[:20]
-	i, raw := strings.Index(html, want), strings.Index(html, `<section id="raw">`)
-	if i < 0 || raw < 0 || i > raw {
-		t.Errorf("section 1 does not state the statistics' conclusion %q before section 2 (at %d, raw at %d)", want, i, raw)
+	raw := strings.Index(html, `<section id="raw">`)
+	for _, want := range []string{"Decision: " + in.Decision.Reason[:20], "Score alone (section 6): " + in.Significance.Conclusion[:20]} {
+		if i := strings.Index(html, want); i < 0 || raw < 0 || i > raw {
+			t.Errorf("section 1 does not state %q before section 2 (at %d, raw at %d)", want, i, raw)
+		}
 	}
 }
 

@@ -39,8 +39,21 @@ type Summary struct {
 	// Statistics are the options of the headline statistics (absent
 	// without statistics).
 	Statistics *StatisticsOptions `json:"statistics,omitempty"`
-	// PromptWeight is the prompt_weight derivation at the headline choice.
+	// PromptWeight is the prompt_weight derivation at the decided point.
 	PromptWeight *PromptWeightSummary `json:"prompt_weight,omitempty"`
+	// DecisionFieldsJSON adds "decision" (the page's headline) and
+	// "lowest_score" (the old script's choice, which "headline" also
+	// holds).
+	*analysis.DecisionFieldsJSON
+	// Confirmation is the prompt_weight confirmation (Input.Confirmation)
+	// when it has run; ConfirmationNote why there is none.
+	Confirmation     any    `json:"prompt_weight_confirmation,omitempty"`
+	ConfirmationNote string `json:"prompt_weight_confirmation_note,omitempty"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint *analysis.JointJSON `json:"joint,omitempty"`
+	// By and Conditions are the per-condition decisions (select.by).
+	By         []string                 `json:"by,omitempty"`
+	Conditions []analysis.ConditionJSON `json:"conditions,omitempty"`
 	// CellSummaries are the per-cell numbers the selection starts from, for
 	// every present cell, points in order, repeats inner.
 	CellSummaries []CellSummaryJSON `json:"cell_summaries"`
@@ -77,7 +90,8 @@ type Reproduce struct {
 	GPUs          []string        `json:"gpus"`
 }
 
-// HeadlineJSON is the choice the report leads with.
+// HeadlineJSON is the headline selection and its lowest score (the old
+// script's choice; the decision is Summary's "decision").
 type HeadlineJSON struct {
 	Preset      string         `json:"preset"`
 	Aggregation string         `json:"aggregation"`
@@ -197,8 +211,24 @@ func buildSummary(in *Input) *Summary {
 		}
 		s.Reproduce = r
 	}
+	dec := in.Decision
+	s.Warnings = append(s.Warnings, dec.Warnings...)
+	df := dec.JSON()
+	s.DecisionFieldsJSON = &df
+	if in.Confirmation != nil {
+		s.Confirmation = in.Confirmation.JSON
+	}
+	s.ConfirmationNote = in.ConfirmationNote
 	best := h.Rows[h.Best]
 	s.Headline = HeadlineJSON{Preset: h.Preset, Aggregation: h.Agg, Point: best.Point, Score: best.Score}
+	if in.Joint != nil {
+		j := in.Joint.JSON()
+		s.Joint = &j
+	}
+	if in.Conditions != nil {
+		cj := in.Conditions.JSON()
+		s.By, s.Conditions = cj.By, cj.Conditions
+	}
 	if bi := rowIndex(h, h.Baseline); bi >= 0 {
 		v := h.Rows[bi].Score
 		s.Headline.BaselineScore = &v
@@ -220,6 +250,9 @@ func buildSummary(in *Input) *Summary {
 				Resamples: o.Resamples, WinResamples: o.WinResamples, Seed: o.Seed}
 		}
 		for i, r := range js.SelectionJSON.Thresholds {
+			if sel == h {
+				r.Guards = dec.GuardsJSON(i)
+			}
 			row := RowSummary{ThresholdJSON: r, Chosen: i == sel.Best}
 			if sig != nil {
 				rj := sig.RowJSON(i)
@@ -234,7 +267,7 @@ func buildSummary(in *Input) *Summary {
 		s.Selections = append(s.Selections, js)
 	}
 	if pw := in.PromptWeight; pw != nil {
-		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(h.Recommended()), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
+		s.PromptWeight = &PromptWeightSummary{Point: analysis.PointJSON(dec.Point), PromptWeightResult: pw, Quantiles: cdf(pw.Sorted)}
 	}
 	s.CellSummaries = []CellSummaryJSON{}
 	for p, pt := range t.Points {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -122,6 +123,10 @@ type canonicalSpec struct {
 	Presets     []Preset         `json:"presets"`
 	Margin      float64          `json:"margin"`
 	PromptStats []string         `json:"prompt_weight_stats"`
+	By          []string         `json:"by,omitempty"` // omitempty: specs without it keep their hash
+	// Guards is set only when they differ from DefaultGuards, so specs
+	// without select.guards keep their hash.
+	Guards *[]Guard `json:"guards,omitempty"`
 }
 
 type canonicalParam struct {
@@ -137,6 +142,10 @@ func (s *Spec) Hash() string {
 		Name: s.Name, Engine: s.Engine, Repeats: s.Repeats, Seed: s.Seed,
 		Baseline: s.Baseline, Aggregation: s.Select.Aggregation,
 		Presets: s.Select.Presets, Margin: s.Select.Margin, PromptStats: s.PromptWeight.Stats,
+		By: s.Select.By,
+	}
+	if g := s.Select.GuardList(); !slices.Equal(g, DefaultGuards) {
+		c.Guards = &g
 	}
 	for _, p := range s.Sweep {
 		c.Sweep = append(c.Sweep, canonicalParam{p.Name, p.Values})

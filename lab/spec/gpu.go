@@ -59,10 +59,13 @@ func (c *GPUConfig) validate(params []string, report func(field, msg string)) {
 			report(f.name, fmt.Sprintf("must be ≥ 0 (0: the default), got %d", f.v))
 		}
 	}
-	if c.Workload.Requests == 0 {
-		report("workload.requests", "required: the number of requests, ≥ 1")
+	if c.Workload.Requests == 0 && !slices.Contains(params, "requests") {
+		report("workload.requests", "required: the number of requests, ≥ 1 (or requests swept)")
 	}
 }
 
 // EngineKind implements EngineConfig.
 func (*GPUConfig) EngineKind() string { return "gpu" }
+
+// sweepable: as the simulator's.
+func (c *GPUConfig) sweepable() []string { return schedSweepable() }

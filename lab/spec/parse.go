@@ -338,12 +338,16 @@ func (st *parseState) decodeSelect(d *decoder, n ast.Node, path string, v reflec
 	}
 	// Every other key is decoded generically (and unknown ones rejected).
 	for _, e := range es {
-		if e.key != "presets" {
+		switch e.key {
+		case "presets":
+		case "guards":
+			decodeGuards(d, sel, e, path)
+		default:
 			rest = append(rest, e)
 		}
 	}
 	presets := sel.Presets
-	d.decodeEntries(rest, path, v, "presets")
+	d.decodeEntries(rest, path, v, "presets", "guards")
 	sel.Presets = presets
 }
 

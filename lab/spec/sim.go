@@ -136,8 +136,8 @@ func (c *SimConfig) validate(params []string, report func(field, msg string)) {
 		report("scheduler.time_weight", fmt.Sprintf("expected ≥ 0 (waiting raises the priority), got %v", sc.TimeWeight))
 	}
 	w := c.Workload
-	if w.Requests == 0 {
-		report("workload.requests", "required: the number of requests, ≥ 1")
+	if w.Requests == 0 && !slices.Contains(params, "requests") {
+		report("workload.requests", "required: the number of requests, ≥ 1 (or requests swept)")
 	}
 	if w.Trace == "" && w.Lengths == nil {
 		report("workload", "required: a trace (splitwise_conv, arxiv_summarization or a CSV path) or synthetic lengths")
@@ -158,3 +158,20 @@ func (c *SimConfig) validate(params []string, report func(field, msg string)) {
 
 // EngineKind implements EngineConfig.
 func (*SimConfig) EngineKind() string { return "sim" }
+
+// WorkloadSweepable are the workload fields a sim or gpu sweep may set,
+// named as in the workload block: requests, max_tokens, max_prompt_tokens
+// and qps (workload.arrival.qps, the Poisson rate). No scheduler field has
+// any of these names.
+var WorkloadSweepable = []string{"max_prompt_tokens", "max_tokens", "qps", "requests"}
+
+// schedSweepable is what a sim or gpu sweep may set: the scheduler's
+// numeric fields and WorkloadSweepable, sorted.
+func schedSweepable() []string {
+	s := append(schedulerNumericFields(), WorkloadSweepable...)
+	slices.Sort(s)
+	return s
+}
+
+// sweepable: the scheduler's numeric fields and the workload's.
+func (c *SimConfig) sweepable() []string { return schedSweepable() }

@@ -108,6 +108,14 @@ type Select struct {
 	// Margin is the practical-significance margin for verdicts (fraction,
 	// default 0.01).
 	Margin float64 `yaml:"margin,omitempty"`
+	// By names swept parameters that are conditions, not knobs: the
+	// analysis makes one decision per combination of their values, over
+	// the remaining swept parameters (see lab/docs/selection.md).
+	By []string `yaml:"by,omitempty" json:"by,omitempty"`
+	// Guards are the non-inferiority checks a point must pass to become
+	// the decision (GuardList); NoGuards is `guards: none`.
+	Guards   []Guard `yaml:"-" json:"guards,omitempty"`
+	NoGuards bool    `yaml:"-" json:"no_guards,omitempty"`
 }
 
 // Preset is a named set of score weights.

@@ -63,6 +63,8 @@ func validate(s *Spec, d *decoder, skip map[string]bool) {
 
 	validateBaseline(s, report)
 	validateSelect(s, report, skip)
+	validateBy(s, report)
+	validateGuards(s, report)
 
 	seen := map[string]bool{}
 	if len(s.PromptWeight.Stats) == 0 {

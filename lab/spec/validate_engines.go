@@ -68,7 +68,7 @@ func validateSchedEngine(cfg any, sc SchedulerConfig, w WorkloadConfig, params [
 	var errs []FieldError
 	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
 	validateScheduler(sc, "scheduler.", add)
-	validateWorkload(w, "workload.", add)
+	validateWorkload(w, "workload.", params, add)
 	validateSwept(cfg, params, add)
 	if v, ok := cfg.(engineValidator); ok {
 		v.validate(params, add)
@@ -127,7 +127,10 @@ func validateScheduler(c SchedulerConfig, prefix string, add func(field, msg str
 	}
 }
 
-func validateWorkload(w WorkloadConfig, prefix string, add func(field, msg string)) {
+// validateWorkload checks the workload block; params are the swept names,
+// which may supply the rate of a poisson process (qps) — and which then
+// need one.
+func validateWorkload(w WorkloadConfig, prefix string, params []string, add func(field, msg string)) {
 	if w.Requests < 0 {
 		add(prefix+"requests", fmt.Sprintf("must be ≥ 0, got %d", w.Requests))
 	}
@@ -143,8 +146,11 @@ func validateWorkload(w WorkloadConfig, prefix string, add func(field, msg strin
 	}
 	if a.QPS < 0 {
 		add(prefix+"arrival.qps", fmt.Sprintf("must be ≥ 0, got %s", formatNum(a.QPS)))
-	} else if a.Process == "poisson" && a.QPS == 0 {
-		add(prefix+"arrival.qps", "a poisson arrival process needs qps > 0")
+	} else if a.Process == "poisson" && a.QPS == 0 && !slices.Contains(params, "qps") {
+		add(prefix+"arrival.qps", "a poisson arrival process needs qps > 0 (or qps swept)")
+	}
+	if slices.Contains(params, "qps") && a.Process != "poisson" {
+		add("$.sweep.qps", "qps is the rate of poisson arrivals; expected workload.arrival.process: poisson")
 	}
 	if a.Scale < 0 {
 		add(prefix+"arrival.scale", fmt.Sprintf("must be ≥ 0, got %s", formatNum(a.Scale)))

@@ -32,7 +32,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "prompt-weight", "SPEC [--store DIR] [--at V] [--json] [--seed N] | --root DIR --threshold T [--json] [--seed N]")
 	root := fs.String("root", "", "legacy threshold_output folder")
 	threshold := fs.Int("threshold", 0, "with --root: the threshold whose runs are pooled (required)")
-	at := fs.String("at", "", "with SPEC: the point to pool, values of the swept parameters separated by commas (default: the headline selection's choice)")
+	at := fs.String("at", "", "with SPEC: the point to pool, values of the swept parameters separated by commas (default: the decided point, see lab select)")
 	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var pf pwFlags

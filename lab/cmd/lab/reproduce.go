@@ -101,6 +101,11 @@ func runReproduce(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if sum.Confirmation != nil {
+		// The report's run confirmed prompt_weight (lab run does unless
+		// --no-confirm): so does the re-run, or its numbers would be missing.
+		runConfirmAfter(ctx, env, x, a, &experiment.RunOptions{Jobs: *jobs})
+	}
 	in, err := x.ReportInput(a)
 	if err != nil {
 		return err

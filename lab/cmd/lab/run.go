@@ -56,6 +56,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	noReport := fs.Bool("no-report", false, "do not write the report (reports/<experiment>/) after the run")
 	reportsDir := fs.String("reports", "reports", "folder that receives the report folder <experiment>/")
 	noSelect := fs.Bool("no-select", false, "do not print the selection (what lab select SPEC prints) after the run")
+	noConfirm := fs.Bool("no-confirm", false, "do not run the prompt_weight confirmation (derived weight vs the configured one at the decision) after the run")
 	var sf slurmFlags
 	sf.register(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -126,9 +127,13 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return &exitCodeError{code: 1, err: err}
 	}
-	// The summary and the report show one analysis, computed once.
-	if !*noSelect || !*noReport {
+	// The confirmation, the summary and the report show one analysis,
+	// computed once.
+	if !*noSelect || !*noReport || !*noConfirm {
 		a, err := x.Analyze(experiment.AnalyzeOptions{})
+		if !*noConfirm && res.Failed == 0 && err == nil {
+			runConfirmAfter(ctx, env, x, a, opts)
+		}
 		if !*noSelect {
 			runSelectAfter(env, a, err)
 		}

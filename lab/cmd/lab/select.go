@@ -138,8 +138,10 @@ type specSelectJSON struct {
 	Param      string `json:"param"`
 	// Preset and Aggregation name the headline selection (the spec's first
 	// preset under its select.aggregation), whose choice prompt_weight uses.
-	Preset      string                   `json:"preset"`
-	Aggregation string                   `json:"aggregation"`
+	Preset      string `json:"preset"`
+	Aggregation string `json:"aggregation"`
+	// Recommended is the headline's lowest score (the old script's
+	// choice); the decision is "decision".
 	Recommended analysis.PointJSON       `json:"recommended"`
 	Selections  []analysis.SelectionJSON `json:"selections"`
 	// Conclusion, Significant and PowerNote are the headline selection's;
@@ -149,7 +151,15 @@ type specSelectJSON struct {
 	PowerNote    string                       `json:"power_note,omitempty"`
 	Robustness   string                       `json:"robustness,omitempty"`
 	PromptWeight *analysis.PromptWeightResult `json:"prompt_weight,omitempty"`
-	Warnings     []string                     `json:"warnings"`
+	// Confirmation is the prompt_weight confirmation when it has run
+	// (lab run); ConfirmationNote says why there is none.
+	Confirmation     *experiment.ConfirmationJSON `json:"prompt_weight_confirmation,omitempty"`
+	ConfirmationNote string                       `json:"prompt_weight_confirmation_note,omitempty"`
+	// Joint is the grid analysis of a sweep of two or more parameters.
+	Joint    *analysis.JointJSON `json:"joint,omitempty"`
+	Warnings []string            `json:"warnings"`
+	// DecisionFieldsJSON adds "decision" and "lowest_score".
+	*analysis.DecisionFieldsJSON
 }
 
 func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
@@ -225,13 +235,20 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	}
 	warn(env.stderr, experiment.FellBack(sel))
 	pwOpt := pf.options(fs, nil)
-	pw, err := t.PromptWeightAt(sel.Recommended(), pwOpt)
+	sig, sigErr := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
+	none, skip := experiment.NoStatistics(sigErr)
+	if sigErr != nil && !skip {
+		return sigErr
+	}
+	dec, err := experiment.Decide(nil, t, sel, sig, sigErr)
 	if err != nil {
 		return err
 	}
-	sig, err := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
-	none, skip := experiment.NoStatistics(err)
-	if err != nil && !skip {
+	warn(env.stderr, dec.Warnings)
+	// prompt_weight is derived where the decision lands, not at the
+	// lowest score.
+	pw, err := t.PromptWeightAt(dec.Point, pwOpt)
+	if err != nil {
 		return err
 	}
 	if asJSON {
@@ -241,6 +258,7 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		} else {
 			j.AddSignificance(sig)
 		}
+		j.AddDecision(dec)
 		return writeJSON(env.stdout, legacyJSON{SelectionJSON: j, PromptWeight: pw})
 	}
 	if err := analysis.WriteTable(env.stdout, sel); err != nil {
@@ -251,12 +269,16 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 	}
 	fmt.Fprintln(env.stdout)
 	if skip {
-		fmt.Fprintf(env.stdout, "conclusion: %s\n", none)
+		fmt.Fprintf(env.stdout, "score alone: %s\n", none)
 	} else if err := analysis.WriteSignificance(env.stdout, sel, sig); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout)
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at threshold %s", sel.Recommended()), pw)
+	if err := analysis.WriteDecision(env.stdout, sel, dec); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided threshold %s", dec.Point), pw)
 }
 
 func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pwFlags, sf *sigFlags, asJSON bool) error {
@@ -270,12 +292,16 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err != nil {
 		return err
 	}
+	if len(a.Spec.Select.By) > 0 {
+		return selectByCondition(env, a, asJSON)
+	}
 	return printSelection(env, a, asJSON)
 }
 
 // printSelection prints the analysis of an experiment as `lab select SPEC`
-// does: a side-by-side table of every selection, the recommendation, the
-// statistics and prompt_weight (or the same as JSON).
+// does: a side-by-side table of every selection, the statistics, the
+// decision, prompt_weight at the decided point and the confirmation (or
+// the same as JSON).
 func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 	s, t, head := a.Spec, a.Table, a.Headline
 	headSig := a.HeadlineSignificance()
@@ -288,6 +314,17 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 		if headSig != nil {
 			out.Significant, out.PowerNote = headSig.Significant, headSig.PowerNote
 		}
+		if a.Joint != nil {
+			jj := a.Joint.JSON()
+			out.Joint = &jj
+		}
+		if cf := a.Confirmation; cf != nil {
+			cj := cf.JSON()
+			out.Confirmation = &cj
+		}
+		out.ConfirmationNote = a.ConfirmationNote
+		df := a.Decision.JSON()
+		out.DecisionFieldsJSON = &df
 		for i, sel := range a.Selections {
 			j := sel.JSON()
 			if a.Significance == nil {
@@ -296,6 +333,9 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 				j.AddSignificance(a.Significance[i])
 			}
 			j.Preset, j.Param = sel.Preset, sel.Param
+			if sel == head {
+				j.AddDecision(a.Decision)
+			}
 			out.Selections = append(out.Selections, j)
 		}
 		return writeJSON(env.stdout, out)
@@ -310,22 +350,36 @@ func printSelection(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 	if err := analysis.WriteSideBySide(env.stdout, a.Selections); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Recommended %s: %s (preset %s, aggregation %s, score %.6f)\n\n",
-		t.Param, head.Recommended(), head.Preset, head.Agg, head.Rows[head.Best].Score)
+	fmt.Fprintf(env.stdout, "headline: preset %s, aggregation %s\n", head.Preset, head.Agg)
 	if headSig == nil {
-		fmt.Fprintf(env.stdout, "conclusion: %s\n", a.NoStatistics)
+		fmt.Fprintf(env.stdout, "score alone: %s\n", a.NoStatistics)
 	} else if err := analysis.WriteSignificance(env.stdout, head, headSig); err != nil {
 		return err
 	}
 	if a.Robustness != "" {
 		fmt.Fprintf(env.stdout, "robustness: %s\n", a.Robustness)
 	}
+	if a.Joint != nil {
+		if err := writeJoint(env.stdout, a.Joint); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(env.stdout)
-	if a.PromptWeight == nil {
-		_, err := fmt.Fprintln(env.stdout, a.PromptWeightNote)
+	if err := analysis.WriteDecision(env.stdout, head, a.Decision); err != nil {
 		return err
 	}
-	return analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at %s=%s", t.Param, a.PromptWeightAt), a.PromptWeight)
+	fmt.Fprintln(env.stdout)
+	if a.PromptWeight == nil {
+		fmt.Fprintln(env.stdout, a.PromptWeightNote)
+	} else if err := analysis.WritePromptWeight(env.stdout, fmt.Sprintf("prompt_weight at the decided %s=%s", t.Param, a.PromptWeightAt), a.PromptWeight); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout)
+	if a.Confirmation == nil {
+		_, err := fmt.Fprintf(env.stdout, "prompt_weight confirmation: none: %s\n", a.ConfirmationNote)
+		return err
+	}
+	return experiment.WriteConfirmation(env.stdout, a.Confirmation)
 }
 
 func warn(w io.Writer, warnings []string) {

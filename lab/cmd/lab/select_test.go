@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,7 +196,17 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 		t.Errorf("side-by-side text lacks columns or marks:\n%s", text)
 	}
 	_, pwSpec, _ := runLab(t, "prompt-weight", specPath, "--store", storeDir, "--json", "--seed", "3")
-	_, pwRoot, _ := runLab(t, "prompt-weight", "--root", root, "--threshold", "2", "--json", "--seed", "3")
+	// prompt_weight is derived at the decision, which --root decides the
+	// same way.
+	var dec struct {
+		Decision struct {
+			Point float64 `json:"point"`
+		} `json:"decision"`
+	}
+	if err := json.Unmarshal([]byte(out), &dec); err != nil {
+		t.Fatal(err)
+	}
+	_, pwRoot, _ := runLab(t, "prompt-weight", "--root", root, "--threshold", strconv.FormatFloat(dec.Decision.Point, 'f', -1, 64), "--json", "--seed", "3")
 	var a, b struct {
 		N     int `json:"n"`
 		Stats []struct {
@@ -206,7 +217,7 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 	json.Unmarshal([]byte(pwSpec), &a)
 	json.Unmarshal([]byte(pwRoot), &b)
 	if a.N == 0 || a.N != b.N || !slices.Equal(a.Stats, b.Stats) {
-		t.Errorf("prompt-weight via spec %+v, via --root at 2 %+v", a, b)
+		t.Errorf("prompt-weight via spec %+v, via --root at the decision %+v", a, b)
 	}
 }
 
@@ -244,7 +255,8 @@ func TestSelectWithoutStatistics(t *testing.T) {
 		"--w_request", "-1", "--w_prefill", "0", "--w_prefill_exec_norm", "0", "--w_request_exec_norm", "0", "--w_decode", "0"}
 	code, out, stderr := runLab(t, args...)
 	if code != 0 || !strings.Contains(out, "Recommended threshold: 0 (score -1.000000") ||
-		!strings.Contains(out, "conclusion: no statistics: ") || !strings.Contains(out, "prompt_weight at threshold 0") {
+		!strings.Contains(out, "score alone: no statistics: ") || !strings.Contains(out, "decision: keep threshold = 0: no statistics: ") ||
+		!strings.Contains(out, "prompt_weight at the decided threshold 0") {
 		t.Errorf("exit %d, stderr %q, output:\n%s", code, stderr, out)
 	}
 	code, out, stderr = runLab(t, append(args, "--json")...)

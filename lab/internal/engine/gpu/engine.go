@@ -149,7 +149,7 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := simcfg.OpenLoad(c.Workload, baseDir)
+	load, src, err := simcfg.OpenLoad(c.Workload, baseDir, s.ParamNames())
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,13 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	e.res = r
 	if e.requests == nil {
 		specSeed := s.Seed
-		e.requests = func(cell spec.Cell) ([]sched.Request, error) { return src.Requests(specSeed, cell.Seed) }
+		e.requests = func(cell spec.Cell) ([]sched.Request, error) {
+			at, err := simcfg.LoadAt(src, cell.Point)
+			if err != nil {
+				return nil, err
+			}
+			return at.Requests(specSeed, cell.Seed)
+		}
 	}
 	for _, p := range s.Sweep {
 		if !slices.Contains(Sweepable, p.Name) {
@@ -166,6 +172,9 @@ func prepare(s *spec.Spec, opts []Option) (*Engine, error) {
 	}
 	for _, pt := range s.Points() {
 		if _, _, err := e.SchedConfig(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
+		if _, err := simcfg.LoadAt(src, pt); err != nil {
 			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
 		}
 	}
@@ -303,7 +312,7 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	if err := w.Shutdown(); err != nil {
 		return err
 	}
-	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken}); err != nil {
+	if err := sched.WriteMetrics(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "gpu"}); err != nil {
 		return fmt.Errorf("gpu engine: %w", err)
 	}
 	if err := WriteSteps(filepath.Join(dir, "gpu_steps.csv"), x.Steps); err != nil {

@@ -146,7 +146,7 @@ func New(s *spec.Spec) (*Engine, error) {
 	if s.Path != "" {
 		baseDir = filepath.Dir(s.Path)
 	}
-	load, src, err := simcfg.OpenLoad(c.Workload, baseDir)
+	load, src, err := simcfg.OpenLoad(c.Workload, baseDir, s.ParamNames())
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +160,9 @@ func New(s *spec.Spec) (*Engine, error) {
 	}
 	for _, pt := range s.Points() {
 		if _, err := e.Config(pt); err != nil {
+			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
+		}
+		if _, err := simcfg.LoadAt(src, pt); err != nil {
 			return nil, fmt.Errorf("sweep point %s: %w", pt.Key(s.ParamNames()), err)
 		}
 	}
@@ -246,7 +249,11 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	if err != nil {
 		return err
 	}
-	tr, err := e.Simulate(ctx, cfg, cell.Seed)
+	src, err := simcfg.LoadAt(e.src, cell.Point)
+	if err != nil {
+		return err
+	}
+	tr, err := e.simulate(ctx, cfg, src, cell.Seed)
 	if err != nil {
 		return err
 	}
@@ -258,7 +265,7 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	// once, the log (the larger) on its own goroutine.
 	logErr := make(chan error, 1)
 	go func() { logErr <- sched.WriteIterations(filepath.Join(dir, IterationsFile), tr.Iterations) }()
-	plotErr := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken})
+	plotErr := sched.WritePlots(dir, tr, sched.PlotOptions{TBTPerToken: e.res.TBTPerToken, Source: "sim"})
 	if err := cmp.Or(plotErr, <-logErr); err != nil {
 		return err
 	}
@@ -275,10 +282,14 @@ func (e *Engine) Run(ctx context.Context, req engine.Request) error {
 	return nil
 }
 
-// Simulate draws the cell's workload from seed and runs the scheduler on
-// the performance model with seeded noise.
+// Simulate draws the spec's workload (without swept workload values) from
+// seed and runs the scheduler on the performance model with seeded noise.
 func (e *Engine) Simulate(ctx context.Context, cfg sched.Config, seed int64) (*sched.Trace, error) {
-	reqs, err := e.src.Requests(e.specSeed, seed)
+	return e.simulate(ctx, cfg, e.src, seed)
+}
+
+func (e *Engine) simulate(ctx context.Context, cfg sched.Config, src *workload.Source, seed int64) (*sched.Trace, error) {
+	reqs, err := src.Requests(e.specSeed, seed)
 	if err != nil {
 		return nil, err
 	}

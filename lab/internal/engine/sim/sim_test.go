@@ -78,7 +78,7 @@ func TestDeterministicAndRepeatsDiffer(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("same cell, different files")
 	}
-	want := []string{IterationsFile, "sim.json"}
+	want := []string{IterationsFile, "sim.json", sarathi.RunSummaryFile}
 	for _, m := range append(append([]string{}, sarathi.Required...), sarathi.RequestE2ETime, sarathi.RequestSchedulingDelay, sarathi.PrefillExecPlusPreemptTime, sched.MaxTimeBetweenTokens) {
 		want = append(want, filepath.Join(sarathi.PlotsDir, sarathi.FileName(m)))
 	}
@@ -90,6 +90,19 @@ func TestDeterministicAndRepeatsDiffer(t *testing.T) {
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("files %v, want %v", got, want)
+	}
+	// run_summary.json agrees with sim.json and the metric files.
+	rs, err := sarathi.ReadRunSummary(filepath.Join(run(t, e, cells[0]), sarathi.RunSummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	if err := json.Unmarshal(a["sim.json"], &sum); err != nil {
+		t.Fatal(err)
+	}
+	if rs.Source != "sim" || *rs.Requests != sum.Requests-sum.IgnoredLongPrompt || *rs.Preemptions != sum.Preemptions ||
+		rs.RequestsPerSecond == nil || *rs.RequestsPerSecond != float64(*rs.Requests) / *rs.MakespanSeconds {
+		t.Errorf("run_summary.json %+v vs sim.json %+v", rs, sum)
 	}
 	if cells[1].Repeat != 1 {
 		t.Fatal("cell order")

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,8 +22,8 @@ type Metric struct {
 }
 
 // MaxTimeBetweenTokens is the metric of each request's longest gap between
-// consecutive tokens.
-const MaxTimeBetweenTokens = "request_max_time_between_tokens"
+// consecutive output tokens (sarathi.MaxTimeBetweenTokens).
+const MaxTimeBetweenTokens = sarathi.MaxTimeBetweenTokens
 
 // RequestID is how request id appears in the metric files: replica 0,
 // then the request's ID, as Sarathi-Serve names its sequences.
@@ -40,9 +41,10 @@ func RequestID(id int) string { return "0_" + strconv.Itoa(id) }
 //	decode_time_execution_plus_preemption_normalized    (c − f) / n_out
 //	request_e2e_time                                    c − a
 //	request_scheduling_delay                            s − a
-//	request_max_time_between_tokens                     the longest gap between two of
-//	                                                    the request's tokens (its worst
-//	                                                    decode stall; 0 for one token)
+//	max_time_between_tokens                             the longest gap between two
+//	                                                    consecutive output tokens (its
+//	                                                    worst decode stall; no row for a
+//	                                                    request with one token)
 //
 // The per-token time-between-tokens distribution (Sarathi's
 // decode_token_execution_plus_preemption_time, see TimeBetweenTokens) is
@@ -96,6 +98,9 @@ func Metrics(tr *Trace) []Metric {
 			tbtMax,
 		}
 		for k, v := range vals {
+			if k == len(vals)-1 && len(r.TokenTimes) < 2 {
+				break // no gap between tokens to report
+			}
 			out[k].Rows = append(out[k].Rows, sarathi.Row{RequestID: id, Value: v})
 		}
 	}
@@ -140,6 +145,34 @@ type PlotOptions struct {
 	// time-between-tokens distribution, one row per decode token, ~6 MB
 	// per 1,000-request cell (spec field tbt_per_token).
 	TBTPerToken bool
+	// Source, when set, also writes replica_0/run_summary.json (RunSummary)
+	// naming the engine ("sim", "gpu").
+	Source string
+}
+
+// RunSummary is the trace's run_summary.json: completed requests, the
+// ignored ones as failed, the makespan from the first arrival to the last
+// completion of a completed request, requests per second of makespan and
+// the preemptions. With no completed request, or a zero makespan, the
+// makespan and throughput are left out rather than invented.
+func RunSummary(tr *Trace, source string) sarathi.RunSummary {
+	done := 0
+	first, last := math.Inf(1), math.Inf(-1)
+	for i := range tr.Requests {
+		r := &tr.Requests[i]
+		if r.Ignored {
+			continue
+		}
+		done++
+		first = min(first, r.Arrival)
+		last = max(last, r.Completed)
+	}
+	s := sarathi.RunSummary{Source: source, Requests: sarathi.Int(done), RequestsFailed: sarathi.Int(tr.Ignored), Preemptions: sarathi.Int(tr.Preemptions)}
+	if done > 0 && last > first {
+		s.MakespanSeconds = sarathi.Float(last - first)
+		s.RequestsPerSecond = sarathi.Float(float64(done) / (last - first))
+	}
+	return s
 }
 
 // WriteMetrics writes the metric files of tr under dir/replica_0/plots
@@ -165,6 +198,11 @@ func WritePlots(dir string, tr *Trace, opts PlotOptions) error {
 	for _, m := range ms {
 		if err := sarathi.Write(plots, m.Name, m.Rows); err != nil {
 			return fmt.Errorf("writing %s: %w", m.Name, err)
+		}
+	}
+	if opts.Source != "" {
+		if err := sarathi.WriteRunSummary(dir, RunSummary(tr, opts.Source)); err != nil {
+			return fmt.Errorf("writing %s: %w", sarathi.RunSummaryFile, err)
 		}
 	}
 	return nil

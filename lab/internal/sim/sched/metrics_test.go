@@ -101,6 +101,9 @@ func TestMetricsFromLog(t *testing.T) {
 			sarathi.PrefillExecPlusPreemptTime:     f[i] - s,
 			MaxTimeBetweenTokens:                   maxGap[i],
 		} {
+			if name == MaxTimeBetweenTokens && out[i] < 2 {
+				continue // no gap: no row
+			}
 			want[name] = append(want[name], v)
 		}
 	}
@@ -293,6 +296,37 @@ func TestTimeBetweenTokensOptIn(t *testing.T) {
 	for k, b := range offFiles {
 		if !bytes.Equal(b, onFiles[k]) {
 			t.Errorf("%s differs with the option", k)
+		}
+	}
+}
+
+// RunSummary counts completed requests (ignored ones as failed), the
+// makespan from the first arrival to the last completion and the
+// preemptions; a one-token request has no max_time_between_tokens row;
+// WritePlots writes run_summary.json only when a source is named.
+func TestRunSummaryAndMaxTBTRows(t *testing.T) {
+	tr := &Trace{Ignored: 1, Preemptions: 4, Requests: []RequestTrace{
+		{ID: 0, Arrival: 1, Scheduled: 1, PrefillDone: 2, Completed: 5, ExecTime: 3, PromptTokens: 10, OutputTokens: 3, TokenTimes: []float64{2, 3, 5}},
+		{ID: 1, Arrival: 0.5, Ignored: true, PromptTokens: 99999},
+		{ID: 2, Arrival: 2, Scheduled: 2, PrefillDone: 3, Completed: 3, ExecTime: 1, PromptTokens: 4, OutputTokens: 1, TokenTimes: []float64{3}},
+	}}
+	s := RunSummary(tr, "gpu")
+	if s.Source != "gpu" || *s.Requests != 2 || *s.RequestsFailed != 1 || *s.Preemptions != 4 || *s.MakespanSeconds != 4 || *s.RequestsPerSecond != 0.5 {
+		t.Errorf("run summary %+v", s)
+	}
+	for _, m := range Metrics(tr) {
+		if m.Name == MaxTimeBetweenTokens && (len(m.Rows) != 1 || m.Rows[0].Value != 2) {
+			t.Errorf("max_time_between_tokens rows %+v, want one row of 2 (the one-token request has none)", m.Rows)
+		}
+	}
+	for _, source := range []string{"", "sim"} {
+		dir := t.TempDir()
+		if err := WritePlots(dir, tr, PlotOptions{Source: source}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sarathi.ReadRunSummary(filepath.Join(dir, sarathi.RunSummaryFile))
+		if (err == nil) != (source != "") {
+			t.Errorf("source %q: reading run_summary.json: %v", source, err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ package simcfg
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,10 +25,6 @@ const (
 	DefaultPromptWeight = -0.01
 	DefaultGPUMemUtil   = 0.9
 )
-
-// Sweepable are the parameters a sweep may set on the sim and gpu engines;
-// each overrides the scheduler field of the same name.
-var Sweepable = []string{"chunk_search_granularity", "chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "target_time", "time_weight"}
 
 // Scheduling is the scheduler part of a resolved configuration, every
 // default filled in. The sim and gpu engines share it (embedded in their
@@ -108,7 +105,14 @@ type Load struct {
 // its request source; a user CSV path is relative to baseDir (the spec
 // file's folder). A problem with a field is a spec.FieldError relative to
 // the engine's block ("workload.trace").
-func OpenLoad(c spec.WorkloadConfig, baseDir string) (Load, *workload.Source, error) {
+//
+// swept are the sweep's parameter names: a workload field that is swept
+// (WorkloadSweepable) and left out of the spec is opened with a placeholder
+// (1 request, 1 request/s) so the source can be checked; each point then
+// sets its own value (LoadAt). The Load keeps the spec's literal values, so
+// the engine identity does not depend on the swept values, which the cell
+// address carries already.
+func OpenLoad(c spec.WorkloadConfig, baseDir string, swept []string) (Load, *workload.Source, error) {
 	r := Load{
 		Lengths: c.Lengths, Requests: c.Requests, MaxTokens: c.MaxTokens,
 		MaxPromptTokens: c.MaxPromptTokens, Arrival: c.Arrival.Process, QPS: c.Arrival.QPS,
@@ -133,6 +137,12 @@ func OpenLoad(c spec.WorkloadConfig, baseDir string) (Load, *workload.Source, er
 		r.OutputVariation = 0 // synthetic outputs are re-drawn instead
 	}
 	wl := c
+	if slices.Contains(swept, "requests") && wl.Requests == 0 {
+		wl.Requests = 1
+	}
+	if slices.Contains(swept, "qps") && wl.Arrival.QPS == 0 {
+		wl.Arrival.QPS = 1
+	}
 	wl.OutputVariation = &r.OutputVariation
 	if r.Arrival == "trace" {
 		wl.Arrival.Jitter = &r.Jitter
@@ -205,6 +215,9 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 			}
 			util = v
 		default:
+			if slices.Contains(WorkloadSweepable, n) {
+				continue // LoadAt applies it
+			}
 			err = fmt.Errorf("cannot set %q; sweepable: %s", n, strings.Join(Sweepable, ", "))
 		}
 		if err != nil {
@@ -212,4 +225,56 @@ func (r Scheduling) SchedConfig(pt spec.Point) (sched.Config, float64, error) {
 		}
 	}
 	return cfg, util, nil
+}
+
+// SchedulerSweepable are the scheduler fields a sweep may set, by their
+// spec names.
+// Each overrides the scheduler field of the same name.
+var SchedulerSweepable = []string{"chunk_search_granularity", "chunk_size", "gpu_memory_utilization", "max_num_seqs", "min_chunk_threshold", "prompt_weight", "target_time", "time_weight"}
+
+// WorkloadSweepable are the workload fields a sweep may set (see
+// spec.WorkloadSweepable): qps is the Poisson arrival rate and needs
+// arrival.process: poisson.
+var WorkloadSweepable = spec.WorkloadSweepable
+
+// Sweepable are the parameters a sweep may set on the sim and gpu
+// engines: the scheduler's and the workload's, sorted.
+var Sweepable = func() []string {
+	s := append(slices.Clone(SchedulerSweepable), WorkloadSweepable...)
+	slices.Sort(s)
+	return s
+}()
+
+// LoadAt is src with the point's workload values applied (src itself when
+// the point sets none). Integer fields must get whole numbers.
+func LoadAt(src *workload.Source, pt spec.Point) (*workload.Source, error) {
+	var o workload.Overrides
+	set := false
+	for _, n := range WorkloadSweepable {
+		v, ok := pt[n]
+		if !ok {
+			continue
+		}
+		set = true
+		if n == "qps" {
+			o.QPS = &v
+			continue
+		}
+		if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+			return nil, fmt.Errorf("%s = %v: expected a whole number", n, v)
+		}
+		i := int(v)
+		switch n {
+		case "requests":
+			o.Requests = &i
+		case "max_tokens":
+			o.MaxTokens = &i
+		case "max_prompt_tokens":
+			o.MaxPromptTokens = &i
+		}
+	}
+	if !set {
+		return src, nil
+	}
+	return src.With(o)
 }

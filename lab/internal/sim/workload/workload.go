@@ -140,6 +140,58 @@ func Open(cfg spec.WorkloadConfig, baseDir string) (*Source, error) {
 	return s, nil
 }
 
+// Overrides are workload fields set per sweep point (nil: keep the
+// configured value). See With.
+type Overrides struct {
+	Requests, MaxTokens, MaxPromptTokens *int
+	QPS                                  *float64
+}
+
+// With returns a copy of s with o applied, checked as Open checks them: the
+// trace must have enough rows, a Poisson rate must be > 0 and the process
+// must be poisson for a rate to mean anything. Requests drawn from the copy
+// use the same random streams, so points that differ only in the arrival
+// rate see the same prompts and outputs (common random numbers); a
+// different request count draws a different trace window, and for synthetic
+// lengths the first n requests of the longer run.
+func (s *Source) With(o Overrides) (*Source, error) {
+	c := *s
+	if v := o.Requests; v != nil {
+		if *v < 1 {
+			return nil, fmt.Errorf("requests = %d: expected ≥ 1", *v)
+		}
+		if len(s.rows) > 0 && len(s.rows) < *v {
+			return nil, fmt.Errorf("requests = %d, but trace %s has only %d rows", *v, s.name, len(s.rows))
+		}
+		c.cfg.Requests = *v
+	}
+	if v := o.MaxTokens; v != nil {
+		if *v < 0 {
+			return nil, fmt.Errorf("max_tokens = %d: expected ≥ 0 (0: no cap)", *v)
+		}
+		c.cfg.MaxTokens = *v
+	}
+	if v := o.MaxPromptTokens; v != nil {
+		if *v < 0 {
+			return nil, fmt.Errorf("max_prompt_tokens = %d: expected ≥ 0 (0: no cap)", *v)
+		}
+		c.cfg.MaxPromptTokens = *v
+	}
+	if v := o.QPS; v != nil {
+		if p := c.cfg.Arrival.Process; p != "poisson" {
+			if p == "" {
+				p = "offline"
+			}
+			return nil, fmt.Errorf("qps = %v: the arrival process is %s; a rate needs arrival.process: poisson", *v, p)
+		}
+		if !(*v > 0) || math.IsInf(*v, 0) {
+			return nil, fmt.Errorf("qps = %v: expected a rate > 0", *v)
+		}
+		c.cfg.Arrival.QPS = *v
+	}
+	return &c, nil
+}
+
 // Digest is the SHA-256 of the trace file's content ("" for synthetic
 // lengths): a cell's identity depends on the data, not on where it lives.
 func (s *Source) Digest() string { return s.digest }
