@@ -58,7 +58,7 @@ func bigTree(b *testing.B, o treegen.Options) (root string, bytes int64) {
 	return root, bytes
 }
 
-// BenchmarkSelectBigTree is issue 3's size: 101 thresholds × 10 repeats ×
+// BenchmarkSelectBigTree is the big-tree size: 101 thresholds × 10 repeats ×
 // 5 CSVs × 20,000 rows (3.4 GB of CSV). "select" is what the old script
 // does — load, summarize and select (mean); "select+prompt_weight" adds the
 // prompt_weight derivation at the choice (200,000 pooled values, 1,000

@@ -11,7 +11,7 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// Every bad input of issue 3 item 5 gives an error that names the file (and
+// Every bad input gives an error that names the file (and
 // line, where there is one) and the problem — never a panic or a NaN.
 func TestErrors(t *testing.T) {
 	const reqCSV = "request_execution_time.csv"

@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultPromptWeight is the engine's default AGING prompt_weight (with
-// time_weight 1) that derived weights are compared with (DESIGN §7).
+// time_weight 1) that derived weights are compared with.
 const DefaultPromptWeight = -0.01
 
 // DefaultResamples is the number of bootstrap resamples behind each
@@ -35,7 +35,7 @@ type PromptWeightOptions struct {
 	Stats []string
 }
 
-// PromptWeightResult is the prompt_weight derivation of DESIGN §7 for one
+// PromptWeightResult is the prompt_weight derivation for one
 // configuration.
 type PromptWeightResult struct {
 	// Files are the prefill_time_execution_plus_preemption_normalized files
@@ -78,7 +78,7 @@ type Weighting struct {
 }
 
 // WeightingsFor are the two equivalent weightings (same ordering) that s
-// seconds per prefill token gives (DESIGN §7): time_weight = 1 and
+// seconds per prefill token gives: time_weight = 1 and
 // prompt_weight = −s, or time_weight = 1/s and prompt_weight = −1.
 func WeightingsFor(s float64) (timeWeightOne, promptWeightOne Weighting) {
 	return Weighting{TimeWeight: 1, PromptWeight: -s}, Weighting{TimeWeight: 1 / s, PromptWeight: -1}

@@ -39,7 +39,7 @@ type Ratios struct {
 	Decode          float64 `json:"decode_ratio"`
 }
 
-// Score is the weighted sum of DESIGN §6 step 4, added in the old script's
+// Score is the weighted sum of the old script's score, added in the old script's
 // order. The conversions keep each product rounded on its own (no fused
 // multiply-add), as Python computes it.
 //
@@ -134,7 +134,7 @@ type RepeatRatios struct {
 	Score   float64
 }
 
-// Select scores every point of t (DESIGN §6 steps 2–5).
+// Select scores every point of t: per-repeat ratios to the baseline, aggregated across repeats, scored, and the lowest score chosen.
 func Select(t *Table, opt Options) (*Selection, error) {
 	agg := opt.Agg
 	if agg == "" {

@@ -25,7 +25,7 @@ const (
 	DefaultLevel  = 0.95 // confidence level of the ratio intervals
 	DefaultPower  = 0.8  // power the repeats-needed estimate plans for
 	// WinShown is the win probability from which a contender is named in
-	// the conclusion (issue 7: every value that wins in ≥ 5%).
+	// the conclusion (every value that wins in ≥ 5%).
 	WinShown = 0.05
 	// DefaultWinResamples is the number of repeat resamples behind the win
 	// probabilities. Each re-runs the whole selection, so it is the costly
@@ -128,7 +128,7 @@ type PointSignificance struct {
 }
 
 // Significance says whether the points of a Selection really differ from
-// the baseline (issue 7). Points is parallel to Selection.Rows.
+// the baseline. Points is parallel to Selection.Rows.
 type Significance struct {
 	// Baseline is the point everything is compared with: the selection's
 	// configured baseline if some repeat has it, else the smallest point
@@ -679,7 +679,7 @@ func (sig *Significance) powerNote(s *Selection) {
 	sig.PowerNote = strings.Join(notes, "; ")
 }
 
-// RowJSON are the issue 7 fields of one point's object in `lab select
+// RowJSON are the statistics fields of one point's object in `lab select
 // --json`. Embed it as an anonymous field of the row object so its fields
 // sit inline next to "score". Numbers that do not exist (no repeat with
 // both the point and the baseline; an interval from fewer than 2 pairs)
@@ -701,7 +701,7 @@ type RowJSON struct {
 	Pairs int `json:"pairs"`
 }
 
-// SummaryJSON are the issue 7 top-level fields of a selection object.
+// SummaryJSON are the statistics' top-level fields of a selection object.
 type SummaryJSON struct {
 	Conclusion  string `json:"conclusion"`
 	Significant bool   `json:"significant"`
@@ -771,7 +771,7 @@ func Robustness(sels []*Selection) string {
 	return fmt.Sprintf("the %s of the lowest score changes across presets × aggregations: %s", param, strings.Join(parts, "; "))
 }
 
-// AddSignificance adds the issue 7 fields to a selection's JSON (sig must
+// AddSignificance adds the statistics fields to a selection's JSON (sig must
 // come from the same selection: its points are the rows).
 func (j *SelectionJSON) AddSignificance(sig *Significance) {
 	sum := sig.SummaryJSON()

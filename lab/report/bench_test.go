@@ -13,7 +13,7 @@ import (
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
-// benchTree is issue 5's benchmark size: 101 thresholds × 10 repeats ×
+// benchTree is the report's benchmark size: 101 thresholds × 10 repeats ×
 // 1,000 requests per cell (5,050 metric files).
 var benchTree = tree{thresholds: 101, repeats: 10, rows: 1000, seed: 42}
 

@@ -27,7 +27,7 @@ import (
 // PlotsDir is where, relative to a run's output folder, the metric files live.
 const PlotsDir = "replica_0/plots"
 
-// The five metrics the selection needs (DESIGN §5).
+// The five metrics the selection needs.
 const (
 	RequestExecutionTime           = "request_execution_time"
 	RequestExecutionTimeNormalized = "request_execution_time_normalized"

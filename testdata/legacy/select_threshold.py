@@ -2,7 +2,7 @@
 """Reference implementation of the old workflow's select_threshold.py.
 
 The original script is not available; this one is rebuilt from its
-documentation (the seed workflow, section "选择阈值") and schedlab's DESIGN §6,
+documentation (the seed workflow, section "选择阈值") and schedlab's selection documentation (lab help selection),
 written with the libraries the original used (pandas to read the CSVs, numpy
 for the statistics). schedlab's `lab select --root` must agree with it on
 every number; the Go parity tests run it on the trees in this folder and on

@@ -16,7 +16,7 @@ import (
 
 const legacyTrees = "../../../testdata/legacy/trees"
 
-// --json has issue 3's schema with every number at full precision.
+// --json has the documented schema with every number at full precision.
 func TestSelectRootJSON(t *testing.T) {
 	root := filepath.Join(legacyTrees, "even_odd")
 	code, out, stderr := runLab(t, "select", "--root", root, "--json", "--run_agg", "p90")
@@ -68,7 +68,7 @@ func TestSelectRootJSON(t *testing.T) {
 	}
 }
 
-// thresholdRow is a threshold object of issue 3's schema.
+// thresholdRow is a threshold object of the --json schema.
 type thresholdRow struct {
 	Threshold int     `json:"threshold"`
 	Runs      int     `json:"runs"`

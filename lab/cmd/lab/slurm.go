@@ -10,7 +10,7 @@ import (
 	"github.com/schedlab/schedlab/lab/internal/runner/slurm"
 )
 
-// slurmFlags are `lab run`'s flags for the Slurm executor (issue 8).
+// slurmFlags are `lab run`'s flags for the Slurm executor.
 type slurmFlags struct {
 	executor    string
 	partition   string

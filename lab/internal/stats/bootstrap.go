@@ -47,7 +47,7 @@ func Mean(x []float64) float64 {
 // DefaultResamples), evaluates stat on each resample and returns the
 // two-sided interval at level (e.g. 0.95) built by method. stat may reorder
 // the slice it is given but must not keep it. Quantiles of the bootstrap
-// distribution interpolate linearly at position (B−1)·q, as DESIGN §6 does
+// distribution interpolate linearly at position (B−1)·q, as the selection's percentiles do
 // for percentiles.
 //
 // For BCa, z0 = Φ⁻¹(share of bootstrap values below stat(x), ties counting

@@ -1,6 +1,6 @@
 // Package stats holds the pure statistics behind schedlab's verdicts: is a
 // sweep value really better than the baseline, by how much, how sure, and
-// how many more repeats would settle it (issue 7, DESIGN §6).
+// how many more repeats would settle it.
 //
 // Everything here works on paired observations, one per repeat: the data of
 // a comparison are the per-repeat log-ratios d_r = log(score_r(t)/score_r(b))

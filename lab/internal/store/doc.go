@@ -1,5 +1,4 @@
-// Package store keeps experiment results as content-addressed cell folders
-// (DESIGN §4).
+// Package store keeps experiment results as content-addressed cell folders.
 //
 // A cell is one engine run: one sweep point, one repeat. Its address is the
 // hex SHA-256 of the canonical JSON of its Inputs (engine kind, engine

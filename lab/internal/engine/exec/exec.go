@@ -1,5 +1,5 @@
 // Package exec is the engine that runs the user's own benchmark command once
-// per cell (issue 2 item 5): an argv list and environment rendered with
+// per cell: an argv list and environment rendered with
 // text/template over the cell's parameters, run in its own process group, and
 // the metric CSVs it wrote harvested into the cell's folder.
 //

@@ -1,6 +1,6 @@
 // Package gpu is the gpu engine: lab/internal/sim/sched, the scheduler the simulator
 // runs, driving real forward passes of a Llama-shaped model in a PyTorch
-// worker process (issue 9).
+// worker process.
 //
 // The worker (worker.py, embedded and written to the user's cache folder at
 // run time) speaks a line protocol on stdin/stdout: init loads a model shape

@@ -10,7 +10,7 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// BenchmarkSimulate10k is issue 4's speed target: 10,000 splitwise_conv
+// BenchmarkSimulate10k is the simulator's speed target (≤ 1 s): 10,000 splitwise_conv
 // requests (offline, all at t=0), chunk_size 256, max_num_seqs 128, on the
 // H200 llama-3-8b graph model with noise: ≤ 1 s on one core. It reports
 // requests/s and iterations/s of the scheduler + performance model (the

@@ -1,7 +1,6 @@
 // Package slurm is the Slurm executor of lab/internal/runner: it runs the cells of a
 // plan that the store does not hold as one Slurm job array, so that a sweep
-// outgrows one machine without schedlab growing a scheduler of its own
-// (issue 8).
+// outgrows one machine without schedlab growing a scheduler of its own.
 //
 // Every array task runs exactly the local per-cell path: the batch script
 // maps SLURM_ARRAY_TASK_ID to a cell hash and calls `lab cell run SPEC

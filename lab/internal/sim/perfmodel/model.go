@@ -30,7 +30,7 @@ func (s *Shape) Tokens() int {
 	return t
 }
 
-// The features, in ms per unit, from the hardware (DESIGN §9):
+// The features, in ms per unit, from the hardware:
 //
 //	fixed       1: weights streamed once per iteration, launches, norms, LM head
 //	tokens      T = Σq + B: the linear layers' cost per new token

@@ -7,7 +7,7 @@ import (
 )
 
 // TestFitTargets asserts the fit's error on the embedded measurements:
-// graph mode (how production engines run) must meet issue 4's target, mean
+// graph mode (how production engines run) must meet its accuracy target, mean
 // ≤ 5% and max ≤ 15% in every group; eager mode, dominated by CPU launch
 // overhead the model does not try to capture, is held to its current level
 // so a regression shows.

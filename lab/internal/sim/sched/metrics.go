@@ -52,8 +52,8 @@ func RequestID(id int) string { return "0_" + strconv.Itoa(id) }
 // is written only when PlotOptions.TBTPerToken asks for it.
 //
 // request_execution_time_normalized divides by OUTPUT tokens as
-// sarathi-serve's SequenceState.execution_time_normalized does (the seed's
-// text says total tokens; the code wins so simulated and real files agree).
+// sarathi-serve's SequenceState.execution_time_normalized does (the old workflow's
+// document says total tokens; the code wins so simulated and real files agree).
 // The prompt count is the original prompt, as SequenceState keeps it across
 // recomputes. A single-token request has c = f and a decode value of 0.
 // Ignored requests have no rows. The order is sarathi.Required, then the

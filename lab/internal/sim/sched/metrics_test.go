@@ -16,7 +16,7 @@ import (
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
 
-// TestMetricsFromLog recomputes every metric of DESIGN §5 from the recorded
+// TestMetricsFromLog recomputes every metric definition (lab help store) from the recorded
 // batches and the iteration log alone — independently of the scheduler's
 // own bookkeeping — and compares with the written files. A tight cache
 // forces recompute preemptions, so the "over all attempts" and "last
