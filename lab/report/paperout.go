@@ -546,13 +546,11 @@ func fixed(v float64, d int) string { return strconv.FormatFloat(v, 'f', d, 64) 
 // guard columns are further entries of Columns and cells of each row.
 func (v *paperView) decisionTable() *paper.Table {
 	s := v.s
-	t := &paper.Table{Label: "decision", MarkNote: "the headline selection",
-		Columns: []paper.Column{{Head: "preset"}, {Head: "aggregation"}, {Head: s.Param, Right: true},
+	t := &paper.Table{Label: "decision", MarkNote: "the headline selection (its lowest score is the old script's choice; the decision is in the caption)",
+		Columns: []paper.Column{{Head: "preset"}, {Head: "aggregation"}, {Head: "lowest score at", Right: true},
 			{Head: "score", Right: true}, {Head: "baseline score", Right: true}, {Head: "change", Right: true}}}
-	t.Caption = fmt.Sprintf("Choice of %s in experiment %s (%d repeats).", s.Param, s.Experiment, len(s.Repeats))
-	if v.head.SummaryJSON != nil {
-		t.Caption += " " + sentence(v.head.Conclusion)
-	}
+	t.Caption = fmt.Sprintf("%s in experiment %s (%d repeats). %s The rows are each preset and aggregation's lowest score, as the old script chose.",
+		s.Param, s.Experiment, len(s.Repeats), decisionSentence(s))
 	for i := range s.Selections {
 		sel := &s.Selections[i]
 		var best, base *RowSummary
@@ -584,7 +582,7 @@ func (v *paperView) decisionTable() *paper.Table {
 
 func (v *paperView) statisticsTable() *paper.Table {
 	o := v.s.Statistics
-	t := &paper.Table{Label: "statistics", MarkNote: "the choice",
+	t := &paper.Table{Label: "statistics", MarkNote: "the decision",
 		Columns: []paper.Column{{Head: v.s.Param, Right: true}, {Head: "pairs", Right: true}, {Head: "score ratio", Right: true},
 			{Head: present.Percent(o.Level) + " interval", Right: true}, {Head: "p (Holm)", Right: true}, {Head: "verdict"}, {Head: "win prob.", Right: true}}}
 	t.Caption = fmt.Sprintf("Each %s against the baseline %s, paired by repeat: geometric-mean score ratio with its %s BCa interval, sign-flip p-value (Holm-adjusted), verdict (margin ±%s) and the share of %d resamples in which the point wins. %s",
@@ -616,9 +614,23 @@ func (v *paperView) statisticsTable() *paper.Table {
 		}
 		t.Rows = append(t.Rows, []string{analysis.Point(r.Threshold).String(), strconv.Itoa(r.Pairs), ratio, ci, p,
 			string(r.Verdict), strconv.FormatFloat(100*r.WinProbability, 'f', 1, 64) + "%"})
-		t.Marked = append(t.Marked, r.Chosen)
+		t.Marked = append(t.Marked, v.s.DecisionFieldsJSON != nil && analysis.Point(r.Threshold).Compare(analysis.Point(v.s.Decision.Point)) == 0)
 	}
 	return t
+}
+
+// decisionSentence states the summary's decision ("Decision: keep
+// min_chunk_threshold = 0: …"), the one every output leads with.
+func decisionSentence(s *Summary) string {
+	if s.DecisionFieldsJSON == nil {
+		return ""
+	}
+	d := s.Decision
+	verb := "keep"
+	if d.Verdict != analysis.Keep {
+		verb = "change to"
+	}
+	return fmt.Sprintf("Decision: %s %s: %s.", verb, present.PointName(s.Params, analysis.Point(d.Point)), strings.TrimSuffix(strings.TrimSpace(d.Reason), "."))
 }
 
 func (v *paperView) promptWeightTable() *paper.Table {

@@ -280,11 +280,16 @@ func TestPaperTables(t *testing.T) {
 	if stats.Label != "statistics" || len(stats.Rows) != len(head.Rows) {
 		t.Fatalf("statistics table %q with %d rows, want %d", stats.Label, len(stats.Rows), len(head.Rows))
 	}
+	// The statistics table marks the decision, not the lowest score.
 	for i, row := range stats.Rows {
 		ps := in.Significance.Points[i]
-		if stats.Marked[i] != (i == head.Best) || row[0] != ps.Point.String() || row[5] != string(ps.Verdict) {
-			t.Errorf("statistics row %d: %v (marked %v), want point %s verdict %s marked %v", i, row, stats.Marked[i], ps.Point, ps.Verdict, i == head.Best)
+		decided := in.Decision != nil && ps.Point.Compare(in.Decision.Point) == 0
+		if stats.Marked[i] != decided || row[0] != ps.Point.String() || row[5] != string(ps.Verdict) {
+			t.Errorf("statistics row %d: %v (marked %v), want point %s verdict %s marked %v", i, row, stats.Marked[i], ps.Point, ps.Verdict, decided)
 		}
+	}
+	if in.Decision != nil && !strings.Contains(tabs[0].Caption, "Decision: ") {
+		t.Errorf("decision table caption %q does not state the decision", tabs[0].Caption)
 	}
 }
 
