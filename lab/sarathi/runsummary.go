@@ -52,13 +52,22 @@ func Int(v int) *int { return &v }
 // Float makes an optional float field.
 func Float(v float64) *float64 { return &v }
 
-// WriteRunSummary writes s as dir/replica_0/run_summary.json (indented,
-// with a final newline, byte-identical for identical values).
-func WriteRunSummary(dir string, s RunSummary) error {
+// Marshal is the file's bytes: indented JSON with a final newline, fields
+// in a fixed order, so identical facts give identical files.
+func (s RunSummary) Marshal() ([]byte, error) {
 	if err := s.check(); err != nil {
-		return err
+		return nil, err
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteRunSummary writes s as dir/replica_0/run_summary.json.
+func WriteRunSummary(dir string, s RunSummary) error {
+	data, err := s.Marshal()
 	if err != nil {
 		return err
 	}
@@ -66,7 +75,7 @@ func WriteRunSummary(dir string, s RunSummary) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(p, append(data, '\n'))
+	return fsutil.WriteFileAtomic(p, data)
 }
 
 // ErrNoRunSummary is wrapped by ReadRunSummary when the file does not exist.

@@ -1,41 +1,31 @@
 package source
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
+
+	"github.com/schedlab/schedlab/lab/sarathi"
 )
+
+// RunSummary is run_summary.json: facts about one cell that are not
+// per-request metrics (the file format lives with the other metric files,
+// in lab/sarathi). Every field but Source is optional: nil means the source
+// did not report it (never a made-up zero).
+type RunSummary = sarathi.RunSummary
+
+// RunSummaryFile is the cell-level facts file, next to the plots folder
+// (replica_0/run_summary.json).
+const RunSummaryFile = "run_summary.json"
 
 // ReadRunSummary reads replicaDir/run_summary.json. A cell without one
 // (engines and trees from before the file existed) gives nil and no error.
 func ReadRunSummary(replicaDir string) (*RunSummary, error) {
-	path := filepath.Join(replicaDir, RunSummaryFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	s, err := sarathi.ReadRunSummary(filepath.Join(replicaDir, RunSummaryFile))
+	if errors.Is(err, sarathi.ErrNoRunSummary) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var s RunSummary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if s.Source == "" {
-		return nil, fmt.Errorf("%s: \"source\" is missing; expected the name of the engine or reader that wrote the cell", path)
-	}
 	return &s, nil
-}
-
-// Marshal is the file's bytes: indented JSON with a final newline, fields in
-// a fixed order, so identical facts give identical files.
-func (s *RunSummary) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
 }

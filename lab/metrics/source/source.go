@@ -45,25 +45,3 @@ func Unavailable(name string) []string {
 
 // IsReader says whether name is a value of engine.exec.metrics.
 func IsReader(name string) bool { return slices.Contains(Readers, name) }
-
-// RunSummaryFile is the cell-level facts file, next to the plots folder
-// (replica_0/run_summary.json).
-const RunSummaryFile = "run_summary.json"
-
-// RunSummary is run_summary.json: facts about one cell that are not
-// per-request metrics. Every field but Source is optional: nil means the
-// source did not report it (never a made-up zero).
-type RunSummary struct {
-	Source string `json:"source"`
-	// Requests is the number of requests the benchmark sent, failed ones
-	// included; RequestsFailed how many of them failed.
-	Requests       *int `json:"requests,omitempty"`
-	RequestsFailed *int `json:"requests_failed,omitempty"`
-	// MakespanSeconds is the benchmark's duration; RequestsPerSecond the
-	// completed requests divided by it.
-	MakespanSeconds   *float64 `json:"makespan_seconds,omitempty"`
-	RequestsPerSecond *float64 `json:"requests_per_second,omitempty"`
-	// Unavailable lists the metrics this cell's source could not observe,
-	// sorted; their files are absent from the plots folder.
-	Unavailable []string `json:"unavailable,omitempty"`
-}
