@@ -40,6 +40,9 @@ func Topics() []Topic {
 }
 
 // Read returns the markdown of one topic, or an error that lists the topics.
+// Lines that are only an HTML comment (markers for the documentation's own
+// tests, such as "<!-- not run: needs a GPU -->") are left out: they render
+// as nothing on a web page, and so they print as nothing here.
 func Read(name string) (string, error) {
 	text, err := files.ReadFile(name + ".md")
 	if err != nil || strings.ContainsAny(name, "/.") {
@@ -49,7 +52,14 @@ func Read(name string) (string, error) {
 		}
 		return "", fmt.Errorf("no help topic %q; topics: %s", name, strings.Join(names, ", "))
 	}
-	return string(text), nil
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(text), "\n") {
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "<!--") && strings.HasSuffix(t, "-->") {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String(), nil
 }
 
 func title(text string) string {
