@@ -8,13 +8,12 @@ package replay
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 
 	"github.com/schedlab/schedlab/lab/internal/sim/sched"
 )
@@ -131,20 +130,11 @@ var stopRules = map[string]string{
 // checks that it is complete and that every setting it uses is one the
 // scheduler models.
 func Load(path string) (*Scenario, error) {
-	f, err := os.Open(path)
+	r, err := fsutil.OpenMaybeGzip(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		defer gz.Close()
-		r = gz
-	}
+	defer r.Close()
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -3,14 +3,14 @@ package sched
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/schedlab/schedlab/lab/internal/fsutil"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
 )
@@ -264,20 +264,11 @@ func WriteIterations(path string, its []Iteration) error {
 // ReadIterations reads a log written by WriteIterations (gzip'd or not),
 // checking the header and every field; errors name the file and line.
 func ReadIterations(path string) ([]Iteration, error) {
-	f, err := os.Open(path)
+	r, err := fsutil.OpenMaybeGzip(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	if !sc.Scan() || sc.Text() != IterationsHeader {
