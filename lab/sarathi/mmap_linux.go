@@ -7,14 +7,15 @@ import (
 	"syscall"
 )
 
-// mapFile maps a regular file read-only, so that reading it costs page
-// faults on the page cache instead of a kernel copy per read(2) — on the
-// selection's 3.4 GB benchmark tree that copy was a quarter of the CPU
-// time. ok is false when the file cannot be mapped (the caller then reads
-// it): not a regular file, empty (a 0-byte mapping is an error), or larger
-// than 4 GiB or than an int. The mapping covers the size at Stat: a file
-// that grows meanwhile is read up to that size; one that shrinks makes the
-// vanished pages fault, which parseMapped turns into an error (Write
+// mapFile maps a regular file read-only, so that reading a big one costs
+// page faults on the page cache instead of a kernel copy into a buffer as
+// big as the file (readFile maps only files above wholeReadMax: for smaller
+// ones one read(2) into a reused buffer is cheaper than the faults and the
+// munmap). ok is false when the file cannot be mapped (the caller then
+// reads it): not a regular file, empty (a 0-byte mapping is an error), or
+// larger than 4 GiB or than an int. The mapping covers the size at Stat: a
+// file that grows meanwhile is read up to that size; one that shrinks makes
+// the vanished pages fault, which parseMapped turns into an error (Write
 // replaces files by renaming, but an exec engine or a user's copy may
 // rewrite one in place).
 func mapFile(f *os.File) (data []byte, unmap func(), ok bool) {

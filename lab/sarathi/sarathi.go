@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
 )
@@ -134,15 +135,49 @@ func AppendValues(dst []float64, path, metric string) ([]float64, error) {
 	return readFile(f, path, metric, dst)
 }
 
-// readFile reads the values from f's memory mapping where possible
-// (mmap_linux.go), else from f.
+// readFile reads the values of a small file whole (readWhole), of a big
+// one from its memory mapping where possible (mmap_linux.go), else as a
+// stream.
 func readFile(f *os.File, path, metric string, dst []float64) ([]float64, error) {
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() <= wholeReadMax {
+		return readWhole(f, int(st.Size()), path, metric, dst)
+	}
 	if data, unmap, ok := mapFile(f); ok {
 		defer unmap()
 		return parseMapped(data, path, metric, dst)
 	}
 	return readValues(f, path, metric, dst)
 }
+
+// readWhole reads f, of size bytes at Stat, with one read(2) into a pooled
+// buffer and parses it in place. A file that grew since is read again as a
+// stream, whole; one that shrank is parsed as far as it goes.
+func readWhole(f *os.File, size int, path, metric string, dst []float64) ([]float64, error) {
+	bp := wholeBufs.Get().(*[]byte)
+	defer wholeBufs.Put(bp)
+	if cap(*bp) < size+1 {
+		*bp = make([]byte, size+1)
+	}
+	// One byte more than the size: reading it means the file grew.
+	n, err := io.ReadFull(f, (*bp)[:size+1])
+	switch err {
+	case io.ErrUnexpectedEOF, io.EOF:
+		return parseValues(&sliceLines{(*bp)[:n]}, path, metric, dst)
+	case nil:
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return dst, fmt.Errorf("%s: %w", path, err)
+		}
+		return readValues(f, path, metric, dst)
+	}
+	return dst, fmt.Errorf("%s: %w", path, err)
+}
+
+// wholeReadMax is the largest file read whole into a pooled buffer rather
+// than mapped: for small files one read(2) costs less than a mapping's page
+// faults and its munmap, which interrupts every core's TLB.
+const wholeReadMax = 16 << 20
+
+var wholeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // parseMapped parses a file's memory mapping. If the file shrinks while it
 // is mapped (an engine or a copy rewriting it in place), touching the pages
@@ -194,6 +229,56 @@ func (l *sliceLines) readLine() ([]byte, error) {
 	return line, err
 }
 
+// plainRows parses, in one pass over the bytes, the rows at the start of
+// l that have the form engines write — the value a plain decimal between
+// commas (or ending the row), no spaces, no quotes, the row ending in
+// "\n" — and appends their values to dst. It stops before the first other
+// row (empty, quoted, short, the last one without "\n", a value that is not
+// a plain decimal), which the general path then reads and, if it is wrong,
+// words the error for; n is the number of rows consumed. The values are
+// parseFloat's (parseDecimalFast is its first step), so the result is the
+// same as the general path's, in a third of the time: per row the general
+// path scans the line three times (newline, commas, spaces) with a call
+// each.
+func (l *sliceLines) plainRows(col int, dst []float64) (_ []float64, n int) {
+	data := l.data
+rows:
+	for {
+		i := 0
+		for range col {
+			for i < len(data) && data[i] != ',' && data[i] != '\n' {
+				i++
+			}
+			if i == len(data) || data[i] != ',' {
+				break rows
+			}
+			i++
+		}
+		start := i
+		for i < len(data) && data[i] != ',' && data[i] != '\n' {
+			i++
+		}
+		if i == len(data) || i == start {
+			break
+		}
+		v, ok := parseDecimalFast(data[start:i])
+		if !ok {
+			break
+		}
+		for i < len(data) && data[i] != '\n' {
+			i++
+		}
+		if i == len(data) {
+			break
+		}
+		dst = append(dst, v)
+		data = data[i+1:]
+		n++
+	}
+	l.data = data
+	return dst, n
+}
+
 func parseValues(lines lineReader, path, metric string, dst []float64) ([]float64, error) {
 	header, err := lines.readLine()
 	if err != nil && (err != io.EOF || len(header) == 0) {
@@ -214,7 +299,13 @@ func parseValues(lines lineReader, path, metric string, dst []float64) ([]float6
 		return dst, fmt.Errorf("%s:1: no column %q in header %q", path, metric, string(bytes.TrimSpace(header)))
 	}
 	start := len(dst)
+	fast, _ := lines.(*sliceLines)
 	for line := 2; ; line++ {
+		if fast != nil {
+			var n int
+			dst, n = fast.plainRows(col, dst)
+			line += n
+		}
 		b, err := lines.readLine()
 		if len(b) > 0 {
 			field, ok := nthField(b, col)

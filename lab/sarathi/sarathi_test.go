@@ -1,6 +1,7 @@
 package sarathi
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,8 +9,8 @@ import (
 	"testing"
 )
 
-// ReadValues on the edge cases of the format, through the memory mapping
-// and through read(2): the expected values, or an error naming the file
+// ReadValues on the edge cases of the format, read whole, through the
+// memory mapping and streamed: the expected values, or an error naming the file
 // (and the line where there is one) — never a panic.
 func TestReadValuesEdgeCases(t *testing.T) {
 	tests := []struct {
@@ -41,17 +42,30 @@ func TestReadValuesEdgeCases(t *testing.T) {
 		if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, how := range []string{"mapped", "streamed"} {
+		for _, how := range []string{"read whole", "mapped", "streamed"} {
 			var got []float64
 			var err error
-			if how == "mapped" {
+			switch how {
+			case "read whole":
 				got, err = AppendValues([]float64{-1}, p, "m") // appends after what dst holds
 				if len(got) > 0 && got[0] == -1 {
 					got = got[1:]
 				} else {
 					t.Errorf("%s (%s): dst's first value lost: %v", tc.name, how, got)
 				}
-			} else {
+			case "mapped":
+				f, oerr := os.Open(p)
+				if oerr != nil {
+					t.Fatal(oerr)
+				}
+				if data, unmap, ok := mapFile(f); ok {
+					got, err = parseMapped(data, p, "m", nil)
+					unmap()
+				} else {
+					got, err = readValues(f, p, "m", nil) // empty, or no mapping here
+				}
+				f.Close()
+			default:
 				got, err = readValues(strings.NewReader(tc.content), p, "m", nil)
 			}
 			if tc.err != "" {
@@ -114,5 +128,71 @@ func TestMappedFileChangesSize(t *testing.T) {
 	vals, err = parseMapped(data, p, "m", nil)
 	if err != nil || len(vals) != 5000 {
 		t.Errorf("grown file: %d values, %v; want the 5000 mapped", len(vals), err)
+	}
+}
+
+// A small file is read whole at the size Stat gave; one that changed size
+// since is still read correctly: a grown one again as a stream, whole, a
+// shrunk one as far as it goes.
+func TestReadWholeFileChangesSize(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.csv")
+	content := "Request Id,m,cdf\n" + strings.Repeat("0_0,1.5,0.5\n", 100)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		size int // the size readWhole is told
+		want int
+	}{
+		{"same size", len(content), 100},
+		{"grew since Stat", len(content) - 30, 100},
+		{"shrank since Stat", len(content) + 500, 100},
+		{"grew by one byte", len(content) - 1, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			vals, err := readWhole(f, tc.size, p, "m", nil)
+			if err != nil || len(vals) != tc.want {
+				t.Errorf("%d values, %v; want %d", len(vals), err, tc.want)
+			}
+		})
+	}
+}
+
+// The in-memory reader's fast path for plain rows (plainRows) must give
+// what the general line-by-line path gives, values and errors alike, for
+// every mix of plain and unusual rows.
+func TestPlainRowsMatchTheGeneralPath(t *testing.T) {
+	const header = "Request Id,m,cdf\n"
+	for _, tc := range []struct{ name, body string }{
+		{"plain", "0_1,1.5,0.5\n0_2,2.25,1\n"},
+		{"no final newline", "0_1,1.5,0.5\n0_2,2.25,1"},
+		{"CRLF", "0_1,1.5,0.5\r\n0_2,2.25,1\r\n"},
+		{"value last with CRLF", "0_1,0.5,1.5\r\n"},
+		{"quoted value", "0_1,\"1.5\",0.5\n0_2,2,1\n"},
+		{"spaces", "0_1, 1.5 ,0.5\n0_2,2,1\n"},
+		{"empty field", "0_1,,0.5\n0_2,2,1\n"},
+		{"empty line", "0_1,1,0.5\n\n0_2,2,1\n"},
+		{"short row", "0_1,1,0.5\n0_2\n0_3,3,1\n"},
+		{"not a number", "0_1,1,0.5\n0_2,x,1\n"},
+		{"infinite", "0_1,1,0.5\n0_2,inf,1\n"},
+		{"17 digits and exponents", "0_1,0.2221279850818555,0.1\n0_2,1e-7,0.2\n0_3,-3.5E+2,1\n"},
+		{"long mantissa", "0_1,123456789012345678901234,0.1\n0_2,2,1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			content := header + tc.body
+			for _, col := range []string{"m", "cdf", "Request Id"} {
+				wantVals, wantErr := readValues(strings.NewReader(content), "f.csv", col, nil)
+				gotVals, gotErr := parseValues(&sliceLines{[]byte(content)}, "f.csv", col, nil)
+				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !slices.Equal(gotVals, wantVals) {
+					t.Errorf("column %q: in memory %v, %v; streamed %v, %v", col, gotVals, gotErr, wantVals, wantErr)
+				}
+			}
+		})
 	}
 }
