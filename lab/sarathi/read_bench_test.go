@@ -31,3 +31,19 @@ func BenchmarkReadValues(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWrite writes one metric file of a main-job cell (1,000 rows):
+// a simulated cell writes nine of them.
+func BenchmarkWrite(b *testing.B) {
+	dir := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	rows := make([]Row, 1000)
+	for i := range rows {
+		rows[i] = Row{RequestID: "0_" + strconv.Itoa(i), Value: rng.ExpFloat64() * 0.3}
+	}
+	for b.Loop() {
+		if err := Write(dir, RequestExecutionTime, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

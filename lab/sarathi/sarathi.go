@@ -11,6 +11,7 @@ package sarathi
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -64,36 +65,30 @@ type Row struct {
 	Value     float64
 }
 
-// Write writes a metric file into dir (created if needed) in the Sarathi
-// format: rows sorted by value (stable, so ties keep their order), cdf =
-// rank/N. Values are written with the shortest representation that parses
-// back to the same float64, so files are byte-identical for identical inputs.
+// Write writes a metric file into dir (created if needed), atomically (a
+// temporary file renamed into place): Format's bytes.
 func Write(dir, metric string, rows []Row) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	sorted := make([]Row, len(rows))
-	copy(sorted, rows)
-	// The same order as a stable sort by "a.Value < b.Value" (ties, and
-	// NaNs, keep their input order), without sort.SliceStable's
-	// reflection, which was a tenth of a simulated cell's time.
-	slices.SortStableFunc(sorted, func(a, b Row) int {
-		switch {
-		case a.Value < b.Value:
-			return -1
-		case b.Value < a.Value:
-			return 1
-		}
-		return 0
-	})
+	return fsutil.WriteFileAtomic(filepath.Join(dir, FileName(metric)), Format(metric, rows))
+}
+
+// Format returns a metric file in the Sarathi format: rows sorted by value
+// (stable, so ties keep their order), cdf = rank/N. Values are written with
+// the shortest representation that parses back to the same float64, so
+// files are byte-identical for identical inputs.
+func Format(metric string, rows []Row) []byte {
+	order := stableOrder(rows)
 	// Formatted straight into one buffer sized for the usual row (request
 	// id, two shortest-form floats: ~40 bytes), so it grows at most once.
 	buf := make([]byte, 0, 48*(len(rows)+1)+len(metric))
 	buf = append(buf, "Request Id,"...)
 	buf = append(buf, metric...)
 	buf = append(buf, ",cdf\n"...)
-	n := float64(len(sorted))
-	for i, r := range sorted {
+	n := float64(len(rows))
+	for i, k := range order {
+		r := &rows[k]
 		buf = append(buf, r.RequestID...)
 		buf = append(buf, ',')
 		buf = strconv.AppendFloat(buf, r.Value, 'g', -1, 64)
@@ -101,7 +96,41 @@ func Write(dir, metric string, rows []Row) error {
 		buf = strconv.AppendFloat(buf, float64(i+1)/n, 'g', -1, 64)
 		buf = append(buf, '\n')
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(dir, FileName(metric)), buf)
+	return buf
+}
+
+// stableOrder returns the indices of rows in the order of a stable sort by
+// "a.Value < b.Value": ties keep their input order, and so do NaNs. Without
+// NaNs that order is the one of (value, index) pairs, which an unstable
+// sort finds in O(n log n) — three times faster on a simulated cell's
+// files than the stable sort's O(n log² n) merging, which was a sixth of
+// writing them. With a NaN "<" is no ordering, so the stable sort itself
+// decides, as it always did.
+func stableOrder(rows []Row) []int32 {
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	less := func(a, b int32) int {
+		switch va, vb := rows[a].Value, rows[b].Value; {
+		case va < vb:
+			return -1
+		case vb < va:
+			return 1
+		}
+		return 0
+	}
+	if slices.ContainsFunc(rows, func(r Row) bool { return math.IsNaN(r.Value) }) {
+		slices.SortStableFunc(order, less)
+		return order
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := less(a, b); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return order
 }
 
 // ErrNoValues is wrapped by the error ReadValues returns for a file whose

@@ -28,6 +28,7 @@ func referenceWrite(metric string, rows []Row) []byte {
 
 func TestWriteBytesUnchanged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	next := 0
 	tests := []struct {
 		name string
 		n    int
@@ -42,6 +43,8 @@ func TestWriteBytesUnchanged(t *testing.T) {
 			}
 			return float64(rng.IntN(20))
 		}},
+		{"signed zeros and ties", 2000, func() float64 { return []float64{0, math.Copysign(0, -1), 1, -1}[rng.IntN(4)] }},
+		{"sorted already", 3000, func() float64 { next++; return float64(next / 3) }},
 		{"huge and tiny", 2000, func() float64 { return math.Ldexp(rng.Float64(), rng.IntN(2000)-1000) }},
 	}
 	for _, tc := range tests {

@@ -222,7 +222,7 @@ func (e *Engine) Config(pt spec.Point) (sched.Config, error) {
 }
 
 // IterationsFile is the simulator's per-iteration log (gzip'd CSV, about
-// 0.6 MB for 25,000 iterations; sched.ReadIterations reads it).
+// 0.7 MB for 25,000 iterations; sched.ReadIterations reads it).
 const IterationsFile = "iterations.csv.gz"
 
 // Summary is sim.json: what one simulated run did.

@@ -2,6 +2,7 @@ package sched
 
 import (
 	"bytes"
+	"io"
 	"runtime"
 	"sync"
 
@@ -11,23 +12,24 @@ import (
 // gzipMember is how much uncompressed data each gzip member holds.
 const gzipMember = 1 << 20
 
-// gzipParallel compresses data as a sequence of gzip members of
-// gzipMember bytes each (the last shorter), compressed concurrently at
-// level 1 (BestSpeed), in order. A gzip file may hold several members one
-// after another (RFC 1952); gzip -d, Python's gzip and Go's gzip.Reader
-// read them as one stream. The bytes depend only on data — not on the
-// number of cores — and no member header holds a name or a time, so the
-// output is deterministic. Splitting costs ~0.1% of size (each member
-// restarts its 32 KB window and adds 18 bytes) and on 2 cores halves the
-// time of the simulator's iteration log, which was the largest part of a
-// cell's.
+// writeGzipParallel writes data to w gzip-compressed, as a sequence of
+// gzip members of gzipMember bytes each (the last shorter), compressed
+// concurrently and written in order. A gzip file may hold several members
+// one after another (RFC 1952); gzip -d, Python's gzip and Go's
+// gzip.Reader read them as one stream. The bytes depend only on data — not
+// on the number of cores — and no member header holds a name or a time, so
+// the output is deterministic. Splitting costs ~0.1% of size (each member
+// restarts and adds 18 bytes) and on 2 cores halves the time of the
+// simulator's iteration log.
 //
-// The compressor is github.com/klauspost/compress's gzip, not the standard
-// library's: on the 15 MB log of a 10,000-request cell its level 1 took
-// 0.59 s against compress/gzip's 1.37 s at BestSpeed (same loaded 2-core
-// machine, 5 runs each) and wrote 5.16 MB instead of 5.65 MB.
-// lab/docs/benchmarks.md has the numbers.
-func gzipParallel(data []byte) ([]byte, error) {
+// The compressor is github.com/klauspost/compress's gzip in its
+// Huffman-only mode (no search for repeated strings): on the main job's
+// 1.55 MB logs of digits and commas it is 4.5× faster than that package's
+// level 1 (1.8 ms against 8 ms per log), which was a quarter of a
+// simulated cell's CPU time, for logs 29% larger (44% of the text instead
+// of 34%: most of what level 1 gains on digits is their entropy coding,
+// which Huffman-only keeps). lab/docs/benchmarks.md has the numbers.
+func writeGzipParallel(w io.Writer, data []byte) error {
 	n := max(1, (len(data)+gzipMember-1)/gzipMember)
 	parts := make([]*bytes.Buffer, n)
 	errs := make([]error, n)
@@ -53,21 +55,17 @@ func gzipParallel(data []byte) ([]byte, error) {
 	}
 	close(work)
 	wg.Wait()
-	size := 0
-	for _, p := range parts {
-		size += p.Len()
-	}
-	out := make([]byte, 0, size)
-	for _, p := range parts {
-		out = append(out, p.Bytes()...)
+	var err error
+	for i, p := range parts {
+		if err == nil {
+			err = errs[i]
+		}
+		if err == nil {
+			_, err = w.Write(p.Bytes())
+		}
 		gzipBuffers.Put(p)
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return err
 }
 
 // Compressors and member buffers are reused across cells: a run writes
@@ -75,7 +73,7 @@ func gzipParallel(data []byte) ([]byte, error) {
 // anew each time was a fifth of the log's cost.
 var (
 	gzipWriters = sync.Pool{New: func() any {
-		zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+		zw, _ := gzip.NewWriterLevel(nil, gzip.HuffmanOnly) // a valid level: no error
 		return zw
 	}}
 	gzipBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

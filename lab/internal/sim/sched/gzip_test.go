@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func TestGzipParallel(t *testing.T) {
+func TestWriteGzipParallel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	text := func(n int) []byte {
 		b := make([]byte, 0, n+32)
@@ -22,10 +22,11 @@ func TestGzipParallel(t *testing.T) {
 	}
 	for _, size := range []int{0, 1, gzipMember - 1, gzipMember, gzipMember + 1, 3*gzipMember + gzipMember/2} {
 		data := text(size)
-		z, err := gzipParallel(data)
-		if err != nil {
+		var zb bytes.Buffer
+		if err := writeGzipParallel(&zb, data); err != nil {
 			t.Fatal(err)
 		}
+		z := zb.Bytes()
 		zr, err := gzip.NewReader(bytes.NewReader(z))
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
@@ -44,9 +45,10 @@ func TestGzipParallel(t *testing.T) {
 		}
 		// The same bytes whatever the number of cores.
 		prev := runtime.GOMAXPROCS(1)
-		z1, err := gzipParallel(data)
+		var z1 bytes.Buffer
+		err = writeGzipParallel(&z1, data)
 		runtime.GOMAXPROCS(prev)
-		if err != nil || !bytes.Equal(z1, z) {
+		if err != nil || !bytes.Equal(z1.Bytes(), z) {
 			t.Errorf("size %d: output differs with GOMAXPROCS=1", size)
 		}
 	}
