@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/schedlab/schedlab/lab/present"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/schedlab/schedlab/lab/present"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/internal/fsutil"
@@ -62,14 +66,13 @@ func WritePaper(dir string, s *Summary) error {
 		return err
 	}
 	files := map[string][]byte{}
-	for _, f := range figs {
-		f.PDFDate = summaryTime(s)
-		for _, format := range paper.Formats {
-			b, err := f.Bytes(format)
-			if err != nil {
-				return err
-			}
-			files[filepath.Join(FiguresDir, f.Name+"."+format)] = b
+	encoded, err := encodeFigures(figs, summaryTime(s))
+	if err != nil {
+		return err
+	}
+	for i, f := range figs {
+		for j, format := range paper.Formats {
+			files[filepath.Join(FiguresDir, f.Name+"."+format)] = encoded[i][j]
 		}
 	}
 	for _, t := range tabs {
@@ -108,6 +111,43 @@ func WritePaper(dir string, s *Summary) error {
 		}
 	}
 	return nil
+}
+
+// encodeFigures encodes every figure in every format (encoded[i][j] is
+// figs[i] in paper.Formats[j]), the figures on all cores: drawing and
+// compressing them was most of a report's time, and figures share nothing.
+// A figure's formats are drawn one after another, as a plot may adjust its
+// own axes while it draws. The first error in figure order is returned.
+func encodeFigures(figs []*paper.Figure, date time.Time) ([][][]byte, error) {
+	encoded := make([][][]byte, len(figs))
+	errs := make([]error, len(figs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(figs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(figs) {
+					return
+				}
+				f := figs[i]
+				f.PDFDate = date
+				encoded[i] = make([][]byte, len(paper.Formats))
+				for j, format := range paper.Formats {
+					if encoded[i][j], errs[i] = f.Bytes(format); errs[i] != nil {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return encoded, nil
 }
 
 // summaryTime is the report's generated time (the zero time when unknown).
