@@ -118,10 +118,12 @@ type ConfirmOptions struct {
 	// Run runs the cells the store lacks; false only loads what is there
 	// (ErrNotConfirmed when some cell is missing).
 	Run bool
-	// Jobs is how many cells run at once (at least 1).
-	Jobs int
-	// Progress receives the runner's progress lines (nil: none).
-	Progress io.Writer
+	// RunOptions are the settings the cells run with — `lab run` passes its
+	// own, so the confirmation runs where and as the experiment did (jobs,
+	// GPUs, timeout, retries, executor, progress). Spec, engine and store
+	// are the confirmation's own. The zero value: the runner's defaults
+	// (one cell per core on the simulator), no progress lines.
+	RunOptions RunOptions
 }
 
 // ErrNotConfirmed is wrapped when the confirmation's cells are not all in
@@ -172,7 +174,7 @@ func (x *Experiment) Confirm(ctx context.Context, a *Analysis, opt ConfirmOption
 	cx := &Experiment{Spec: cs, Engine: e, Store: x.Store}
 	cf := &Confirmation{Spec: cs, At: d.Point, Stat: stat.Stat, Configured: configured, Derived: derived}
 	if opt.Run {
-		o := RunOptions{Jobs: max(1, opt.Jobs), Progress: opt.Progress}
+		o := opt.RunOptions
 		if o.Progress == nil {
 			o.Progress = io.Discard
 		}

@@ -87,7 +87,7 @@ func TestConfirmRunsAndLoads(t *testing.T) {
 	if _, err := x.Confirm(context.Background(), a, ConfirmOptions{}); !errors.Is(err, ErrNotConfirmed) {
 		t.Fatalf("before running: %v, want ErrNotConfirmed", err)
 	}
-	ran, err := x.Confirm(context.Background(), a, ConfirmOptions{Run: true, Jobs: 2})
+	ran, err := x.Confirm(context.Background(), a, ConfirmOptions{Run: true, RunOptions: RunOptions{Jobs: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}

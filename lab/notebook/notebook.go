@@ -233,7 +233,7 @@ func RunMissing(ctx context.Context, x *experiment.Experiment, progress io.Write
 // does (the cells the store lacks, as many at once as the machine has
 // cores) and returns it.
 func Confirm(ctx context.Context, x *experiment.Experiment, a *experiment.Analysis) (*experiment.Confirmation, error) {
-	return x.Confirm(ctx, a, experiment.ConfirmOptions{Run: true, Jobs: runtime.GOMAXPROCS(0)})
+	return x.Confirm(ctx, a, experiment.ConfirmOptions{Run: true, RunOptions: experiment.RunOptions{Jobs: runtime.GOMAXPROCS(0)}})
 }
 
 // PrintChoices writes one machine-checkable line per selection:

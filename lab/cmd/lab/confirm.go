@@ -15,11 +15,7 @@ import (
 // warning that never changes the run's exit status; a spec without an
 // AGING scheduler has nothing to confirm and says so.
 func runConfirmAfter(ctx context.Context, env *cmdEnv, x *experiment.Experiment, a *experiment.Analysis, opts *experiment.RunOptions) {
-	jobs := opts.Jobs
-	if jobs <= 0 {
-		jobs = max(1, len(opts.GPUs))
-	}
-	cf, err := x.Confirm(ctx, a, experiment.ConfirmOptions{Run: true, Jobs: jobs, Progress: env.stderr})
+	cf, err := x.Confirm(ctx, a, experiment.ConfirmOptions{Run: true, RunOptions: *opts})
 	switch {
 	case errors.Is(err, experiment.ErrNoConfirmation):
 		fmt.Fprintf(env.stderr, "lab run: %v\n", err)
