@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -304,5 +306,53 @@ func TestSubsetDecide(t *testing.T) {
 	if d.Verdict != Keep || len(d.Blocked) != 1 || d.Blocked[0].Kind != BlockedGuardWorse ||
 		!strings.Contains(d.Blocked[0].Text, "TTFT p95 +12") || !strings.Contains(d.Blocked[0].Text, ": rejected") {
 		t.Errorf("decision %s %s, blocked %+v", d.Point, d.Verdict, d.Blocked)
+	}
+}
+
+// Load keeps TTFT's p50/p95/p99 for the guards; they must be the values
+// the guards compute from the file itself, to the bit.
+func TestGuardTTFTFromLoadMatchesFile(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(4, 4))
+	tab := NewTable([]string{"min_chunk_threshold"}, []Point{{0}, {1}}, []string{"a", "b", "c"})
+	var cells []CellFiles
+	for r := range 3 {
+		for p := range 2 {
+			plots := filepath.Join(dir, fmt.Sprintf("%d-%d", r, p))
+			for _, m := range append(slices.Clone(sarathi.Required), sarathi.RequestE2ETime) {
+				rows := make([]sarathi.Row, 1001+r*10+p)
+				for i := range rows {
+					rows[i] = sarathi.Row{RequestID: fmt.Sprintf("0_%d", i), Value: rng.ExpFloat64() * 0.37}
+				}
+				if err := sarathi.Write(plots, m, rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cells = append(cells, CellFiles{Repeat: r, Point: Point{float64(p)}, Dir: plots})
+		}
+	}
+	if err := tab.Load(cells); err != nil {
+		t.Fatal(err)
+	}
+	guards := []spec.Guard{{Metric: sarathi.PrefillE2ETime, Stat: "p50"}, {Metric: sarathi.PrefillE2ETime, Stat: "p95"},
+		{Metric: sarathi.PrefillE2ETime, Stat: "p99"}, {Metric: sarathi.PrefillE2ETime, Stat: "mean"}, {Metric: sarathi.RequestE2ETime, Stat: "p95"}}
+	kept, err := tab.guardValues([]int{0, 1}, guards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range tab.Cells {
+		for p := range tab.Cells[r] {
+			if !tab.Cells[r][p].ttft.ok {
+				t.Fatalf("cell %d/%d: Load kept no TTFT quantiles", r, p)
+			}
+			tab.Cells[r][p].ttft = ttftQuantiles{}
+		}
+	}
+	read, err := tab.guardValues([]int{0, 1}, guards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(kept, read) {
+		t.Errorf("guard values from Load's quantiles %v, from the files %v", kept, read)
 	}
 }

@@ -312,6 +312,12 @@ func cellGuardValues(c *Cell, guards []spec.Guard, buf *[]float64) ([]guardValue
 			out[g].why = fmt.Sprintf("source %s does not observe %s", sum.Source, guard.Metric)
 			continue
 		}
+		if guard.Metric == sarathi.PrefillE2ETime {
+			if v, ok := c.ttft.stat(guard.Stat); ok {
+				out[g].v = v
+				continue
+			}
+		}
 		sorted, ok := done[guard.Metric]
 		if !ok {
 			path := c.file(guard.Metric)

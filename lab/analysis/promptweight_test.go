@@ -147,20 +147,6 @@ func TestBootstrapOrderStatistics(t *testing.T) {
 	}
 }
 
-// The bootstrap's index draws are exactly rand.Rand.IntN's, so seeds keep
-// their meaning.
-func TestUniformIndexMatchesIntN(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 7, 8, 1000, 200000, 1 << 20, 1<<62 + 12345} {
-		a := rand.NewPCG(5, uint64(n))
-		b := rand.New(rand.NewPCG(5, uint64(n)))
-		for range 10000 {
-			if got, want := uniformIndex(a, uint64(n)), b.IntN(n); int(got) != want {
-				t.Fatalf("n=%d: %d, IntN %d", n, got, want)
-			}
-		}
-	}
-}
-
 func TestWeightings(t *testing.T) {
 	for _, tc := range []struct {
 		w        Weighting

@@ -67,6 +67,8 @@ type Cell struct {
 	// Unavailable are the metrics the cell's source cannot observe
 	// (run_summary.json), summary metrics or not.
 	Unavailable []string
+	// ttft is kept by Load for the guards (zero: read the file).
+	ttft ttftQuantiles
 }
 
 // file is the path of one metric's file in the cell.
@@ -149,13 +151,13 @@ func (t *Table) Load(cells []CellFiles) error {
 				if files == nil {
 					files = plotFiles(c.Dir)
 				}
-				s, err := summarizeAvailable(files, c.Unavailable, &buf)
+				s, ttft, err := summarizeAvailable(files, c.Unavailable, &buf)
 				if err != nil {
 					errs[i] = err
 					failed.Store(true)
 					return
 				}
-				t.Cells[slots[i].r][slots[i].p] = Cell{Present: true, Summary: s, Dir: c.Dir, Unavailable: c.Unavailable}
+				t.Cells[slots[i].r][slots[i].p] = Cell{Present: true, Summary: s, Dir: c.Dir, Unavailable: c.Unavailable, ttft: ttft}
 			}
 		}()
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -64,7 +65,32 @@ func (e *exitCodeError) Error() string {
 }
 
 func main() {
-	os.Exit(runInterruptible(&cmdEnv{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+	stop := startProfile(os.Getenv("LAB_CPUPROFILE"))
+	code := runInterruptible(&cmdEnv{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole command to path (when
+// not empty) until the returned function is called: LAB_CPUPROFILE=cpu.out
+// lab select --root TREE, then go tool pprof bin/lab cpu.out. It measures
+// a command as users run it, in a fresh process (lab/docs/benchmarks.md).
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: LAB_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // interruptGrace is how long a command that does not finish on its own
