@@ -33,6 +33,17 @@ func parseFloat(b []byte) (float64, error) {
 }
 
 func parseDecimalFast(b []byte) (float64, bool) {
+	f, n, ok := parseDecimalPrefix(b)
+	return f, ok && n == len(b)
+}
+
+// parseDecimalPrefix parses the plain decimal at the start of b and
+// returns it with its length in bytes; ok is false when the text there is
+// no plain decimal or its value is not exact by the fast paths (the caller
+// then uses strconv). The number ends at the first byte that cannot
+// continue it, so a row's value parses where it lies, without finding the
+// field's end first.
+func parseDecimalPrefix(b []byte) (f float64, n int, ok bool) {
 	i := 0
 	neg := false
 	if len(b) > 0 && b[0] == '-' {
@@ -48,7 +59,7 @@ func parseDecimalFast(b []byte) (float64, bool) {
 			continue // leading zero
 		}
 		if nd == 19 {
-			return 0, false
+			return 0, 0, false
 		}
 		mant = mant*10 + uint64(b[i]-'0')
 		nd++
@@ -69,7 +80,7 @@ func parseDecimalFast(b []byte) (float64, bool) {
 				break // not eight digits
 			}
 			if nd+8 > 19 {
-				return 0, false
+				return 0, 0, false
 			}
 			v &= 0x0F0F0F0F0F0F0F0F
 			v = (v*10 + v>>8) & 0x00FF00FF00FF00FF
@@ -82,7 +93,7 @@ func parseDecimalFast(b []byte) (float64, bool) {
 		}
 		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 			if nd == 19 {
-				return 0, false
+				return 0, 0, false
 			}
 			mant = mant*10 + uint64(b[i]-'0')
 			if mant != 0 {
@@ -93,27 +104,25 @@ func parseDecimalFast(b []byte) (float64, bool) {
 		digits += i - fstart
 	}
 	if digits == 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	if i < len(b) {
-		if b[i] != 'e' && b[i] != 'E' {
-			return 0, false
-		}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		eneg := false
 		if i < len(b) && (b[i] == '-' || b[i] == '+') {
 			eneg = b[i] == '-'
 			i++
 		}
-		if i == len(b) || len(b)-i > 4 {
-			return 0, false
-		}
+		estart := i
 		e := 0
-		for ; i < len(b); i++ {
-			if b[i] < '0' || b[i] > '9' {
-				return 0, false
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if i-estart == 4 {
+				return 0, 0, false // an exponent this long is not for the fast path
 			}
 			e = e*10 + int(b[i]-'0')
+		}
+		if i == estart {
+			return 0, 0, false
 		}
 		if eneg {
 			e = -e
@@ -125,12 +134,12 @@ func parseDecimalFast(b []byte) (float64, bool) {
 		if neg {
 			f = -f
 		}
-		return f, true
+		return f, i, true
 	}
 	if mant >= 1<<53 || exp < -22 || exp > 22 {
-		return 0, false
+		return 0, 0, false
 	}
-	f := float64(mant)
+	f = float64(mant)
 	if exp < 0 {
 		f /= exactPow10[-exp]
 	} else {
@@ -139,7 +148,7 @@ func parseDecimalFast(b []byte) (float64, bool) {
 	if neg {
 		f = -f
 	}
-	return f, true
+	return f, i, true
 }
 
 // pow5 are 5^0 … 5^22 (all below 2^52).

@@ -129,3 +129,29 @@ func TestMappedAndStreamedAgree(t *testing.T) {
 		}
 	}
 }
+
+// parseDecimalPrefix parses the number at the start of a field and says
+// where it ends; what follows is the caller's business.
+func TestParseDecimalPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		n    int
+		ok   bool
+	}{
+		{"1.5,0.5\n", 1.5, 3, true},
+		{"0.2221279850818555\n", 0.2221279850818555, 18, true},
+		{"-3.5E+2,x", -350, 7, true},
+		{"12 ", 12, 2, true},
+		{"7e", 0, 0, false},
+		{"1e12345", 0, 0, false},
+		{",1", 0, 0, false},
+		{"-.", 0, 0, false},
+		{"inf", 0, 0, false},
+	} {
+		got, n, ok := parseDecimalPrefix([]byte(tc.in))
+		if ok != tc.ok || ok && (got != tc.want || n != tc.n) {
+			t.Errorf("parseDecimalPrefix(%q) = %v, %d, %v; want %v, %d, %v", tc.in, got, n, ok, tc.want, tc.n, tc.ok)
+		}
+	}
+}

@@ -283,19 +283,14 @@ rows:
 			}
 			i++
 		}
-		start := i
-		for i < len(data) && data[i] != ',' && data[i] != '\n' {
-			i++
-		}
-		if i == len(data) || i == start {
+		v, m, ok := parseDecimalPrefix(data[i:])
+		if i += m; !ok || i == len(data) || data[i] != ',' && data[i] != '\n' {
 			break
 		}
-		v, ok := parseDecimalFast(data[start:i])
-		if !ok {
-			break
-		}
-		for i < len(data) && data[i] != '\n' {
-			i++
+		for data[i] != '\n' {
+			if i++; i == len(data) {
+				break rows
+			}
 		}
 		if i == len(data) {
 			break
