@@ -6,11 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/schedlab/schedlab/lab/internal/stats"
 	"github.com/schedlab/schedlab/lab/present"
@@ -179,17 +177,19 @@ func CheckGuards(t *Table, s *Selection, baseline Point, guards []spec.Guard, op
 		}
 	}
 	slices.Sort(gc.Warnings)
-	for _, row := range s.Rows {
+	gc.Points = make([]PointGuards, len(s.Rows))
+	for i, row := range s.Rows {
 		p := t.PointIndex(row.Point)
-		pg := PointGuards{Point: row.Point, Baseline: p == b, Results: make([]GuardResult, len(kept))}
-		for k, g := range kept {
-			res, err := compareGuard(t, vals, p, b, g, guards[g], opt)
-			if err != nil {
-				return nil, err
-			}
-			pg.Results[k] = res
-		}
-		gc.Points = append(gc.Points, pg)
+		gc.Points[i] = PointGuards{Point: row.Point, Baseline: p == b, Results: make([]GuardResult, len(kept))}
+	}
+	err = forEach(len(s.Rows)*len(kept), func(j int) (err error) {
+		pg, k := &gc.Points[j/len(kept)], j%len(kept)
+		g := kept[k]
+		pg.Results[k], err = compareGuard(t, vals, t.PointIndex(pg.Point), b, g, guards[g], opt)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return gc, nil
 }
@@ -242,29 +242,15 @@ func (t *Table) guardValues(cols []int, guards []spec.Guard) ([][][]guardValue, 
 			}
 		}
 	}
-	errs := make([]error, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []float64
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
-				}
-				j := jobs[i]
-				vals[j.r][j.p], errs[i] = cellGuardValues(&t.Cells[j.r][j.p], guards, &buf)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	bufs := sync.Pool{New: func() any { return new([]float64) }}
+	err := forEach(len(jobs), func(i int) (err error) {
+		j, buf := jobs[i], bufs.Get().(*[]float64)
+		defer bufs.Put(buf)
+		vals[j.r][j.p], err = cellGuardValues(&t.Cells[j.r][j.p], guards, buf)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return vals, nil
 }

@@ -215,12 +215,12 @@ func samePairs(a, b *Selection) bool {
 func (s *Selection) compareAll(opt SignificanceOptions) ([]PointSignificance, error) {
 	b := s.comparisonBaseline()
 	pts := make([]PointSignificance, len(s.Rows))
-	for i := range s.Rows {
-		ps, err := s.compare(i, b, opt)
-		if err != nil {
-			return nil, err
-		}
-		pts[i] = ps
+	err := forEach(len(s.Rows), func(i int) (err error) {
+		pts[i], err = s.compare(i, b, opt)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return pts, nil
 }
