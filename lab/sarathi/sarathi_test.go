@@ -2,6 +2,7 @@ package sarathi
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -194,5 +195,30 @@ func TestPlainRowsMatchTheGeneralPath(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// indexDelim finds what a byte-by-byte scan finds, at every offset and
+// alignment, with delimiters and bytes that differ from them by one bit or
+// by a borrow (0x0b, 0x2d, 0x8a, 0xff).
+func TestIndexDelim(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	alphabet := []byte{'a', '0', ',', '\n', 0x0b, 0x2d, 0x8a, 0xff, 0x00, 0x09}
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		for i := 0; i <= len(b); i++ {
+			for _, comma := range []bool{false, true} {
+				want := i
+				for want < len(b) && b[want] != '\n' && !(comma && b[want] == ',') {
+					want++
+				}
+				if got := indexDelim(b, i, comma); got != want {
+					t.Fatalf("indexDelim(%q, %d, %v) = %d, want %d", b, i, comma, got, want)
+				}
+			}
+		}
 	}
 }
