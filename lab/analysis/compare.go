@@ -3,10 +3,11 @@ package analysis
 import (
 	"errors"
 	"fmt"
-	"github.com/schedlab/schedlab/lab/metrics"
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/schedlab/schedlab/lab/metrics"
 
 	"github.com/schedlab/schedlab/lab/internal/stats"
 )
@@ -165,7 +166,7 @@ func comparePoint(a, b *Table, pa, pb int, rb []int, opt SignificanceOptions) (P
 	for k := range logs {
 		m := &pc.Metrics[k]
 		m.Ratio = math.Exp(stats.Mean(logs[k]))
-		res, err := stats.SignFlip(logs[k], opt.Resamples, stats.NewRand(opt.Seed, stream("compare-signflip-"+metrics.All[k].Key, pc.Point)))
+		res, err := stats.SignFlip(logs[k], opt.Resamples, stats.NewPCG(opt.Seed, stream("compare-signflip-"+metrics.All[k].Key, pc.Point)))
 		if err != nil {
 			return pc, err
 		}
@@ -174,7 +175,7 @@ func comparePoint(a, b *Table, pa, pb int, rb []int, opt SignificanceOptions) (P
 	if n < 2 {
 		return pc, nil
 	}
-	ivs, err := stats.BootstrapCIs(logs[:], stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewRand(opt.Seed, stream("compare-ci", pc.Point)))
+	ivs, err := stats.BootstrapCIs(logs[:], stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("compare-ci", pc.Point)))
 	if err != nil {
 		return pc, err
 	}

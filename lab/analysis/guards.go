@@ -392,7 +392,7 @@ func compareGuard(t *Table, vals [][][]guardValue, p, b, g int, guard spec.Guard
 	}
 	res.Ratio = math.Exp(stats.Mean(logs))
 	iv, err := stats.BootstrapCI(logs, stats.Mean, opt.Resamples, opt.Level, stats.BCa,
-		stats.NewRand(opt.Seed, stream("guard "+guardLabel(guard), t.Points[p])))
+		stats.NewPCG(opt.Seed, stream("guard "+guardLabel(guard), t.Points[p])))
 	if err != nil {
 		return res, err
 	}

@@ -230,7 +230,7 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 // drawn, in draw order. The indices are drawn in batches into idx, which
 // keeps the generator's state in registers while it draws (the bootstrap
 // draws 50 million indices on the selection's benchmark tree).
-func drawResample(sorted []float64, counts []int32, r stats.PCG, idx []uint32) (sum float64) {
+func drawResample(sorted []float64, counts []int32, r *stats.PCG, idx []uint32) (sum float64) {
 	n := len(sorted)
 	if uint64(n) > math.MaxUint32 {
 		for range n {

@@ -333,7 +333,7 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 	if ps.Pairs == 0 {
 		return ps, nil
 	}
-	res, err := stats.SignFlip(ps.logs, opt.Resamples, stats.NewRand(opt.Seed, stream("signflip", row.Point)))
+	res, err := stats.SignFlip(ps.logs, opt.Resamples, stats.NewPCG(opt.Seed, stream("signflip", row.Point)))
 	if err != nil {
 		return ps, err
 	}
@@ -357,7 +357,7 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 	if ps.Pairs < 2 {
 		return ps, nil // one pair: no interval
 	}
-	ivs, err := stats.BootstrapCIs(samples, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewRand(opt.Seed, stream("ci", row.Point)))
+	ivs, err := stats.BootstrapCIs(samples, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("ci", row.Point)))
 	if err != nil {
 		return ps, err
 	}
@@ -474,7 +474,7 @@ func (s *Selection) winProbability(opt SignificanceOptions) ([]float64, error) {
 		}
 	}
 	return stats.WinProbability(len(s.Repeats), len(s.Rows), opt.WinResamples,
-		stats.NewRand(opt.Seed, stream("win/"+s.Agg, nil)), score)
+		stats.NewPCG(opt.Seed, stream("win/"+s.Agg, nil)), score)
 }
 
 // countedAggregator is aggregator for a multiset given as distinct

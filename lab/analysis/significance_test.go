@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +34,7 @@ type sweep struct {
 }
 
 func (sw sweep) table(seed uint64) *Table {
-	rng := stats.NewRand(seed, 99)
+	rng := rand.New(rand.NewPCG(seed, 99))
 	pts := make([]Point, len(sw.points))
 	for i, v := range sw.points {
 		pts[i] = Point{v}
@@ -410,7 +411,7 @@ func BenchmarkSignificance101x10(b *testing.B) {
 // gives the same bits as the selection's own aggregator on the expanded
 // multiset, for every aggregation (the win probability relies on it).
 func TestCountedAggregator(t *testing.T) {
-	rng := stats.NewRand(21, 0)
+	rng := rand.New(rand.NewPCG(21, 0))
 	for _, agg := range []string{"median", "p90", "max"} {
 		counted, err := countedAggregator(agg)
 		if err != nil {
@@ -536,7 +537,7 @@ func TestSignificanceOnePoint(t *testing.T) {
 func TestSignificanceGrid(t *testing.T) {
 	pts := []Point{{0, -0.01}, {0, -0.001}, {6, -0.01}, {6, -0.001}}
 	tab := NewTable([]string{"min_chunk_threshold", "prompt_weight"}, pts, []string{"a", "b", "c"})
-	rng := stats.NewRand(1, 2)
+	rng := rand.New(rand.NewPCG(1, 2))
 	for r := range tab.Cells {
 		for p := range tab.Cells[r] {
 			e := 1.0

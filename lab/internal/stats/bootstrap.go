@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -55,7 +54,7 @@ func Mean(x []float64) float64 {
 // with the share clamped to [1/(2B), 1−1/(2B)] so z0 stays finite; the
 // acceleration a comes from the jackknife and is 0 when all jackknife values
 // agree. x needs at least 2 values: one repeat says nothing about spread.
-func BootstrapCI(x []float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *rand.Rand) (Interval, error) {
+func BootstrapCI(x []float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *PCG) (Interval, error) {
 	iv, err := BootstrapCIs([][]float64{x}, stat, resamples, level, method, rng)
 	if err != nil {
 		return Interval{}, err
@@ -68,7 +67,7 @@ func BootstrapCI(x []float64, stat func([]float64) float64, resamples int, level
 // repeats: every resample draws one set of indices and applies it to all
 // samples, so the intervals come from the same resampled repeats (and the
 // generator is drawn from once, not once per sample).
-func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *rand.Rand) ([]Interval, error) {
+func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *PCG) ([]Interval, error) {
 	if len(xs) == 0 {
 		return nil, nil
 	}
@@ -106,7 +105,7 @@ func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, l
 	idx := make([]int, n)
 	for b := range resamples {
 		for i := range idx {
-			idx[i] = rng.IntN(n)
+			idx[i] = int(rng.IntN(uint64(n)))
 		}
 		for j, x := range xs {
 			for i, k := range idx {

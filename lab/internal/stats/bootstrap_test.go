@@ -2,13 +2,14 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
 
 func TestBootstrapConstant(t *testing.T) {
 	for _, m := range []Method{BCa, Percentile} {
-		iv, err := BootstrapCI([]float64{0.25, 0.25, 0.25}, Mean, 500, 0.95, m, NewRand(1, 0))
+		iv, err := BootstrapCI([]float64{0.25, 0.25, 0.25}, Mean, 500, 0.95, m, NewPCG(1, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -20,12 +21,12 @@ func TestBootstrapConstant(t *testing.T) {
 
 func TestBootstrapDeterministic(t *testing.T) {
 	x := []float64{0.011, -0.023, 0.031, 0.057, -0.013, 0.002, 0.0171, -0.0049, 0.029, 0.0083, -0.0301, 0.0127}
-	a, err := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(42, 3))
+	a, err := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewPCG(42, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(42, 3))
-	c, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewRand(43, 3))
+	b, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewPCG(42, 3))
+	c, _ := BootstrapCI(x, Mean, 2000, 0.95, BCa, NewPCG(43, 3))
 	if a != b {
 		t.Errorf("same seed: %+v vs %+v", a, b)
 	}
@@ -44,14 +45,14 @@ func TestBootstrapDeterministic(t *testing.T) {
 func TestBootstrapCoverage(t *testing.T) {
 	const trials = 300
 	for _, m := range []Method{BCa, Percentile} {
-		rng := NewRand(7, 0)
+		rng := rand.New(rand.NewPCG(7, 0))
 		var cover int
 		x := make([]float64, 20)
 		for trial := range trials {
 			for i := range x {
 				x[i] = 1 + rng.NormFloat64()
 			}
-			iv, err := BootstrapCI(x, Mean, 1000, 0.95, m, NewRand(8, uint64(trial)))
+			iv, err := BootstrapCI(x, Mean, 1000, 0.95, m, NewPCG(8, uint64(trial)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,8 +72,8 @@ func TestBootstrapCoverage(t *testing.T) {
 // correction BCa exists for.
 func TestBootstrapSkew(t *testing.T) {
 	x := []float64{0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.8, 1.5, 3, 6}
-	p, _ := BootstrapCI(x, Mean, 4000, 0.9, Percentile, NewRand(1, 1))
-	b, _ := BootstrapCI(x, Mean, 4000, 0.9, BCa, NewRand(1, 1))
+	p, _ := BootstrapCI(x, Mean, 4000, 0.9, Percentile, NewPCG(1, 1))
+	b, _ := BootstrapCI(x, Mean, 4000, 0.9, BCa, NewPCG(1, 1))
 	if !(b.Lo > p.Lo && b.Hi > p.Hi) {
 		t.Errorf("BCa %+v not right of percentile %+v for right-skewed data", b, p)
 	}
@@ -119,7 +120,7 @@ func TestQuantileSorted(t *testing.T) {
 }
 
 func TestBootstrapErrors(t *testing.T) {
-	rng := NewRand(1, 1)
+	rng := NewPCG(1, 1)
 	cases := []struct {
 		x     []float64
 		level float64
@@ -146,7 +147,7 @@ func TestBootstrapStatMayReorder(t *testing.T) {
 	x := []float64{3, 1, 2, 5, 4}
 	orig := slices.Clone(x)
 	median := func(v []float64) float64 { slices.Sort(v); return quantileSorted(v, 0.5) }
-	iv, err := BootstrapCI(x, median, 200, 0.9, BCa, NewRand(1, 2))
+	iv, err := BootstrapCI(x, median, 200, 0.9, BCa, NewPCG(1, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestBootstrapStatMayReorder(t *testing.T) {
 // TestQuantileSelect: the quickselect quantile equals the sorted one on
 // data with many ties and at the ends.
 func TestQuantileSelect(t *testing.T) {
-	rng := NewRand(11, 0)
+	rng := rand.New(rand.NewPCG(11, 0))
 	for trial := range 300 {
 		n := 1 + rng.IntN(200)
 		x := make([]float64, n)
@@ -182,15 +183,15 @@ func TestQuantileSelect(t *testing.T) {
 func TestBootstrapCIsPaired(t *testing.T) {
 	x := []float64{0.011, -0.023, 0.031, 0.057, -0.013, 0.002}
 	y := []float64{1, 2, 3, 4, 5, 7}
-	iv, err := BootstrapCIs([][]float64{x, y, x}, Mean, 3000, 0.95, BCa, NewRand(4, 4))
+	iv, err := BootstrapCIs([][]float64{x, y, x}, Mean, 3000, 0.95, BCa, NewPCG(4, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	single, _ := BootstrapCI(x, Mean, 3000, 0.95, BCa, NewRand(4, 4))
+	single, _ := BootstrapCI(x, Mean, 3000, 0.95, BCa, NewPCG(4, 4))
 	if iv[0] != iv[2] || iv[0] != single {
 		t.Errorf("paired intervals %v / %v, single %v: want all equal", iv[0], iv[2], single)
 	}
-	if _, err := BootstrapCIs([][]float64{x, y[:3]}, Mean, 10, 0.95, BCa, NewRand(1, 1)); err == nil {
+	if _, err := BootstrapCIs([][]float64{x, y[:3]}, Mean, 10, 0.95, BCa, NewPCG(1, 1)); err == nil {
 		t.Error("want an error for unequal lengths")
 	}
 }

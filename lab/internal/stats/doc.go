@@ -32,7 +32,7 @@
 //     and from the power of a one-sample t test on the log-ratios at the
 //     observed effect size (noncentral t, 80% power by default).
 //
-// Randomness always comes from NewRand(seed, stream): a PCG generator whose
+// Randomness always comes from NewPCG(seed, stream): a PCG generator whose
 // stream names the purpose, so results do not depend on call order and the
 // same seed gives byte-identical output.
 package stats

@@ -1,29 +1,21 @@
 package stats
 
-import (
-	"math/bits"
-	"math/rand/v2"
-)
-
-// NewRand returns a deterministic generator for one purpose. The stream
-// separates independent uses under the same seed (e.g. one per sweep value
-// and per statistic), so adding a sweep value does not shift the random
-// numbers another value sees. PCG is a fully specified algorithm, so a seed
-// reproduces across platforms.
-func NewRand(seed, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, stream))
-}
+import "math/bits"
 
 // PCG is math/rand/v2's PCG-DXSM generator as a plain value: the same
 // stream as rand.NewPCG(seed, stream) and the same IntN as rand.Rand's
 // (TestPCGMatchesMathRand), so seeds keep their meaning. Resampling loops
-// draw tens of millions of indices; held in a local variable, its state
-// stays in registers and its calls are inlined, where *rand.PCG's state
-// goes through memory on every draw behind a call.
+// draw tens of millions of indices: its Uint64 inlines, and Indices keeps
+// the state in registers for a whole batch, where rand.Rand calls through
+// an interface on every draw.
 type PCG struct{ hi, lo uint64 }
 
-// NewPCG returns the generator rand.NewPCG(seed, stream) would be.
-func NewPCG(seed, stream uint64) PCG { return PCG{seed, stream} }
+// NewPCG returns the generator rand.NewPCG(seed, stream) would be, for
+// one purpose. The stream separates independent uses under the same seed
+// (e.g. one per sweep value and per statistic), so adding a sweep value
+// does not shift the random numbers another value sees. PCG is a fully
+// specified algorithm, so a seed reproduces across platforms.
+func NewPCG(seed, stream uint64) *PCG { return &PCG{seed, stream} }
 
 // Uint64 returns the next 64 random bits: the 128-bit LCG step, then the
 // DXSM ("double xorshift multiply") output permutation of the state's high

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 )
 
@@ -41,7 +40,7 @@ type SignFlipResult struct {
 // A pattern ties with the observed one when its |Σ| is within a relative
 // 1e-9 of the data's scale (Σ|d|): sums of the same values in a different
 // order differ by rounding, and a tie must count as "at least as extreme".
-func SignFlip(d []float64, permutations int, rng *rand.Rand) (SignFlipResult, error) {
+func SignFlip(d []float64, permutations int, rng *PCG) (SignFlipResult, error) {
 	n := len(d)
 	if n == 0 {
 		return SignFlipResult{}, errors.New("stats: sign-flip test needs at least one pair")

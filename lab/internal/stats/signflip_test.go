@@ -78,7 +78,7 @@ func TestSignFlipHand(t *testing.T) {
 // TestSignFlipMatchesBrute compares the meet-in-the-middle count with
 // pattern-by-pattern enumeration on random integer data with many ties.
 func TestSignFlipMatchesBrute(t *testing.T) {
-	rng := NewRand(1, 1)
+	rng := rand.New(rand.NewPCG(1, 1))
 	for trial := range 300 {
 		n := 1 + rng.IntN(14)
 		di := make([]int64, n)
@@ -104,7 +104,7 @@ func TestSignFlipPowerFloor(t *testing.T) {
 	if MinP(3) != 0.25 {
 		t.Fatalf("MinP(3) = %v, want 0.25", MinP(3))
 	}
-	rng := NewRand(2, 0)
+	rng := rand.New(rand.NewPCG(2, 0))
 	for range 1000 {
 		d := []float64{rng.NormFloat64() - 5, rng.NormFloat64() - 5, rng.NormFloat64()}
 		r, err := SignFlip(d, 0, nil)
@@ -147,7 +147,7 @@ func TestMinPairs(t *testing.T) {
 // standard deviations of that rate.
 func TestSignFlipFalsePositiveRate(t *testing.T) {
 	const trials = 400
-	rng := NewRand(3, 0)
+	rng := rand.New(rand.NewPCG(3, 0))
 	var rejects int
 	d := make([]float64, 10)
 	for range trials {
@@ -172,7 +172,7 @@ func TestSignFlipFalsePositiveRate(t *testing.T) {
 // TestSignFlipFindsEffect: a −3% effect with 1% noise over 10 repeats is
 // found: every pair negative gives the exact floor 2/1024.
 func TestSignFlipFindsEffect(t *testing.T) {
-	rng := NewRand(4, 0)
+	rng := rand.New(rand.NewPCG(4, 0))
 	d := make([]float64, 10)
 	for i := range d {
 		d[i] = math.Log(0.97) + 0.01*rng.NormFloat64()
@@ -190,7 +190,7 @@ func TestSignFlipFindsEffect(t *testing.T) {
 // agrees with the exact count (still cheap by meet-in-the-middle) and is
 // reproducible.
 func TestSignFlipMonteCarlo(t *testing.T) {
-	rng := NewRand(5, 0)
+	rng := rand.New(rand.NewPCG(5, 0))
 	d := make([]float64, 26)
 	for i := range d {
 		d[i] = 0.3 + rng.NormFloat64() // mild effect: p around a few percent
@@ -201,11 +201,11 @@ func TestSignFlipMonteCarlo(t *testing.T) {
 		scale += math.Abs(v)
 	}
 	exact := float64(countExtremeExact(d, math.Abs(obs)-1e-9*scale)) / math.Ldexp(1, len(d))
-	r1, err := SignFlip(d, 20000, NewRand(9, 7))
+	r1, err := SignFlip(d, 20000, NewPCG(9, 7))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := SignFlip(d, 20000, NewRand(9, 7))
+	r2, _ := SignFlip(d, 20000, NewPCG(9, 7))
 	if r1 != r2 {
 		t.Errorf("same seed, different results: %+v vs %+v", r1, r2)
 	}

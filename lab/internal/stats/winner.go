@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 )
 
 // WinProbability estimates, for each of points candidates, the probability
@@ -20,7 +19,7 @@ import (
 //
 // All candidates share each draw, so the pairing of values measured in the
 // same repeat is kept.
-func WinProbability(repeats, points, resamples int, rng *rand.Rand, score func(idx []int, out []float64)) ([]float64, error) {
+func WinProbability(repeats, points, resamples int, rng *PCG, score func(idx []int, out []float64)) ([]float64, error) {
 	if repeats < 1 || points < 1 {
 		return nil, fmt.Errorf("stats: win probability needs at least one repeat and one candidate, got %d and %d", repeats, points)
 	}
@@ -35,7 +34,7 @@ func WinProbability(repeats, points, resamples int, rng *rand.Rand, score func(i
 	wins := make([]int, points)
 	for range resamples {
 		for i := range idx {
-			idx[i] = rng.IntN(repeats)
+			idx[i] = int(rng.IntN(uint64(repeats)))
 		}
 		for j := range out {
 			out[j] = math.NaN()
