@@ -18,10 +18,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -92,13 +95,35 @@ func Scan(root string) (*Tree, error) {
 		return nil, fmt.Errorf("legacy tree: %w", err)
 	}
 	t := &Tree{Root: root}
-	seen := map[int]bool{}
+	var repeats []Repeat
 	for _, e := range entries { // os.ReadDir sorts by name
-		if !isDir(root, e) {
-			continue
+		if isDir(root, e) {
+			repeats = append(repeats, Repeat{Name: e.Name(), Dir: filepath.Join(root, e.Name())})
 		}
-		r := Repeat{Name: e.Name(), Dir: filepath.Join(root, e.Name())}
-		cells, warns, err := scanRepeat(r.Dir)
+	}
+	// The repeats are scanned at once (a stat and an open per file add up
+	// on big trees), then taken in name order: the same tree, the same
+	// warnings, the first error by name.
+	type scanned struct {
+		cells []Cell
+		warns []string
+		err   error
+	}
+	found := make([]scanned, len(repeats))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(repeats)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(repeats); i = int(next.Add(1) - 1) {
+				f := &found[i]
+				f.cells, f.warns, f.err = scanRepeat(repeats[i].Dir)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[int]bool{}
+	for i, r := range repeats {
+		cells, warns, err := found[i].cells, found[i].warns, found[i].err
 		if err != nil {
 			return nil, fmt.Errorf("legacy tree: %w", err)
 		}
