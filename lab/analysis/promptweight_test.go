@@ -165,3 +165,38 @@ func TestWeightings(t *testing.T) {
 		}
 	}
 }
+
+// Byte counts and their int32 fallback (taken when an index is drawn more
+// often than a byte holds; forced here by lowering the limit) give the
+// same intervals, to the bit.
+func TestBootstrapByteCountsFallBackExactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	defer func(l uint8) { maxCount8 = l }(maxCount8)
+	for _, n := range []int{1, 2, 7, 8, 9, 1001, 20000} {
+		sorted := make([]float64, n)
+		for i := range sorted {
+			sorted[i] = rng.ExpFloat64()
+		}
+		slices.Sort(sorted)
+		maxCount8 = 255
+		bytes := bootstrap(sorted, 41, 3)
+		for _, limit := range []uint8{2, 1} {
+			maxCount8 = limit
+			if wide := bootstrap(sorted, 41, 3); !reflect.DeepEqual(wide, bytes) {
+				t.Errorf("n=%d, limit %d: %v; with byte counts %v", n, limit, wide, bytes)
+			}
+		}
+	}
+}
+
+func BenchmarkBootstrap50k(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	sorted := make([]float64, 50000)
+	for i := range sorted {
+		sorted[i] = rng.ExpFloat64()
+	}
+	slices.Sort(sorted)
+	for b.Loop() {
+		bootstrap(sorted, 1000, 0)
+	}
+}
