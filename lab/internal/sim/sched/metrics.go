@@ -248,6 +248,9 @@ func WriteIterations(path string, its []Iteration) error {
 	// faults than its formatting.
 	bp := iterationText.Get().(*[]byte)
 	defer iterationText.Put(bp)
+	if want := 72 * (len(its) + 1); cap(*bp) < want {
+		*bp = make([]byte, 0, want) // the usual line is under 72 bytes: no growing while formatting
+	}
 	buf := append((*bp)[:0], IterationsHeader...)
 	buf = append(buf, '\n')
 	for k, it := range its {
