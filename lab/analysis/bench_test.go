@@ -1,8 +1,6 @@
 package analysis
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,49 +10,14 @@ import (
 	"github.com/schedlab/schedlab/lab/spec"
 )
 
-// BenchCacheDir is where benchmarks keep the generated trees they reuse
-// between runs: $SCHEDLAB_BENCH_CACHE, else schedlab/bench under the user's
-// cache folder (~/.cache on Linux). Documented in lab/docs/benchmarks.md.
-func benchCacheDir() string {
-	if d := os.Getenv("SCHEDLAB_BENCH_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "schedlab", "bench")
-	}
-	return filepath.Join(os.TempDir(), "schedlab-bench")
-}
-
-// bigTree returns a generated tree of the given size, written once into
-// the benchmark cache folder and reused by later runs (a marker file says
-// it is complete; delete the folder to regenerate or to free the space).
-// It says on stderr what it generates, where, and how big it is, since a
-// benchmark's log shows only with -v.
+// bigTree returns a generated tree of the given size, kept in the
+// benchmark cache folder between runs (treegen.Cached).
 func bigTree(b *testing.B, o treegen.Options) (root string, bytes int64) {
 	b.Helper()
-	root = filepath.Join(benchCacheDir(), fmt.Sprintf("bigtree-%dx%dx%d-seed%d", o.Thresholds, o.Repeats, o.Rows, o.Seed))
-	marker := filepath.Join(root, ".complete")
-	if _, err := os.Stat(marker); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: generating a legacy tree of %d thresholds × %d repeats × 5 CSVs × %d rows (about %.1f GB) into %s; it is kept for later runs (delete it to free the space; SCHEDLAB_BENCH_CACHE moves it)\n",
-			o.Thresholds, o.Repeats, o.Rows, float64(o.Thresholds*o.Repeats*o.Rows)*5*34/1e9, root)
-		os.RemoveAll(root)
-		if err := treegen.Generate(root, o); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(marker, nil, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		fmt.Fprintf(os.Stderr, "bench: using the generated tree in %s (delete it to free the space)\n", root)
+	root, bytes, err := treegen.Cached(o, os.Stderr)
+	if err != nil {
+		b.Fatal(err)
 	}
-	filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if info, err := d.Info(); err == nil {
-				bytes += info.Size()
-			}
-		}
-		return nil
-	})
 	return root, bytes
 }
 

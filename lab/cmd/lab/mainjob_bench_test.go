@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/schedlab/schedlab/lab/internal/treegen"
 )
 
 // BenchmarkMainJob is README's main job as a user runs it, in-process:
@@ -38,4 +41,25 @@ func BenchmarkMainJob(b *testing.B) {
 			run(b, filepath.Join(dir, "store"), filepath.Join(dir, "reports"))
 		}
 	})
+}
+
+// BenchmarkSelectRoot is `lab select --root` on a 21 × 5 × 5 × 10,000-row
+// legacy tree (171 MB of CSV, generated once into the benchmark cache
+// folder): everything it prints — the old script's table, the statistics,
+// the decision and prompt_weight. The old script on the same tree, for
+// the ratio (target ≥ 40×): /usr/bin/python3
+// testdata/legacy/select_threshold.py --root <the tree>; lab/docs/benchmarks.md
+// has both.
+func BenchmarkSelectRoot(b *testing.B) {
+	root, _, err := treegen.Cached(treegen.Options{Thresholds: 21, Repeats: 5, Rows: 10000, Seed: 1}, os.Stderr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		var stderr bytes.Buffer
+		env := &cmdEnv{stdout: io.Discard, stderr: &stderr}
+		if code := runMain(context.Background(), env, []string{"select", "--root", root}); code != 0 {
+			b.Fatalf("lab select: exit %d\n%s", code, stderr.String())
+		}
+	}
 }
