@@ -175,7 +175,7 @@ func comparePoint(a, b *Table, pa, pb int, rb []int, opt SignificanceOptions) (P
 	if n < 2 {
 		return pc, nil
 	}
-	ivs, err := stats.BootstrapCIs(logs[:], stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("compare-ci", pc.Point)))
+	ivs, err := stats.BootstrapMeanCIs(logs[:], opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("compare-ci", pc.Point)))
 	if err != nil {
 		return pc, err
 	}

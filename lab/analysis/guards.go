@@ -391,7 +391,7 @@ func compareGuard(t *Table, vals [][][]guardValue, p, b, g int, guard spec.Guard
 		return res, nil
 	}
 	res.Ratio = math.Exp(stats.Mean(logs))
-	iv, err := stats.BootstrapCI(logs, stats.Mean, opt.Resamples, opt.Level, stats.BCa,
+	iv, err := stats.BootstrapMeanCI(logs, opt.Resamples, opt.Level, stats.BCa,
 		stats.NewPCG(opt.Seed, stream("guard "+guardLabel(guard), t.Points[p])))
 	if err != nil {
 		return res, err

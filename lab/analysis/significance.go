@@ -357,7 +357,7 @@ func (s *Selection) compare(i, b int, opt SignificanceOptions) (PointSignificanc
 	if ps.Pairs < 2 {
 		return ps, nil // one pair: no interval
 	}
-	ivs, err := stats.BootstrapCIs(samples, stats.Mean, opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("ci", row.Point)))
+	ivs, err := stats.BootstrapMeanCIs(samples, opt.Resamples, opt.Level, stats.BCa, stats.NewPCG(opt.Seed, stream("ci", row.Point)))
 	if err != nil {
 		return ps, err
 	}

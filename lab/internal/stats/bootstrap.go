@@ -68,6 +68,29 @@ func BootstrapCI(x []float64, stat func([]float64) float64, resamples int, level
 // samples, so the intervals come from the same resampled repeats (and the
 // generator is drawn from once, not once per sample).
 func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, level float64, method Method, rng *PCG) ([]Interval, error) {
+	return bootstrapCIs(xs, stat, false, resamples, level, method, rng)
+}
+
+// BootstrapMeanCI is BootstrapCI(x, Mean, …), and BootstrapMeanCIs
+// BootstrapCIs(xs, Mean, …), with the same numbers: each resample's mean
+// is summed straight from the drawn indices, in draw order as Mean would,
+// without copying the resample and calling a statistic (the selection's
+// statistics draw millions of small resamples, all of means).
+func BootstrapMeanCI(x []float64, resamples int, level float64, method Method, rng *PCG) (Interval, error) {
+	iv, err := bootstrapCIs([][]float64{x}, Mean, true, resamples, level, method, rng)
+	if err != nil {
+		return Interval{}, err
+	}
+	return iv[0], nil
+}
+
+// BootstrapMeanCIs: see BootstrapMeanCI.
+func BootstrapMeanCIs(xs [][]float64, resamples int, level float64, method Method, rng *PCG) ([]Interval, error) {
+	return bootstrapCIs(xs, Mean, true, resamples, level, method, rng)
+}
+
+// bootstrapCIs is BootstrapCIs; mean says that stat is Mean.
+func bootstrapCIs(xs [][]float64, stat func([]float64) float64, mean bool, resamples int, level float64, method Method, rng *PCG) ([]Interval, error) {
 	if len(xs) == 0 {
 		return nil, nil
 	}
@@ -108,6 +131,14 @@ func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, l
 			idx[i] = int(rng.IntN(uint64(n)))
 		}
 		for j, x := range xs {
+			if mean {
+				var sum float64
+				for _, k := range idx {
+					sum += x[k]
+				}
+				boot[j][b] = sum / float64(n)
+				continue
+			}
 			for i, k := range idx {
 				buf[i] = x[k]
 			}
@@ -133,22 +164,34 @@ func BootstrapCIs(xs [][]float64, stat func([]float64) float64, resamples int, l
 
 var stdNormal = distuv.Normal{Mu: 0, Sigma: 1}
 
+// b2i is 1 for true, 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // biasCorrection is BCa's z0 from the bootstrap values (in any order).
 func biasCorrection(boot []float64, point float64) float64 {
+	// The bootstrap values are finite (their samples are checked), so
+	// plain comparisons do what math.Max and a switch did; counted without
+	// branches, as values fall on both sides of the point at random and
+	// mispredicted branches were most of this loop's time.
 	scale := math.Abs(point)
 	for _, v := range boot {
-		scale = math.Max(scale, math.Abs(v))
-	}
-	tol := 1e-12 * scale
-	var below, ties int
-	for _, v := range boot {
-		switch {
-		case v < point-tol:
-			below++
-		case v <= point+tol:
-			ties++
+		if a := math.Abs(v); a > scale {
+			scale = a
 		}
 	}
+	tol := 1e-12 * scale
+	lo, hi := point-tol, point+tol
+	var below, atMost int
+	for _, v := range boot {
+		below += b2i(v < lo)
+		atMost += b2i(v <= hi)
+	}
+	ties := atMost - below
 	B := float64(len(boot))
 	share := (float64(below) + 0.5*float64(ties)) / B
 	share = math.Min(math.Max(share, 0.5/B), 1-0.5/B)

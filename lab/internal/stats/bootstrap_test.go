@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -206,4 +207,30 @@ func quantileSorted(x []float64, q float64) float64 {
 	}
 	f := pos - float64(i)
 	return x[i] + f*(x[i+1]-x[i])
+}
+
+// The mean's own path gives BootstrapCIs(…, Mean, …)'s intervals to the
+// bit, for one sample and for paired ones, both methods.
+func TestBootstrapMeanCIsMatchGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{2, 3, 5, 10, 31} {
+		xs := make([][]float64, 3)
+		for j := range xs {
+			xs[j] = make([]float64, n)
+			for i := range xs[j] {
+				xs[j][i] = rng.NormFloat64() * float64(j+1)
+			}
+		}
+		for _, m := range []Method{BCa, Percentile} {
+			want, err1 := BootstrapCIs(xs, Mean, 777, 0.9, m, NewPCG(3, uint64(n)))
+			got, err2 := BootstrapMeanCIs(xs, 777, 0.9, m, NewPCG(3, uint64(n)))
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("n=%d %s: %v, %v; general path %v, %v", n, m, got, err2, want, err1)
+			}
+			one, err := BootstrapMeanCI(xs[0], 777, 0.9, m, NewPCG(3, uint64(n)))
+			if ref, _ := BootstrapCI(xs[0], Mean, 777, 0.9, m, NewPCG(3, uint64(n))); err != nil || one != ref {
+				t.Errorf("n=%d %s: one sample %v, %v; general path %v", n, m, one, err, ref)
+			}
+		}
+	}
 }
