@@ -267,10 +267,10 @@ func (l *sliceLines) readLine() ([]byte, error) {
 // row (empty, quoted, short, the last one without "\n", a value that is not
 // a plain decimal), which the general path then reads and, if it is wrong,
 // words the error for; n is the number of rows consumed. The values are
-// parseFloat's (parseDecimalFast is its first step), so the result is the
-// same as the general path's, in a third of the time: per row the general
-// path scans the line three times (newline, commas, spaces) with a call
-// each.
+// parseFloat's (parseDecimalPrefix is its first step), so the result is
+// the same as the general path's, which scans each line three times
+// (newline, commas, spaces) with a call each: reading a 10,000-row file
+// takes ~40% less time (BenchmarkReadValues).
 func (l *sliceLines) plainRows(col int, dst []float64) (_ []float64, n int) {
 	data := l.data
 rows:
