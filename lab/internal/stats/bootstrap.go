@@ -245,13 +245,22 @@ func quantileSelect(x []float64, q float64) float64 {
 	if i >= len(x)-1 {
 		return slices.Max(x)
 	}
-	SelectKth(x, i)
-	// Everything right of i is ≥ x[i]; the next order statistic is their minimum.
-	next := slices.Min(x[i+1:])
+	// The i-th and (i+1)-th order statistics: one selection, then a scan of
+	// the smaller side (for a low quantile the values left of i+1, whose
+	// maximum is the i-th; for a high one those right of i, whose minimum
+	// is the (i+1)-th) instead of the larger.
+	var cur, next float64
+	if i < len(x)/2 {
+		SelectKth(x, i+1)
+		cur, next = slices.Max(x[:i+1]), x[i+1]
+	} else {
+		SelectKth(x, i)
+		cur, next = x[i], slices.Min(x[i+1:])
+	}
 	f := pos - float64(i)
 	// The conversion forbids fusing the multiply and add (as arm64 would),
 	// so the result is bit-identical on every platform.
-	return x[i] + float64(f*(next-x[i]))
+	return cur + float64(f*(next-cur))
 }
 
 // SelectKth reorders x in place so that x[k] holds the k-th smallest value

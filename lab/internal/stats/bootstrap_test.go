@@ -175,6 +175,17 @@ func TestQuantileSelect(t *testing.T) {
 				t.Fatalf("trial %d n=%d q=%v: select %v, sorted %v", trial, n, q, got, want)
 			}
 		}
+		// One slice, quantile after quantile (as an interval's two ends
+		// are taken): each still exact, the values only reordered.
+		z := slices.Clone(x)
+		for _, q := range []float64{0.025, 0.975, 0.5, 0.1} {
+			if got, want := quantileSelect(z, q), quantileSorted(s, q); got != want {
+				t.Fatalf("trial %d n=%d, in turn, q=%v: select %v, sorted %v", trial, n, q, got, want)
+			}
+		}
+		if slices.Sort(z); !slices.Equal(z, s) {
+			t.Fatalf("trial %d: quantileSelect changed the values, not only their order", trial)
+		}
 	}
 }
 
