@@ -157,3 +157,29 @@ func ratioJSON(v float64, ci [2]float64) RatioJSON {
 	}
 	return r
 }
+
+// Rows are the per-condition table that `lab select` prints and the report
+// shows, one row per condition: the condition's values, the decision, its
+// verdict, its effect on the score (effect(Effect, EffectCI) when it
+// changes the knob, "—" when it keeps the baseline), the old script's
+// lowest score with its ratio, and why(Decision). The callers choose the
+// wording of the numbers and of the reason (terse in a terminal, whole on a
+// page); changed counts the conditions that change the knob.
+func (c *Conditions) Rows(effect func(ratio float64, ci [2]float64) string, why func(d *Decision) string) (rows [][]string, changed int) {
+	for _, r := range c.Results {
+		var row []string
+		for k := range c.By {
+			row = append(row, r.Values[k:k+1].String())
+		}
+		d := r.Decision
+		eff := "—"
+		if d.Verdict == Change {
+			eff = effect(r.Effect, r.EffectCI)
+			changed++
+		}
+		row = append(row, d.Point.String(), string(d.Verdict), eff,
+			d.LowestScore.Point.String()+": "+effect(r.LowestRatio, r.LowestCI), why(d))
+		rows = append(rows, row)
+	}
+	return rows, changed
+}

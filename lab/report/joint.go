@@ -255,19 +255,9 @@ func (b *builder) conditionsSection() *section {
 		t.Num = append(t.Num, true)
 	}
 	t.Num = append(t.Num, true, false, true, false, false)
+	t.Rows, _ = c.Rows(ciLabel, func(d *analysis.Decision) string { return d.Reason })
 	for _, r := range c.Results {
-		var row []string
-		for k := range c.By {
-			row = append(row, r.Values[k:k+1].String())
-		}
-		d := r.Decision
-		eff := "—"
-		if d.Verdict == analysis.Change {
-			eff = ciLabel(r.Effect, r.EffectCI)
-		}
-		row = append(row, d.Point.String(), string(d.Verdict), eff, d.LowestScore.Point.String()+": "+ciLabel(r.LowestRatio, r.LowestCI), d.Reason)
-		t.Rows = append(t.Rows, row)
-		t.Mark = append(t.Mark, d.Verdict == analysis.Change)
+		t.Mark = append(t.Mark, r.Decision.Verdict == analysis.Change)
 	}
 	s.add(block{Table: t})
 	return s

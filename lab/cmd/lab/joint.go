@@ -38,24 +38,8 @@ func selectByCondition(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 // for two condition parameters, the map of decisions.
 func writeConditions(w io.Writer, c *analysis.Conditions) error {
 	head := append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "old script's lowest score", "why")
-	rows := [][]string{head}
-	changed := 0
-	for _, r := range c.Results {
-		var row []string
-		for k := range c.By {
-			row = append(row, r.Values[k:k+1].String())
-		}
-		d := r.Decision
-		eff := "—"
-		if d.Verdict == analysis.Change {
-			eff = ratioText(r.Effect, r.EffectCI)
-			changed++
-		}
-		row = append(row, d.Point.String(), string(d.Verdict), eff,
-			d.LowestScore.Point.String()+": "+ratioText(r.LowestRatio, r.LowestCI), whyShort(d))
-		rows = append(rows, row)
-	}
-	if err := writeLeft(w, rows); err != nil {
+	body, changed := c.Rows(ratioText, whyShort)
+	if err := writeLeft(w, append([][]string{head}, body...)); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d of %d conditions change %s from the baseline %s.\n", changed, len(c.Results), strings.Join(c.Knobs, ", "), c.Results[0].Significance.Baseline)
