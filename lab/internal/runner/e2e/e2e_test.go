@@ -18,6 +18,7 @@ import (
 	"time"
 
 	_ "github.com/schedlab/schedlab/lab/internal/engine/engines" // specs name engine kinds
+	"github.com/schedlab/schedlab/lab/internal/labtest"
 
 	"github.com/schedlab/schedlab/lab/internal/store"
 	"github.com/schedlab/schedlab/lab/sarathi"
@@ -32,19 +33,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	labBin, fakeBin = filepath.Join(dir, "lab"), filepath.Join(dir, "fakeengine")
-	for bin, pkg := range map[string]string{labBin: "./lab/cmd/lab", fakeBin: "./lab/cmd/fakeengine"} {
-		args := []string{"build", "-o", bin}
-		if os.Getenv("LAB_E2E_RACE") != "" && bin == labBin {
-			args = append(args, "-race") // LAB_E2E_RACE=1: a race-checked lab binary
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
-		cmd.Dir = "../../../.." // the module root
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
-			os.Exit(1)
-		}
+	labBin, fakeBin, err = labtest.BuildCommands(dir, os.Getenv("LAB_E2E_RACE") != "") // LAB_E2E_RACE=1: a race-checked lab binary
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -119,24 +111,6 @@ func (x *experiment) store(t *testing.T, name string) *store.Store {
 	return st
 }
 
-// records returns every committed record by hash.
-func records(t *testing.T, st *store.Store) map[string]*store.Record {
-	t.Helper()
-	hashes, err := st.List()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]*store.Record{}
-	for _, h := range hashes {
-		r, err := st.Get(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[h] = r
-	}
-	return m
-}
-
 func verifyClean(t *testing.T, st *store.Store) {
 	t.Helper()
 	ps, err := st.Verify()
@@ -199,7 +173,7 @@ func TestFixedOutputRootNoCrosstalk(t *testing.T) {
 	body = bytes.Replace(body, []byte("    command:"), []byte("    outputs: offline_inference_output/*/replica_0/plots\n    command:"), 1)
 	os.WriteFile(x.spec, body, 0o644)
 	mustOK(t, x.lab(t, "run", "exp.yaml", "-j", "4"))
-	recs := records(t, x.store(t, ".lab"))
+	recs := labtest.Records[*store.Record](t, x.store(t, ".lab"))
 	if len(recs) != 8 {
 		t.Fatalf("%d cells", len(recs))
 	}
@@ -240,7 +214,7 @@ func TestKill9ThenResume(t *testing.T) {
 	cmd.Wait()
 	time.Sleep(300 * time.Millisecond) // engines of the killed run get SIGTERM (parent-death signal)
 	killed := x.store(t, "killed")
-	done := len(records(t, killed))
+	done := len(labtest.Records[*store.Record](t, killed))
 	if done >= 12 {
 		t.Skip("the run finished before it was killed")
 	}
@@ -256,7 +230,7 @@ func TestKill9ThenResume(t *testing.T) {
 	verifyClean(t, killed)
 
 	mustOK(t, x.lab(t, "run", "exp.yaml", "-j", "2", "--store", "clean"))
-	a, b := records(t, killed), records(t, x.store(t, "clean"))
+	a, b := labtest.Records[*store.Record](t, killed), labtest.Records[*store.Record](t, x.store(t, "clean"))
 	if len(a) != 12 || len(b) != 12 {
 		t.Fatalf("cells: %d resumed, %d uninterrupted", len(a), len(b))
 	}
@@ -316,7 +290,7 @@ func TestConcurrentRunsRunEachCellOnce(t *testing.T) {
 		t.Errorf("the two runs say they ran %d cells, the engine ran 12", ran)
 	}
 	st := x.store(t, ".lab")
-	recs := records(t, st)
+	recs := labtest.Records[*store.Record](t, st)
 	if len(recs) != 12 {
 		t.Errorf("%d cells", len(recs))
 	}
@@ -386,7 +360,7 @@ func TestFailingCellRecordedOthersContinue(t *testing.T) {
 	}
 	st := x.store(t, ".lab")
 	var failed *store.Record
-	for _, rec := range records(t, st) {
+	for _, rec := range labtest.Records[*store.Record](t, st) {
 		if rec.Status == "failed" {
 			failed = rec
 		}
@@ -431,7 +405,7 @@ func TestRetries(t *testing.T) {
 	r := x.lab(t, "run", "exp.yaml", "--retries", "1")
 	mustOK(t, r)
 	st := x.store(t, ".lab")
-	for h, rec := range records(t, st) {
+	for h, rec := range labtest.Records[*store.Record](t, st) {
 		if rec.Status != "ok" || rec.Attempts != 2 {
 			t.Errorf("cell %s: %s after %d attempts", h[:12], rec.Status, rec.Attempts)
 		}
@@ -467,7 +441,7 @@ func TestSIGINTKeepsFinishedCells(t *testing.T) {
 		t.Errorf("output: %s", out.String())
 	}
 	st := x.store(t, ".lab")
-	recs := records(t, st)
+	recs := labtest.Records[*store.Record](t, st)
 	if len(recs) < 2 || len(recs) == 8 {
 		t.Errorf("%d cells kept", len(recs))
 	}
@@ -498,7 +472,7 @@ func TestGPUSlots(t *testing.T) {
 	mustOK(t, x.lab(t, "run", "exp.yaml", "--gpus", "0,1", "-j", "4"))
 	st := x.store(t, ".lab")
 	seen := map[string]int{}
-	for h, r := range records(t, st) {
+	for h, r := range labtest.Records[*store.Record](t, st) {
 		b, _ := os.ReadFile(filepath.Join(st.CellDir(h), "stdout.log"))
 		if !strings.Contains(string(b), "CUDA_VISIBLE_DEVICES="+r.CUDAVisibleDevices+"\n") {
 			t.Errorf("cell %s: record says %q, engine saw %q", h[:12], r.CUDAVisibleDevices, b)
@@ -594,7 +568,7 @@ func TestImportLegacyTree(t *testing.T) {
 	st := x.store(t, ".lab")
 	verifyClean(t, st)
 	// The CSVs in the store are the tree's, byte for byte.
-	for h, rec := range records(t, st) {
+	for h, rec := range labtest.Records[*store.Record](t, st) {
 		th := int(rec.Inputs.Params["min_chunk_threshold"])
 		ts := []string{"20250101_120000", "20250102_120000"}[rec.Inputs.Repeat]
 		for _, m := range sarathi.Required {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedlab/schedlab/lab/internal/labtest"
 	"github.com/schedlab/schedlab/lab/internal/store"
 )
 
@@ -48,7 +49,7 @@ func TestBenchReadersEndToEnd(t *testing.T) {
 			}
 			st := x.store(t, ".lab")
 			verifyClean(t, st)
-			for h, rec := range records(t, st) {
+			for h, rec := range labtest.Records[*store.Record](t, st) {
 				replica := filepath.Join(st.CellDir(h), "replica_0")
 				var rs struct {
 					Source      string   `json:"source"`
@@ -147,7 +148,7 @@ func TestBenchReaderFailedShare(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "2 ran (0 ok, 2 failed)") {
 		t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, rec := range records(t, x.store(t, ".lab")) {
+	for _, rec := range labtest.Records[*store.Record](t, x.store(t, ".lab")) {
 		if rec.Status != store.StatusFailed || !strings.Contains(rec.Reason, "3 of 40 requests failed (7.5%), more than max_failed_share 5%") {
 			t.Errorf("record: %s %q", rec.Status, rec.Reason)
 		}
@@ -229,7 +230,7 @@ func TestSarathiCellRunSummary(t *testing.T) {
 	x := newExperiment(t, "[0]", 1, nil, "")
 	mustOK(t, x.lab(t, "run", "exp.yaml", "--no-report", "--no-select"))
 	st := x.store(t, ".lab")
-	for h := range records(t, st) {
+	for h := range labtest.Records[*store.Record](t, st) {
 		b, err := os.ReadFile(filepath.Join(st.CellDir(h), "replica_0", "run_summary.json"))
 		if err != nil || string(b) != "{\n  \"source\": \"sarathi\"\n}\n" {
 			t.Errorf("run_summary.json: %q %v", b, err)

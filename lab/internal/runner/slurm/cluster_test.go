@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schedlab/schedlab/lab/internal/labtest"
 	labversion "github.com/schedlab/schedlab/lab/internal/version"
 
 	"github.com/schedlab/schedlab/lab/experiment"
@@ -39,6 +40,10 @@ var (
 	buildOnce            sync.Once
 	buildErr             error
 	binDir, labBin, fake string
+
+	verdictOnce sync.Once
+	verdictSkip bool
+	verdictMsg  string
 )
 
 func TestMain(m *testing.M) {
@@ -60,12 +65,17 @@ func needSlurm(t *testing.T) {
 			t.Setenv("SLURM_CONF", ciSlurmConf)
 		}
 	}
-	var out []byte
-	var sinfoErr error
-	if lookErr == nil {
-		out, sinfoErr = exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
-	}
-	switch skip, msg := clusterVerdict(os.Getenv("CI"), lookErr == nil, string(out), sinfoErr, os.Getenv("SLURM_CONF")); {
+	// Asked once per test binary: a configured cluster that is down makes
+	// sinfo wait ~9 s for its controller, for every test otherwise.
+	verdictOnce.Do(func() {
+		var out []byte
+		var sinfoErr error
+		if lookErr == nil {
+			out, sinfoErr = exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
+		}
+		verdictSkip, verdictMsg = clusterVerdict(os.Getenv("CI"), lookErr == nil, string(out), sinfoErr, os.Getenv("SLURM_CONF"))
+	})
+	switch skip, msg := verdictSkip, verdictMsg; {
 	case msg == "":
 	case skip:
 		t.Skip(msg)
@@ -77,15 +87,7 @@ func needSlurm(t *testing.T) {
 		if buildErr != nil {
 			return
 		}
-		labBin, fake = filepath.Join(binDir, "lab"), filepath.Join(binDir, "fakeengine")
-		for bin, pkg := range map[string]string{labBin: "./lab/cmd/lab", fake: "./lab/cmd/fakeengine"} {
-			cmd := exec.Command("go", "build", "-o", bin, pkg)
-			cmd.Dir = "../../../.." // the module root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("building %s: %v: %s", pkg, err, out)
-				return
-			}
-		}
+		labBin, fake, buildErr = labtest.BuildCommands(binDir, false)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -214,23 +216,6 @@ func queuedTasks(t *testing.T, jobs []string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func records(t *testing.T, st *store.Store) map[string]*store.Record {
-	t.Helper()
-	hashes, err := st.List()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]*store.Record{}
-	for _, h := range hashes {
-		r, err := st.Get(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[h] = r
-	}
-	return m
-}
-
 func manifest(t *testing.T, x *slurm.Executor) *slurm.Manifest {
 	t.Helper()
 	m, err := slurm.ReadManifest(x.RunDir())
@@ -267,7 +252,7 @@ func TestArraySweepMatchesLocal(t *testing.T) {
 	if _, err := runner.Run(context.Background(), local); err != nil {
 		t.Fatal(err)
 	}
-	got, want := records(t, cluster.Store), records(t, local.Store)
+	got, want := labtest.Records[*store.Record](t, cluster.Store), labtest.Records[*store.Record](t, local.Store)
 	if len(got) != 6 || !reflect.DeepEqual(keys(got), keys(want)) {
 		t.Fatalf("cells: slurm %v, local %v", keys(got), keys(want))
 	}
@@ -366,7 +351,7 @@ func TestFailedTasksAreResubmitted(t *testing.T) {
 				}
 			}
 			sort.Strings(fours)
-			recs := records(t, o.Store)
+			recs := labtest.Records[*store.Record](t, o.Store)
 			if retries == 0 {
 				if res.OK != 4 || res.Failed != 2 {
 					t.Fatalf("result %+v\n%s", res, progress.String())
@@ -439,7 +424,7 @@ func TestCancelThenResume(t *testing.T) {
 	if q := queuedTasks(t, x.JobIDs()); q != "" {
 		t.Errorf("tasks left in Slurm after the cancel:\n%s", q)
 	}
-	done := records(t, o.Store)
+	done := labtest.Records[*store.Record](t, o.Store)
 	if len(done) < 2 || len(done) >= 8 || res.OK != len(done) {
 		t.Fatalf("after the cancel: %d cells in the store, result %+v\n%s", len(done), res, progress.String())
 	}
@@ -485,7 +470,7 @@ func TestCancelThenResume(t *testing.T) {
 			t.Errorf("cell %.12s (%s) ran again on resume", h, key)
 		}
 	}
-	if n := len(records(t, o2.Store)); n != 8 {
+	if n := len(labtest.Records[*store.Record](t, o2.Store)); n != 8 {
 		t.Errorf("%d cells after the resume, want 8", n)
 	}
 	ps, err := o2.Store.Verify()
@@ -600,7 +585,7 @@ func TestLostTasksAreRecordedFailed(t *testing.T) {
 			if res.Failed != 1 || res.OK != 0 {
 				t.Fatalf("result %+v\n%s", res, progress.String())
 			}
-			recs := records(t, o.Store)
+			recs := labtest.Records[*store.Record](t, o.Store)
 			if len(recs) != 1 {
 				t.Fatalf("%d records, want the failed one", len(recs))
 			}
