@@ -104,10 +104,10 @@ func Format(metric string, rows []Row) []byte {
 // stableOrder returns the indices of rows in the order of a stable sort by
 // "a.Value < b.Value": ties keep their input order, and so do NaNs. Without
 // NaNs that order is the one of (value, index) pairs, which an unstable
-// sort finds in O(n log n) — three times faster on a simulated cell's
-// files than the stable sort's O(n log² n) merging, which was a sixth of
-// writing them. With a NaN "<" is no ordering, so the stable sort itself
-// decides, as it always did.
+// sort finds in O(n log n) — on a main-job cell's 1,000 rows in half the
+// time of the stable sort's O(n log² n) merging, which was a third of
+// writing the files. With a NaN "<" is no ordering, so the stable sort
+// itself decides, as it always did.
 func stableOrder(rows []Row) []int32 {
 	order := make([]int32, len(rows))
 	for i := range order {
