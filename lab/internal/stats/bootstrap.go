@@ -175,9 +175,9 @@ func b2i(b bool) int {
 // biasCorrection is BCa's z0 from the bootstrap values (in any order).
 func biasCorrection(boot []float64, point float64) float64 {
 	// The bootstrap values are finite (their samples are checked), so
-	// plain comparisons do what math.Max and a switch did; counted without
-	// branches, as values fall on both sides of the point at random and
-	// mispredicted branches were most of this loop's time.
+	// plain comparisons do what math.Max and a switch did. They are
+	// counted without branches: values fall on either side of the point
+	// at random, which a branch predictor cannot learn.
 	scale := math.Abs(point)
 	for _, v := range boot {
 		if a := math.Abs(v); a > scale {
