@@ -3,6 +3,7 @@ package sarathi
 import (
 	"encoding/binary"
 	"math"
+	"math/big"
 	"math/bits"
 	"strconv"
 )
@@ -20,8 +21,9 @@ var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 
 // ten are both exact in float64 and one IEEE division or multiplication
 // rounds correctly (Clinger's fast path, the first path strconv takes too).
 // Mantissas of 54 to 64 bits (the 17-digit values of shortest round-trip
-// output) with a negative exponent down to −22 are divided exactly in
-// integers (divPow10). Everything else — big exponents, 20+ digits, inf,
+// output) with a negative exponent down to −22 are multiplied by a 128-bit
+// 5^-k whose rounding is exact but for rare cases (mulPow10), which are
+// divided exactly in integers (divPow10). Everything else — big exponents, 20+ digits, inf,
 // nan, hex, underscores, malformed text — goes to strconv.ParseFloat.
 func parseFloat(b []byte) (float64, error) {
 	if f, ok := parseDecimalFast(b); ok {
@@ -130,7 +132,10 @@ func parseDecimalPrefix(b []byte) (f float64, n int, ok bool) {
 		exp += e
 	}
 	if mant >= 1<<53 && exp < 0 && exp >= -22 {
-		f := divPow10(mant, -exp)
+		f, ok := mulPow10(mant, -exp)
+		if !ok {
+			f = divPow10(mant, -exp)
+		}
 		if neg {
 			f = -f
 		}
@@ -159,6 +164,62 @@ var pow5 = func() (p [23]uint64) {
 	}
 	return p
 }()
+
+// invPow5 holds, for k = 1 … 22, 5^-k as a 128-bit fraction rounded down:
+// 5^-k = (hi·2^64 + lo + δ)·2^-p with 2^127 ≤ hi·2^64 + lo < 2^128 and
+// 0 < δ < 1 (5^-k has no finite binary expansion, so δ > 0).
+var invPow5 = func() (t [23]struct {
+	hi, lo uint64
+	p      int
+}) {
+	for k := 1; k < len(t); k++ {
+		p := 127 + bits.Len64(pow5[k])
+		m := new(big.Int).Lsh(big.NewInt(1), uint(p))
+		m.Quo(m, new(big.Int).SetUint64(pow5[k]))
+		lo := new(big.Int).And(m, new(big.Int).SetUint64(math.MaxUint64))
+		t[k].hi, t[k].lo, t[k].p = new(big.Int).Rsh(m, 64).Uint64(), lo.Uint64(), p
+	}
+	return t
+}()
+
+// mulPow10 is divPow10 by multiplication, for the same arguments: mant
+// (shifted to fill 64 bits, w) times the 128-bit 5^-k of invPow5. The
+// product falls short of w·5^-k·2^p by w·δ, more than 0 and less than 2^64:
+// below the 54 bits kept (53 and the rounding bit), the true value is the
+// product's bits plus that shortfall. So unless the product's bits between
+// the rounding bit and its lowest 64 are all ones (where the shortfall
+// could carry into the rounding bit), the rounding bit is exact and the
+// bits below it are not all zero — never a tie — and rounding to nearest
+// is: up when the rounding bit is set. ok is false in the all-ones case
+// (about one value in five hundred), for divPow10 to decide. The 128-bit
+// division divPow10 does was its largest cost; this is two multiplications.
+func mulPow10(mant uint64, k int) (f float64, ok bool) {
+	e := invPow5[k]
+	lz := bits.LeadingZeros64(mant)
+	w := mant << lz
+	hi1, lo1 := bits.Mul64(w, e.hi)
+	hi2, _ := bits.Mul64(w, e.lo)
+	mid, c := bits.Add64(lo1, hi2, 0)
+	top := hi1 + c // bits 191…128 of the 192-bit product
+	shift := 11    // the product's leading bit is 191, top's 63: keep 63…11, round at 10
+	if top>>63 == 0 {
+		shift = 10 // the leading bit is 190: keep 62…10, round at 9
+	}
+	below := top & (1<<(shift-1) - 1) // bits between the rounding bit and mid
+	if below == 1<<(shift-1)-1 && mid == math.MaxUint64 {
+		return 0, false
+	}
+	m := top >> shift // 53 bits
+	if top>>(shift-1)&1 == 1 {
+		m++
+	}
+	exp := shift + 128 - lz - e.p - k // the value is m·2^exp
+	if m == 1<<53 {
+		m >>= 1
+		exp++
+	}
+	return math.Float64frombits(uint64(exp+52+1023)<<52 | m&(1<<52-1)), true
+}
 
 // divPow10 returns mant / 10^k correctly rounded (to nearest, ties to
 // even), for 2^53 ≤ mant < 2^64 and 1 ≤ k ≤ 22. As 10^k = 5^k·2^k, it

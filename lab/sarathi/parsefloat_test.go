@@ -155,3 +155,40 @@ func TestParseDecimalPrefix(t *testing.T) {
 		}
 	}
 }
+
+// mulPow10 gives divPow10's exact result whenever it answers, on random
+// mantissas of every length, on multiples of 5^k (exact quotients and
+// ties) and on their neighbours; and it answers almost always.
+func TestMulPow10MatchesDivPow10(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	check := func(mant uint64, k int) (answered bool) {
+		if mant < 1<<53 {
+			return true
+		}
+		got, ok := mulPow10(mant, k)
+		if !ok {
+			return false
+		}
+		if want := divPow10(mant, k); got != want {
+			t.Fatalf("mulPow10(%d, %d) = %v (%#x), divPow10 %v (%#x)", mant, k, got, math.Float64bits(got), want, math.Float64bits(want))
+		}
+		return true
+	}
+	declined, total := 0, 400000
+	for range total {
+		k := 1 + rng.IntN(22)
+		mant := rng.Uint64() >> rng.IntN(11) // 54 to 64 bits
+		if !check(mant, k) {
+			declined++
+		}
+		// Exact quotients (and so ties) and their neighbours: where the
+		// product's shortfall matters most.
+		q := mant / pow5[k]
+		for _, m := range []uint64{q * pow5[k], q*pow5[k] - 1, q*pow5[k] + 1} {
+			check(m, k)
+		}
+	}
+	if declined > total/100 {
+		t.Errorf("mulPow10 declined %d of %d random mantissas", declined, total)
+	}
+}
