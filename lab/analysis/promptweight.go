@@ -155,7 +155,7 @@ func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWei
 // replacement; counting how often each index is drawn gives the resample's
 // order statistics without sorting it (one pass over the counts).
 // Resample b draws from its own stream (seed, b), so the result does not
-// depend on the number of workers, nor on drawing resamples in pairs.
+// depend on the number of workers.
 func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 	n := len(sorted)
 	means := make([]float64, B)
