@@ -129,6 +129,10 @@ func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWei
 		}
 		res.FileMeans = append(res.FileMeans, Mean(vals[start:]))
 	}
+	if len(vals) > math.MaxInt32 {
+		// The bootstrap counts draws of an index in int32s.
+		return nil, fmt.Errorf("analysis: prompt_weight: %d values pooled from %d files: at most %d can be resampled", len(vals), len(files), math.MaxInt32)
+	}
 	res.N = len(vals)
 	mean := Mean(vals) // before sorting: np.mean sums in file order
 	sorted := vals
@@ -201,7 +205,6 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 			// with int32 counts (the same draws, so the same numbers).
 			counts := make([]uint8, (n+7)/8*8)
 			var wide []int32
-			idx := make([]uint32, min(n, 4096))
 			vals := make([]float64, len(ks))
 			for {
 				b := int(next.Add(1) - 1)
@@ -209,7 +212,7 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 					return
 				}
 				clear(counts)
-				sum, ok := drawResample8(sorted, counts, stats.NewPCG(seed, uint64(b)), idx)
+				sum, ok := stats.Resample(stats.NewPCG(seed, uint64(b)), sorted, counts, maxCount8)
 				if ok {
 					orderStats8(counts, ks, sorted, vals)
 				} else {
@@ -217,7 +220,7 @@ func bootstrap(sorted []float64, B int, seed uint64) map[string][2]float64 {
 						wide = make([]int32, n)
 					}
 					clear(wide)
-					sum = drawResample(sorted, wide, stats.NewPCG(seed, uint64(b)), idx)
+					sum, _ = stats.Resample(stats.NewPCG(seed, uint64(b)), sorted, wide, math.MaxInt32)
 					orderStats(wide, ks, sorted, vals)
 				}
 				finish(b, sum, vals)
@@ -283,53 +286,3 @@ func byteSum(w uint64) int {
 // maxCount8 is the most a byte count holds (a variable so that tests can
 // make resamples fall back to int32 counts).
 var maxCount8 uint8 = 255
-
-// drawResample8 is drawResample with byte counts; ok is false when an index
-// was drawn more than maxCount8 times (counts and sum are then useless).
-func drawResample8(sorted []float64, counts []uint8, r *stats.PCG, idx []uint32) (sum float64, ok bool) {
-	n := len(sorted)
-	if uint64(n) > math.MaxUint32 {
-		return 0, false
-	}
-	limit := maxCount8
-	over := false
-	for done := 0; done < n; {
-		batch := idx[:min(len(idx), n-done)]
-		r.Indices(batch, uint32(n))
-		for _, j := range batch {
-			m := counts[j]
-			over = over || m == limit
-			counts[j] = m + 1
-			sum += sorted[j]
-		}
-		done += len(batch)
-	}
-	return sum, !over
-}
-
-// drawResample draws one resample of len(sorted) indices from r (rand's
-// IntN draws), counting them in counts, and returns the sum of the values
-// drawn, in draw order. The indices are drawn in batches into idx, which
-// keeps the generator's state in registers while it draws (the bootstrap
-// draws 50 million indices on the selection's benchmark tree).
-func drawResample(sorted []float64, counts []int32, r *stats.PCG, idx []uint32) (sum float64) {
-	n := len(sorted)
-	if uint64(n) > math.MaxUint32 {
-		for range n {
-			j := r.IntN(uint64(n))
-			counts[j]++
-			sum += sorted[j]
-		}
-		return sum
-	}
-	for done := 0; done < n; {
-		batch := idx[:min(len(idx), n-done)]
-		r.Indices(batch, uint32(n))
-		for _, j := range batch {
-			counts[j]++
-			sum += sorted[j]
-		}
-		done += len(batch)
-	}
-	return sum
-}
