@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -120,29 +121,46 @@ func bootstrapCIs(xs [][]float64, stat func([]float64) float64, mean bool, resam
 	if resamples <= 0 {
 		resamples = DefaultResamples
 	}
+	if uint64(n) > math.MaxUint32 {
+		return nil, fmt.Errorf("stats: bootstrap of %d values: at most %d can be resampled", n, uint32(math.MaxUint32))
+	}
 	buf := make([]float64, n)
+	// The bootstrap values of all samples, in one buffer kept between
+	// calls: the selection asks for thousands of intervals, and a fresh
+	// 80 KB per sample and call kept the collector busy.
+	pooled := bootPool.Get().(*[]float64)
+	defer bootPool.Put(pooled)
+	if cap(*pooled) < len(xs)*resamples {
+		*pooled = make([]float64, len(xs)*resamples)
+	}
+	all := (*pooled)[:len(xs)*resamples]
 	boot := make([][]float64, len(xs))
 	for j := range boot {
-		boot[j] = make([]float64, resamples)
+		boot[j] = all[j*resamples : (j+1)*resamples]
 	}
-	idx := make([]int, n)
-	for b := range resamples {
-		for i := range idx {
-			idx[i] = int(rng.IntN(uint64(n)))
-		}
-		for j, x := range xs {
-			if mean {
-				var sum float64
-				for _, k := range idx {
-					sum += x[k]
+	// Indices are drawn for many resamples at a time (the generator's
+	// state stays in registers while it draws).
+	per := max(1, 4096/n)
+	idx := make([]uint32, per*n)
+	for b0 := 0; b0 < resamples; b0 += per {
+		batch := min(per, resamples-b0)
+		rng.Indices(idx[:batch*n], uint32(n))
+		for bi := range batch {
+			b, drawn := b0+bi, idx[bi*n:(bi+1)*n]
+			for j, x := range xs {
+				if mean {
+					var sum float64
+					for _, k := range drawn {
+						sum += x[k]
+					}
+					boot[j][b] = sum / float64(n)
+					continue
 				}
-				boot[j][b] = sum / float64(n)
-				continue
+				for i, k := range drawn {
+					buf[i] = x[k]
+				}
+				boot[j][b] = stat(buf)
 			}
-			for i, k := range idx {
-				buf[i] = x[k]
-			}
-			boot[j][b] = stat(buf)
 		}
 	}
 	out := make([]Interval, len(xs))
@@ -163,6 +181,9 @@ func bootstrapCIs(xs [][]float64, stat func([]float64) float64, mean bool, resam
 }
 
 var stdNormal = distuv.Normal{Mu: 0, Sigma: 1}
+
+// bootPool holds bootstrapCIs' buffers of bootstrap values.
+var bootPool = sync.Pool{New: func() any { return new([]float64) }}
 
 // b2i is 1 for true, 0 for false (compiled without a branch).
 func b2i(b bool) int {
@@ -261,48 +282,4 @@ func quantileSelect(x []float64, q float64) float64 {
 	// The conversion forbids fusing the multiply and add (as arm64 would),
 	// so the result is bit-identical on every platform.
 	return cur + float64(f*(next-cur))
-}
-
-// SelectKth reorders x in place so that x[k] holds the k-th smallest value
-// (0-based), with nothing larger before it and nothing smaller after it
-// (Hoare's quickselect, median-of-three pivot, O(len(x)) on average): an
-// order statistic without a full sort. The values must not be NaN.
-func SelectKth(x []float64, k int) {
-	lo, hi := 0, len(x)-1
-	for hi-lo >= 12 {
-		mid := lo + (hi-lo)/2
-		if x[mid] < x[lo] {
-			x[mid], x[lo] = x[lo], x[mid]
-		}
-		if x[hi] < x[lo] {
-			x[hi], x[lo] = x[lo], x[hi]
-		}
-		if x[hi] < x[mid] {
-			x[hi], x[mid] = x[mid], x[hi]
-		}
-		p := x[mid]
-		i, j := lo, hi
-		for i <= j {
-			for x[i] < p {
-				i++
-			}
-			for x[j] > p {
-				j--
-			}
-			if i <= j {
-				x[i], x[j] = x[j], x[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return // j < k < i: x[k] equals the pivot and is in place
-		}
-	}
-	slices.Sort(x[lo : hi+1])
 }
