@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/experiment"
@@ -86,7 +85,11 @@ func runCompare(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("compare %s and %s: %w", specs[0], specs[1], err)
 	}
-	ci := &report.CompareInput{A: sides[0].in, B: sides[1].in, Comparison: cmp, Generated: time.Now(),
+	generated, err := generatedTime()
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
+	ci := &report.CompareInput{A: sides[0].in, B: sides[1].in, Comparison: cmp, Generated: generated,
 		LabelA: sideLabel(sides[0], sides[1]), LabelB: sideLabel(sides[1], sides[0])}
 
 	page := *htmlPath

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/schedlab/schedlab/lab/experiment"
@@ -44,7 +45,11 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	page, err := x.WriteReport(a, *out, time.Now())
+	generated, err := generatedTime()
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
+	page, err := x.WriteReport(a, *out, generated)
 	if err != nil {
 		return err
 	}
@@ -57,12 +62,33 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 // is a warning: it never changes the run's exit status.
 func runReportAfter(env *cmdEnv, x *experiment.Experiment, a *experiment.Analysis, analysisErr error, reportsDir string) {
 	page, err := "", analysisErr
+	var generated time.Time
 	if err == nil {
-		page, err = x.WriteReport(a, reportsDir, time.Now())
+		generated, err = generatedTime()
+	}
+	if err == nil {
+		page, err = x.WriteReport(a, reportsDir, generated)
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "lab run: no report: %v\n", err)
 		return
 	}
 	fmt.Fprintf(env.stdout, "report: %s\n", page)
+}
+
+// generatedTime is the date a report says it was generated: now, or
+// SOURCE_DATE_EPOCH (whole seconds since 1970-01-01 UTC) when it is set —
+// the reproducible-builds convention — because that date is the only thing
+// that differs between two reports of the same inputs, and a fixed one
+// makes the folders identical byte for byte (e.g. to diff or archive them).
+func generatedTime() (time.Time, error) {
+	v := os.Getenv("SOURCE_DATE_EPOCH")
+	if v == "" {
+		return time.Now(), nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 || sec > 253402300799 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: expected whole seconds since 1970-01-01 UTC, e.g. 1767225600 for 2026-01-01", v)
+	}
+	return time.Unix(sec, 0).UTC(), nil
 }

@@ -85,6 +85,10 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 			gpus = append(gpus, g)
 		}
 	}
+	// Checked before any cell runs rather than when the report is written.
+	if _, err := generatedTime(); err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
 	x, err := experiment.Open(pos[0], f.store, experiment.Options{})
 	if err != nil {
 		return err
