@@ -192,3 +192,43 @@ func TestMulPow10MatchesDivPow10(t *testing.T) {
 		t.Errorf("mulPow10 declined %d of %d random mantissas", declined, total)
 	}
 }
+
+// A number followed by the rest of its row (or by any byte that cannot
+// continue it, ASCII or not) parses as the number alone does, to the same
+// length and bits, and takes the fast path exactly when the number alone
+// does: the digits after the last whole word of eight are read as a word
+// too when eight bytes follow.
+func TestParseDecimalPrefixBeforeAnyByte(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	stops := []byte{',', '\n', '\r', ' ', 'x', ';', '/', ':', 0x00, 0x7f, 0x80, 0xb9, 0xba, 0xc6, 0xff}
+	for range 200000 {
+		v := math.Exp(rng.NormFloat64()*4) * float64(1-2*rng.IntN(2))
+		var num string
+		switch rng.IntN(4) {
+		case 0:
+			num = strconv.FormatFloat(v, 'g', -1, 64)
+		case 1:
+			num = strconv.FormatFloat(v, 'f', -1, 64)
+		case 2:
+			num = strconv.FormatFloat(v, 'f', rng.IntN(25), 64)
+		default:
+			num = strconv.FormatFloat(v, 'e', rng.IntN(20), 64)
+		}
+		rest := []byte{stops[rng.IntN(len(stops))]}
+		for range rng.IntN(12) {
+			rest = append(rest, byte(rng.IntN(256)))
+		}
+		in := append([]byte(num), rest...)
+		got, n, ok := parseDecimalPrefix(in)
+		alone, aloneOK := parseDecimalFast([]byte(num))
+		if ok != aloneOK {
+			t.Fatalf("%q: fast path %v, the number alone %v", in, ok, aloneOK)
+		}
+		if ok && (n != len(num) || math.Float64bits(got) != math.Float64bits(alone)) {
+			t.Fatalf("%q: %v (length %d); the number alone: %v (length %d)", in, got, n, alone, len(num))
+		}
+		if want, _ := strconv.ParseFloat(num, 64); ok && got != want {
+			t.Fatalf("%q: %v, strconv %v", in, got, want)
+		}
+	}
+}
