@@ -134,7 +134,7 @@ func Median(sorted []float64) float64 {
 }
 
 // percentileUnsorted is Percentile without sorting: it partially orders xs
-// in place (quickselect), which is all the interpolation needs.
+// in place (stats.SelectKth), which is all the interpolation needs.
 func percentileUnsorted(xs []float64, q float64) float64 {
 	n := len(xs)
 	if n == 0 {

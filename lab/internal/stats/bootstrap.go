@@ -257,7 +257,7 @@ func bcaLevel(alpha, z0, a float64) float64 {
 
 // quantileSelect interpolates linearly at position (len(x)−1)·q of the
 // sorted values without sorting: it partially orders x in place
-// (quickselect, O(len(x))), which is all the interpolation needs. It gives
+// (SelectKth, O(len(x))), which is all the interpolation needs. It gives
 // the same number as sorting first.
 func quantileSelect(x []float64, q float64) float64 {
 	q = math.Min(math.Max(q, 0), 1)
