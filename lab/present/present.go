@@ -55,6 +55,17 @@ func ChangeN(ratio float64, d int) string {
 	return "+" + s + "%"
 }
 
+// ChangeCI formats a ratio and its interval as percent changes, all three
+// with the decimals ChangeDigits gives them together: "−2.1% [−3.0%, −1.2%]".
+// Without an interval (an end is not a number) it is Change(ratio).
+func ChangeCI(ratio float64, ci [2]float64) string {
+	if math.IsNaN(ci[0]) || math.IsNaN(ci[1]) {
+		return Change(ratio)
+	}
+	d := ChangeDigits(ratio, ci[0], ci[1])
+	return ChangeN(ratio, d) + " [" + ChangeN(ci[0], d) + ", " + ChangeN(ci[1], d) + "]"
+}
+
 // Percent formats a fraction with the digits it has: a margin or a
 // confidence level ("1%", "0.5%", "95%").
 func Percent(f float64) string { return strconv.FormatFloat(100*f, 'f', -1, 64) + "%" }

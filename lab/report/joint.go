@@ -172,7 +172,7 @@ func (b *builder) jointSection() *section {
 			if !r.Present {
 				t.Rows = append(t.Rows, []string{analysis.Point{r.Value}.String(), "no results", "", "", ""})
 			} else {
-				t.Rows = append(t.Rows, []string{analysis.Point{r.Value}.String(), fmtNum(r.Score, 6), ciLabel(r.Ratio, r.CI), string(r.Verdict), strings.Join(note, ", ")})
+				t.Rows = append(t.Rows, []string{analysis.Point{r.Value}.String(), fmtNum(r.Score, 6), present.ChangeCI(r.Ratio, r.CI), string(r.Verdict), strings.Join(note, ", ")})
 			}
 			t.Mark = append(t.Mark, r.Decided)
 		}
@@ -202,7 +202,7 @@ func JointCharts(j *analysis.Joint, scoreOf string) []*Chart {
 		for iy, row := range g.Cells {
 			for ix, c := range row {
 				score[iy] = append(score[iy], hmCell{V: c.Score, Label: fmtNum(c.Score, 4)})
-				ratio[iy] = append(ratio[iy], hmCell{V: pctChange(c.Ratio), Label: pctLabel(c.Ratio)})
+				ratio[iy] = append(ratio[iy], hmCell{V: pctChange(c.Ratio), Label: present.Change(c.Ratio)})
 				vv, vl := verdictValue(c.Verdict), string(c.Verdict)
 				if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
 					vv, vl = 2, "blocked"
@@ -255,7 +255,7 @@ func (b *builder) conditionsSection() *section {
 		t.Num = append(t.Num, true)
 	}
 	t.Num = append(t.Num, true, false, true, false, false)
-	t.Rows, _ = c.Rows(ciLabel, func(d *analysis.Decision) string { return d.Reason })
+	t.Rows, _ = c.Rows(present.ChangeCI, func(d *analysis.Decision) string { return d.Reason })
 	for _, r := range c.Results {
 		t.Mark = append(t.Mark, r.Decision.Verdict == analysis.Change)
 	}
@@ -287,7 +287,7 @@ func ConditionMapChart(c *analysis.Conditions) *Chart {
 		v := 0.0
 		if d.Verdict == analysis.Change {
 			v = pctChange(r.Effect)
-			label = d.Point.String() + "\n" + ciLabel(r.Effect, r.EffectCI)
+			label = d.Point.String() + "\n" + present.ChangeCI(r.Effect, r.EffectCI)
 		} else if len(d.Blocked) > 0 && d.Blocked[0].Kind != analysis.BlockedNotSignificant {
 			label += "\n(" + d.Blocked[0].Point.String() + " blocked by a guard)"
 		}
@@ -307,21 +307,6 @@ func axisName(p string) string {
 		return p + " (" + u + ")"
 	}
 	return p
-}
-
-func pctLabel(r float64) string {
-	if math.IsNaN(r) {
-		return "n/a"
-	}
-	return present.Change(r)
-}
-
-func ciLabel(r float64, ci [2]float64) string {
-	s := pctLabel(r)
-	if !math.IsNaN(ci[0]) && !math.IsNaN(ci[1]) {
-		s += " [" + pctLabel(ci[0]) + ", " + pctLabel(ci[1]) + "]"
-	}
-	return s
 }
 
 func fmtNum(v float64, digits int) string {

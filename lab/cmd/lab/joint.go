@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/schedlab/schedlab/lab/analysis"
 	"github.com/schedlab/schedlab/lab/experiment"
+	"github.com/schedlab/schedlab/lab/present"
 )
 
 // byConditionJSON is `lab select SPEC --json` for a spec with select.by.
@@ -38,7 +38,7 @@ func selectByCondition(env *cmdEnv, a *experiment.Analysis, asJSON bool) error {
 // for two condition parameters, the map of decisions.
 func writeConditions(w io.Writer, c *analysis.Conditions) error {
 	head := append(append([]string{}, c.By...), "decision", "verdict", "score vs baseline [95% CI]", "old script's lowest score", "why")
-	body, changed := c.Rows(ratioText, whyShort)
+	body, changed := c.Rows(present.ChangeCI, whyShort)
 	if err := writeLeft(w, append([][]string{head}, body...)); err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func writeConditions(w io.Writer, c *analysis.Conditions) error {
 		d := r.Decision
 		txt := "keep " + d.Point.String()
 		if d.Verdict == analysis.Change {
-			txt = d.Point.String() + " " + ratioText(r.Effect, r.EffectCI)
+			txt = d.Point.String() + " " + present.ChangeCI(r.Effect, r.EffectCI)
 		}
 		cell[[2]float64{y, x}] = txt
 	}
@@ -119,7 +119,7 @@ func writeJoint(w io.Writer, j *analysis.Joint) error {
 				rows = append(rows, []string{analysis.Point{r.Value}.String(), "(no results)", "", ""})
 				continue
 			}
-			rows = append(rows, []string{analysis.Point{r.Value}.String() + marks(r.GridCell), strconv.FormatFloat(r.Score, 'f', 6, 64), ratioText(r.Ratio, r.CI), string(r.Verdict)})
+			rows = append(rows, []string{analysis.Point{r.Value}.String() + marks(r.GridCell), strconv.FormatFloat(r.Score, 'f', 6, 64), present.ChangeCI(r.Ratio, r.CI), string(r.Verdict)})
 		}
 		if err := writeLeft(w, rows); err != nil {
 			return err
@@ -136,7 +136,7 @@ func cellText(c analysis.GridCell) string {
 	if c.Blocked == analysis.BlockedGuardWorse || c.Blocked == analysis.BlockedGuardInconclusive {
 		v += "g"
 	}
-	return pctText(c.Ratio) + " " + v + marks(c)
+	return present.Change(c.Ratio) + " " + v + marks(c)
 }
 
 // whyShort says in a few words why a condition's decision is what it is.
@@ -161,7 +161,7 @@ func whyShort(d *analysis.Decision) string {
 func guardNames(gs []analysis.GuardResult) string {
 	var names []string
 	for _, g := range gs {
-		names = append(names, g.Guard.Metric+" "+g.Guard.Stat+" "+ratioText(g.Ratio, g.CI))
+		names = append(names, g.Guard.Metric+" "+g.Guard.Stat+" "+present.ChangeCI(g.Ratio, g.CI))
 		if len(names) == 2 {
 			break
 		}
@@ -192,30 +192,6 @@ func pointNamed(params []string, p analysis.Point) string {
 		parts[i] = n + " = " + p[i:i+1].String()
 	}
 	return strings.Join(parts, ", ")
-}
-
-// pctText is a ratio as a signed percent change, "+1.23%".
-func pctText(r float64) string {
-	if math.IsNaN(r) {
-		return "n/a"
-	}
-	d := 100 * (r - 1)
-	s := strconv.FormatFloat(d, 'f', 2, 64)
-	if d >= 0 {
-		s = "+" + s
-	}
-	return s + "%"
-}
-
-func ratioText(r float64, ci [2]float64) string {
-	if math.IsNaN(r) {
-		return "n/a"
-	}
-	s := pctText(r)
-	if !math.IsNaN(ci[0]) && !math.IsNaN(ci[1]) {
-		s += " [" + pctText(ci[0]) + ", " + pctText(ci[1]) + "]"
-	}
-	return s
 }
 
 func containsF(xs []float64, v float64) bool {
