@@ -100,13 +100,14 @@ func TestRunOutputDir(t *testing.T) {
 	var wg sync.WaitGroup
 	dirs := make([]string, 6)
 	errs := make([]error, 6)
+	lockDir := t.TempDir() // not the system temp folder: lock files stay
 	for i := range dirs {
 		dirs[i] = t.TempDir()
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			var out, errb bytes.Buffer
-			errs[i] = e.Run(context.Background(), engine.Request{Cell: cell(float64(i), i%2, int64(100+i)), Dir: dirs[i], Stdout: &out, Stderr: &errb})
+			errs[i] = e.Run(context.Background(), engine.Request{Cell: cell(float64(i), i%2, int64(100+i)), Dir: dirs[i], Stdout: &out, Stderr: &errb, LockDir: lockDir})
 			if !strings.Contains(out.String(), fmt.Sprintf("threshold=%d seed=%d", i, 100+i)) {
 				t.Errorf("stdout %q", out.String())
 			}
@@ -202,7 +203,7 @@ func TestRunFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(t, tc.cfg)
-			err := e.Run(context.Background(), engine.Request{Cell: cell(1, 0, 1), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+			err := e.Run(context.Background(), engine.Request{Cell: cell(1, 0, 1), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, LockDir: t.TempDir()})
 			var xe *engine.ExitError
 			if !errors.As(err, &xe) {
 				t.Fatalf("err = %v, want an ExitError", err)
@@ -243,7 +244,7 @@ func TestCancelKillsProcessGroup(t *testing.T) {
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() {
-				errc <- e.Run(ctx, engine.Request{Cell: cell(0, 0, 0), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+				errc <- e.Run(ctx, engine.Request{Cell: cell(0, 0, 0), Dir: t.TempDir(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, LockDir: t.TempDir()})
 			}()
 			var pids []int
 			for deadline := time.Now().Add(10 * time.Second); len(pids) < 2; time.Sleep(20 * time.Millisecond) {
@@ -286,7 +287,7 @@ func TestEnv(t *testing.T) {
 		Workdir: "/",
 	})
 	var out bytes.Buffer
-	err := e.Run(context.Background(), engine.Request{Cell: cell(0.5, 3, 0), Dir: t.TempDir(), Stdout: &out, Stderr: &bytes.Buffer{}, GPU: "2"})
+	err := e.Run(context.Background(), engine.Request{Cell: cell(0.5, 3, 0), Dir: t.TempDir(), Stdout: &out, Stderr: &bytes.Buffer{}, GPU: "2", LockDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
