@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -19,7 +20,14 @@ import (
 // quantiles of 10,000 resampled statistics) gain the most.
 func SelectKth(x []float64, k int) {
 	left, right := 0, len(x)-1
+	// Each round should shrink the range a lot; a few dozen more rounds
+	// than halving would need means input that defeats the sampling, and
+	// the rest is sorted (O(n log n)) rather than left to go quadratic.
+	rounds := selectRounds(len(x))
 	for right-left >= 16 {
+		if rounds--; rounds < 0 {
+			break
+		}
 		if n := right - left + 1; n > 600 {
 			fn := float64(n)
 			i := float64(k - left + 1)
@@ -45,6 +53,11 @@ func SelectKth(x []float64, k int) {
 		slices.Sort(x[left : right+1])
 	}
 }
+
+// selectRounds is how many partitioning rounds SelectKth allows itself on
+// n values before it sorts what is left (a variable so that tests can take
+// the sorting path).
+var selectRounds = func(n int) int { return 2*bits.Len(uint(n)) + 16 }
 
 // partitionAt partitions x[left..right] around t = x[k]: it returns j with
 // x[j] == t, nothing above t left of j and nothing below t right of it

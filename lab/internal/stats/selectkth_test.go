@@ -68,3 +68,30 @@ func BenchmarkSelectKth10k(b *testing.B) {
 		})
 	}
 }
+
+// When the partitioning rounds run out, what is left is sorted: the same
+// order statistic, however few rounds were allowed.
+func TestSelectKthSortsWhenRoundsRunOut(t *testing.T) {
+	defer func(f func(int) int) { selectRounds = f }(selectRounds)
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := make([]float64, 5000)
+	for i := range x {
+		x[i] = float64(rng.IntN(300))
+	}
+	sorted := slices.Sorted(slices.Values(x))
+	for _, rounds := range []int{0, 1, 2} {
+		selectRounds = func(int) int { return rounds }
+		for _, k := range []int{0, 125, 2500, 4875, 4999} {
+			y := slices.Clone(x)
+			SelectKth(y, k)
+			if y[k] != sorted[k] {
+				t.Fatalf("%d rounds, k=%d: %v, want %v", rounds, k, y[k], sorted[k])
+			}
+			for i, v := range y {
+				if (i < k && v > y[k]) || (i > k && v < y[k]) {
+					t.Fatalf("%d rounds, k=%d: x[%d] = %v on the wrong side", rounds, k, i, v)
+				}
+			}
+		}
+	}
+}
