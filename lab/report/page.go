@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 )
 
 // page is everything the HTML template shows. It is built from the analysis
@@ -134,14 +135,18 @@ func (p *page) render(w io.Writer) error {
 	p.EChartsVersion = EChartsVersion
 	p.Notice = echartsNotice
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, p); err != nil {
+	if err := pageTemplate().Execute(&buf, p); err != nil {
 		return fmt.Errorf("report: rendering the page: %w", err)
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+// pageTemplate is parsed on first use, not when the package loads: every
+// lab command links the report, and most never render a page.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
 
 // pageHTML is the whole page. It references no URL: styles are inline, the
 // library is inlined, there are no images, fonts or links to other hosts.
