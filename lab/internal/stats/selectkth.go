@@ -20,9 +20,10 @@ import (
 // quantiles of 10,000 resampled statistics) gain the most.
 func SelectKth(x []float64, k int) {
 	left, right := 0, len(x)-1
-	// Each round should shrink the range a lot; a few dozen more rounds
-	// than halving would need means input that defeats the sampling, and
-	// the rest is sorted (O(n log n)) rather than left to go quadratic.
+	// Each round should shrink the range a lot. Needing more than twice the
+	// rounds that halving would (plus 16) means input that defeats the
+	// sampling: the rest is then sorted (O(n log n)) rather than left to go
+	// quadratic.
 	rounds := selectRounds(len(x))
 	for right-left >= 16 {
 		if rounds--; rounds < 0 {
