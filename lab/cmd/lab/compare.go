@@ -55,6 +55,11 @@ func runCompare(ctx context.Context, env *cmdEnv, args []string) error {
 		flags.Usage()
 		return &exitCodeError{code: 2, err: fmt.Errorf("expected two SPEC files (or one with --store-a and --store-b), got %d arguments", len(pos))}
 	}
+	// Checked before both experiments are loaded and compared.
+	generated, err := generatedTime()
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
 	stores := [2]string{*storeA, *storeB}
 	var sides [2]*compareSide
 	var parsed [2]*spec.Spec
@@ -84,10 +89,6 @@ func runCompare(ctx context.Context, env *cmdEnv, args []string) error {
 	cmp, err := analysis.Compare(sides[0].in.Table, sides[1].in.Table, experiment.SignificanceOptions(parsed[0]))
 	if err != nil {
 		return fmt.Errorf("compare %s and %s: %w", specs[0], specs[1], err)
-	}
-	generated, err := generatedTime()
-	if err != nil {
-		return &exitCodeError{code: 2, err: err}
 	}
 	ci := &report.CompareInput{A: sides[0].in, B: sides[1].in, Comparison: cmp, Generated: generated,
 		LabelA: sideLabel(sides[0], sides[1]), LabelB: sideLabel(sides[1], sides[0])}
