@@ -28,7 +28,7 @@ test: setup
     go vet ./...
     go test -count=1 -timeout 40m ./...
 
-# Benchmarks: runner overhead, selection on a big tree, simulator, report.
+# Benchmarks: runner overhead, selection on a big tree (and its ratio to the old script), simulator, report.
 # The selection benchmark generates a 3.4 GB legacy tree once and keeps it in
 # ~/.cache/schedlab/bench (SCHEDLAB_BENCH_CACHE overrides; lab/docs/benchmarks.md).
 bench: setup
