@@ -361,6 +361,9 @@ func parseValues(lines lineReader, path, metric string, dst []float64) ([]float6
 			field = unquote(bytes.TrimSpace(field))
 			if len(field) > 0 {
 				v, perr := parseFloat(field)
+				if errors.Is(perr, strconv.ErrRange) {
+					return dst, fmt.Errorf("%s:%d: column %q: %q is beyond float64's range (±1.8e308)", path, line, metric, string(field))
+				}
 				if perr != nil {
 					return dst, fmt.Errorf("%s:%d: column %q: %q is not a number", path, line, metric, string(field))
 				}

@@ -34,6 +34,7 @@ func TestReadValuesEdgeCases(t *testing.T) {
 		{"not a number", "Request Id,m,cdf\n0_0,1,0.5\n0_1,1.2.3,1\n", nil, `:3: column "m": "1.2.3" is not a number`},
 		{"nan", "Request Id,m,cdf\n0_0,nan,1\n", nil, `:2: column "m": "nan" is not a finite number`},
 		{"inf", "Request Id,m,cdf\n0_0,-Inf,1\n", nil, `:2: column "m": "-Inf" is not a finite number`},
+		{"overflow", "Request Id,m,cdf\n0_0,1,0.5\n0_1,-1e400,1\n", nil, `:3: column "m": "-1e400" is beyond float64's range (±1.8e308)`},
 		{"missing column", "Request Id,other,cdf\n0_0,1,1\n", nil, `:1: no column "m"`},
 		{"blank header", "\n0_0,1,1\n", nil, `:1: no column "m"`},
 	}
