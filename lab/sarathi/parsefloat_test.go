@@ -232,3 +232,33 @@ func TestParseDecimalPrefixBeforeAnyByte(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseFloat: on any bytes, parseFloat gives strconv.ParseFloat's bits
+// and its verdict, and parseDecimalPrefix never reads past what it claims
+// nor disagrees with the whole-field parse. The seed corpus runs with the
+// tests; `go test -fuzz FuzzParseFloat ./lab/sarathi` searches further.
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"0", "-0.5", "1e5", "0.00460120908195203", "4.1511833799251475e-05",
+		"9007199254740993", "1e400", "1e-400", "nan", "0x1p3", "1_000", ".5", "5.", "0.1234567812345678,0.0001\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gerr := parseFloat(b)
+		want, werr := strconv.ParseFloat(string(b), 64)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: error %v, strconv says %v", b, gerr, werr)
+		}
+		if werr == nil && math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("%q: %v, strconv %v", b, got, want)
+		}
+		if v, n, ok := parseDecimalPrefix(b); ok {
+			if n <= 0 || n > len(b) {
+				t.Fatalf("%q: prefix length %d", b, n)
+			}
+			w, err := strconv.ParseFloat(string(b[:n]), 64)
+			if err != nil || math.Float64bits(v) != math.Float64bits(w) {
+				t.Fatalf("%q: prefix %q parsed as %v, strconv %v (%v)", b, b[:n], v, w, err)
+			}
+		}
+	})
+}

@@ -223,3 +223,26 @@ func TestIndexDelim(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInMemoryMatchesStreamed: whatever the bytes after the header, the
+// in-memory reader (whose fast path parses plain rows in one pass) gives
+// the streamed reader's values and error, for every column. The seed corpus
+// runs with the tests; `go test -fuzz FuzzInMemoryMatchesStreamed
+// ./lab/sarathi` searches further.
+func FuzzInMemoryMatchesStreamed(f *testing.F) {
+	for _, body := range []string{"0_1,1.5,0.5\n0_2,2.25,1\n", "0_1,0.00460120908195203,0.0001\r\n",
+		"0_1,\"1.5\",0.5\n0_2\n", "0_1,,0.5\n\n0_2,1e400,1", "0_1, 7 ,1\n0_2,4.1511833799251475e-05,2\n"} {
+		f.Add([]byte(body))
+	}
+	const header = "Request Id,m,cdf\n"
+	f.Fuzz(func(t *testing.T, body []byte) {
+		content := header + string(body)
+		for _, col := range []string{"m", "cdf"} {
+			wantVals, wantErr := readValues(strings.NewReader(content), "f.csv", col, nil)
+			gotVals, gotErr := parseValues(&sliceLines{[]byte(content)}, "f.csv", col, nil)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !slices.Equal(gotVals, wantVals) {
+				t.Fatalf("%q, column %q: in memory %v, %v; streamed %v, %v", body, col, gotVals, gotErr, wantVals, wantErr)
+			}
+		}
+	})
+}
