@@ -34,6 +34,11 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 		flags.Usage()
 		return &exitCodeError{code: 2, err: fmt.Errorf("expected one SPEC file, got %d arguments", len(pos))}
 	}
+	// Checked before the experiment is loaded and analyzed.
+	generated, err := generatedTime()
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
 	if _, err := os.Stat(*storeRoot); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store %s does not exist: run `lab run %s` first (or pass --store)", *storeRoot, pos[0])
 	}
@@ -44,10 +49,6 @@ func runReport(ctx context.Context, env *cmdEnv, args []string) error {
 	a, err := x.Analyze(experiment.AnalyzeOptions{})
 	if err != nil {
 		return err
-	}
-	generated, err := generatedTime()
-	if err != nil {
-		return &exitCodeError{code: 2, err: err}
 	}
 	page, err := x.WriteReport(a, *out, generated)
 	if err != nil {
@@ -82,12 +83,14 @@ func runReportAfter(env *cmdEnv, x *experiment.Experiment, a *experiment.Analysi
 // that differs between two reports of the same inputs, and a fixed one
 // makes the folders identical byte for byte (e.g. to diff or archive them).
 func generatedTime() (time.Time, error) {
+	// The report prints a four-digit year.
+	const lastSecondOf9999 = 253402300799 // 9999-12-31 23:59:59 UTC
 	v := os.Getenv("SOURCE_DATE_EPOCH")
 	if v == "" {
 		return time.Now(), nil
 	}
 	sec, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || sec < 0 || sec > 253402300799 {
+	if err != nil || sec < 0 || sec > lastSecondOf9999 {
 		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: expected whole seconds since 1970-01-01 UTC, e.g. 1767225600 for 2026-01-01", v)
 	}
 	return time.Unix(sec, 0).UTC(), nil
