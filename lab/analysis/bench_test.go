@@ -24,8 +24,8 @@ func bigTree(b *testing.B, o treegen.Options) (root string, bytes int64) {
 // BenchmarkSelectBigTree is the big-tree size: 101 thresholds × 10 repeats ×
 // 5 CSVs × 20,000 rows (3.4 GB of CSV). "select" is what the old script
 // does — load, summarize and select (mean); "select+prompt_weight" adds the
-// prompt_weight derivation at the choice (200,000 pooled values, 1,000
-// bootstrap resamples). README "Benchmarks" records the numbers and the
+// prompt_weight derivation at the choice (200,000 pooled values; read,
+// sorted, intervals). lab/docs/benchmarks.md records the numbers and the
 // Python reference's on the same tree.
 func BenchmarkSelectBigTree(b *testing.B) {
 	root, size := bigTree(b, treegen.Options{Thresholds: 101, Repeats: 10, Rows: 20000, Seed: 1})

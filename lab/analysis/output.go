@@ -203,8 +203,8 @@ func WriteSideBySide(w io.Writer, sels []*Selection) error {
 
 // WritePromptWeight prints a prompt_weight result as a small table.
 func WritePromptWeight(w io.Writer, title string, r *PromptWeightResult) error {
-	if _, err := fmt.Fprintf(w, "%s: seconds per prefill token over %d requests in %d files, bootstrap 95%% CI (%d resamples, seed %d)\n",
-		title, r.N, len(r.Files), r.Resamples, r.Seed); err != nil {
+	if _, err := fmt.Fprintf(w, "%s: seconds per prefill token over %d requests in %d files, 95%% CI (%s)\n",
+		title, r.N, len(r.Files), r.CIMethods()); err != nil {
 		return err
 	}
 	cols := [][]string{{"stat"}, {"s/token"}, {"95% CI"}, {"time_weight=1: prompt_weight"}, {"prompt_weight=-1: time_weight"}}
@@ -222,7 +222,14 @@ func WritePromptWeight(w io.Writer, title string, r *PromptWeightResult) error {
 	for i, m := range r.FileMeans {
 		means[i] = present.Short(m)
 	}
-	_, err := fmt.Fprintf(w, "per-run means: %s\nengine default: time_weight=1, prompt_weight=%g\n",
-		strings.Join(means, " "), r.Default.PromptWeight)
-	return err
+	if _, err := fmt.Fprintf(w, "per-run means: %s\nengine default: time_weight=1, prompt_weight=%g\n",
+		strings.Join(means, " "), r.Default.PromptWeight); err != nil {
+		return err
+	}
+	for _, note := range r.CINotes() {
+		if _, err := fmt.Fprintf(w, "note: %s\n", note); err != nil {
+			return err
+		}
+	}
+	return nil
 }

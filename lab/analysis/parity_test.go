@@ -126,7 +126,7 @@ func TestParityWithReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pw, err := SecondsPerPrefillToken(files, PromptWeightOptions{Resamples: 10})
+		pw, err := SecondsPerPrefillToken(files, PromptWeightOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

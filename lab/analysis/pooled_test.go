@@ -11,7 +11,7 @@ import (
 // point outside the sweep.
 func TestPromptWeightAt(t *testing.T) {
 	tab := loadTree(t, "missing_file")
-	opt := PromptWeightOptions{Seed: 5, Resamples: 40}
+	opt := PromptWeightOptions{Stats: []string{"median", "p80"}}
 	for _, p := range tab.Points {
 		got, err := tab.PromptWeightAt(p, opt)
 		if err != nil {

@@ -2,14 +2,14 @@ package analysis
 
 import (
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/schedlab/schedlab/lab/sarathi"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func pwFiles(tree string, runs ...string) []string {
@@ -23,7 +23,7 @@ func pwFiles(tree string, runs ...string) []string {
 // Pooled 0.001, 0.002, 0.003 twice: mean 0.002, median 0.002, p80 at
 // position 4 of 6 = 0.003; weights in both conventions.
 func TestPromptWeightByHand(t *testing.T) {
-	r, err := SecondsPerPrefillToken(pwFiles("basic", "run_a", "run_b"), PromptWeightOptions{Seed: 1})
+	r, err := SecondsPerPrefillToken(pwFiles("basic", "run_a", "run_b"), PromptWeightOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,87 +63,103 @@ func TestPromptWeightByHand(t *testing.T) {
 	}
 }
 
-// Same seed, same intervals, whatever the number of workers; another seed,
-// other intervals. The interval of the mean has about the width normal
-// theory predicts (±1.96·σ/√n).
-func TestPromptWeightBootstrap(t *testing.T) {
+// The intervals are what their methods give, computed from the pooled
+// values by hand: Student's t around the mean, and the order statistics
+// whose binomial tails hold at most 2.5% each for the median and p80.
+func TestPromptWeightIntervals(t *testing.T) {
 	root := genTree(t)
 	files := []string{
 		filepath.Join(root, "20250101_120000", "3", sarathi.FileName(sarathi.PrefillExecPlusPreemptNorm)),
 		filepath.Join(root, "20250101_120001", "3", sarathi.FileName(sarathi.PrefillExecPlusPreemptNorm)),
 	}
-	a, err := SecondsPerPrefillToken(files, PromptWeightOptions{Seed: 7})
+	r, err := SecondsPerPrefillToken(files, PromptWeightOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev := runtime.GOMAXPROCS(1)
-	b, err := SecondsPerPrefillToken(files, PromptWeightOptions{Seed: 7})
-	runtime.GOMAXPROCS(prev)
-	if err != nil {
-		t.Fatal(err)
+	n := r.N
+	mean := r.Stats[0].Seconds
+	var ss float64
+	for _, v := range r.Sorted {
+		ss += (v - mean) * (v - mean)
 	}
-	if !reflect.DeepEqual(a, b) {
-		t.Error("same seed, different results with one worker")
+	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975) * math.Sqrt(ss/float64(n-1)/float64(n))
+	// rank is the 0-based order statistic bounding a tail of at most 2.5%
+	// below (lower) or above (upper) the q-quantile, by summing the
+	// binomial probabilities.
+	rank := func(q float64, upper bool) int {
+		b := distuv.Binomial{N: float64(n), P: q}
+		cdf := 0.0
+		for k := 0; k < n; k++ {
+			cdf += b.Prob(float64(k))
+			if !upper && cdf > 0.025 {
+				return k - 1
+			}
+			if upper && cdf >= 0.975 {
+				return k
+			}
+		}
+		return n - 1
 	}
-	c, err := SecondsPerPrefillToken(files, PromptWeightOptions{Seed: 8})
-	if err != nil {
-		t.Fatal(err)
+	want := map[string][2]float64{
+		"mean":   {mean - half, mean + half},
+		"median": {r.Sorted[rank(0.5, false)], r.Sorted[rank(0.5, true)]},
+		"p80":    {r.Sorted[rank(0.8, false)], r.Sorted[rank(0.8, true)]},
 	}
-	if reflect.DeepEqual(a.Stats, c.Stats) {
-		t.Error("another seed gave identical intervals")
-	}
-	var sd float64
-	mean := a.Stats[0].Seconds
-	for _, v := range a.Sorted {
-		sd += (v - mean) * (v - mean)
-	}
-	sd = math.Sqrt(sd / float64(a.N-1))
-	theory := 2 * 1.96 * sd / math.Sqrt(float64(a.N))
-	width := a.Stats[0].CI95[1] - a.Stats[0].CI95[0]
-	if width < 0.8*theory || width > 1.2*theory {
-		t.Errorf("mean's interval width %v, normal theory %v", width, theory)
-	}
-	for _, s := range a.Stats {
+	methods := map[string]string{"mean": "t", "median": "order statistics", "p80": "order statistics"}
+	for _, s := range r.Stats {
+		if !near(s.CI95[0], want[s.Stat][0]) || !near(s.CI95[1], want[s.Stat][1]) {
+			t.Errorf("%s: interval %v, want %v", s.Stat, s.CI95, want[s.Stat])
+		}
+		if s.CIMethod != methods[s.Stat] || s.CICoverage < 0.95 || s.CICoverage > 0.96 {
+			t.Errorf("%s: method %q coverage %v, want %q and 95–96%%", s.Stat, s.CIMethod, s.CICoverage, methods[s.Stat])
+		}
 		if !(s.CI95[0] < s.Seconds && s.Seconds < s.CI95[1]) {
 			t.Errorf("%s = %v outside %v", s.Stat, s.Seconds, s.CI95)
 		}
 	}
+	if got, want := r.CIMethods(), "t for the mean, order statistics for the median and p80"; got != want {
+		t.Errorf("CIMethods() = %q, want %q", got, want)
+	}
+	if notes := r.CINotes(); len(notes) != 0 {
+		t.Errorf("notes on %d values: %q", n, notes)
+	}
 }
 
-// The counting bootstrap computes a resample's order statistics exactly as
-// sorting the resample would.
-func TestBootstrapOrderStatistics(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	for _, n := range []int{1, 2, 5, 6, 101} {
-		sorted := make([]float64, n)
-		for i := range sorted {
-			sorted[i] = float64(rng.IntN(50))
-		}
-		slices.Sort(sorted)
-		got := bootstrap(sorted, 20, 3)
-		// Recompute resample by resample with the same generator.
-		var means, meds, p80s []float64
-		for b := range 20 {
-			r := rand.New(rand.NewPCG(3, uint64(b)))
-			res := make([]float64, n)
-			var sum float64
-			for i := range res {
-				j := r.IntN(n)
-				res[i] = sorted[j]
-				sum += sorted[j]
+// Six pooled values give a distribution-free 95% interval of the median
+// (the range) but none of the p80: its interval ends at the largest value
+// and a note says how often it covers.
+func TestPromptWeightTooFewValues(t *testing.T) {
+	r, err := SecondsPerPrefillToken(pwFiles("basic", "run_a", "run_b"), PromptWeightOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, s := range r.Stats {
+		switch s.Stat {
+		case "median": // ranks 0 and 5 of 6: 1 − 2·0.5⁶ = 96.9%
+			if s.CI95 != [2]float64{r.Sorted[0], r.Sorted[5]} || !near(s.CICoverage, 1-2/64.0) {
+				t.Errorf("median: %v covering %v, want the range covering 96.9%%", s.CI95, s.CICoverage)
 			}
-			slices.Sort(res)
-			means = append(means, sum/float64(n))
-			meds = append(meds, Median(res))
-			p80s = append(p80s, Percentile(res, 0.8))
+		case "p80":
+			// P(K ≤ 2) = 0.2⁶ + 6·0.8·0.2⁵ + 15·0.8²·0.2⁴ = 1.7% is the
+			// last lower tail ≤ 2.5%, and even the largest value leaves an
+			// upper tail of 0.8⁶ = 26%: ranks 2 and 5, covering 72.1%.
+			lower := math.Pow(0.2, 6) + 6*0.8*math.Pow(0.2, 5) + 15*0.8*0.8*math.Pow(0.2, 4)
+			if s.CI95 != [2]float64{r.Sorted[2], r.Sorted[5]} || !near(s.CICoverage, 1-math.Pow(0.8, 6)-lower) {
+				t.Errorf("p80: %v covering %v, want ranks 2 and 5 covering 72.1%%", s.CI95, s.CICoverage)
+			}
+			notes = append(notes, "6 values are too few for a distribution-free 95% interval of the p80: the interval shown covers it with probability 72%")
 		}
-		ci := func(xs []float64) [2]float64 {
-			slices.Sort(xs)
-			return [2]float64{Percentile(xs, 0.025), Percentile(xs, 0.975)}
-		}
-		if got["median"] != ci(meds) || got["p80"] != ci(p80s) || !near(got["mean"][0], ci(means)[0]) {
-			t.Errorf("n=%d: bootstrap %v, by sorting median %v p80 %v mean %v", n, got, ci(meds), ci(p80s), ci(means))
-		}
+	}
+	if got := r.CINotes(); !reflect.DeepEqual(got, notes) {
+		t.Errorf("notes %q, want %q", got, notes)
+	}
+	var out strings.Builder
+	if err := WritePromptWeight(&out, "prompt_weight", r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\nnote: "+notes[0]+"\n") {
+		t.Errorf("printed result lacks the note:\n%s", out.String())
 	}
 }
 
@@ -163,40 +179,5 @@ func TestWeightings(t *testing.T) {
 		if tw1 != tc.tw1 || pw1 != tc.pw1 {
 			t.Errorf("WeightingsFor(%v) = %+v, %+v; want %+v, %+v", tc.s, tw1, pw1, tc.tw1, tc.pw1)
 		}
-	}
-}
-
-// Byte counts and their int32 fallback (taken when an index is drawn more
-// often than a byte holds; forced here by lowering the limit) give the
-// same intervals, to the bit.
-func TestBootstrapByteCountsFallBackExactly(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 5))
-	defer func(l uint8) { maxCount8 = l }(maxCount8)
-	for _, n := range []int{1, 2, 7, 8, 9, 1001, 20000} {
-		sorted := make([]float64, n)
-		for i := range sorted {
-			sorted[i] = rng.ExpFloat64()
-		}
-		slices.Sort(sorted)
-		maxCount8 = 255
-		bytes := bootstrap(sorted, 41, 3)
-		for _, limit := range []uint8{2, 1} {
-			maxCount8 = limit
-			if wide := bootstrap(sorted, 41, 3); !reflect.DeepEqual(wide, bytes) {
-				t.Errorf("n=%d, limit %d: %v; with byte counts %v", n, limit, wide, bytes)
-			}
-		}
-	}
-}
-
-func BenchmarkBootstrap50k(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	sorted := make([]float64, 50000)
-	for i := range sorted {
-		sorted[i] = rng.ExpFloat64()
-	}
-	slices.Sort(sorted)
-	for b.Loop() {
-		bootstrap(sorted, 1000, 0)
 	}
 }

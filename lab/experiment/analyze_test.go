@@ -124,8 +124,8 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.PromptWeightAt.Compare(dec.Point) != 0 || a.PromptWeight.Stats[0] != pw.Stats[0] || a.PromptWeight.Seed != 7 {
-		t.Errorf("prompt_weight at %s: %+v (seed %d), want at %s: %+v", a.PromptWeightAt, a.PromptWeight.Stats[0], a.PromptWeight.Seed, dec.Point, pw.Stats[0])
+	if a.PromptWeightAt.Compare(dec.Point) != 0 || a.PromptWeight.Stats[0] != pw.Stats[0] {
+		t.Errorf("prompt_weight at %s: %+v, want at %s: %+v", a.PromptWeightAt, a.PromptWeight.Stats[0], dec.Point, pw.Stats[0])
 	}
 	// An exec experiment has no prompt_weight to confirm: the analysis says so.
 	if a.Confirmation != nil || !strings.Contains(a.ConfirmationNote, "no prompt_weight to confirm") {
@@ -155,14 +155,14 @@ func TestAnalyzeMatchesAnalysis(t *testing.T) {
 
 // Options replace the spec's: prompt_weight at another point, no
 // statistics for the selections when skipped (the headline's still, for
-// the decision), another seed.
+// the decision), other prompt_weight statistics.
 func TestAnalyzeOptions(t *testing.T) {
 	x, tree := importedTree(t, "basic")
 	if _, err := x.ImportLegacy(context.Background(), tree); err != nil {
 		t.Fatal(err)
 	}
 	pw := PromptWeightOptions(x.Spec)
-	pw.Seed, pw.Resamples = 3, 50
+	pw.Stats = []string{"p80"}
 	a, err := x.Analyze(AnalyzeOptions{At: analysis.Point{2}, SkipSignificance: true, PromptWeight: &pw})
 	if err != nil {
 		t.Fatal(err)
@@ -173,8 +173,8 @@ func TestAnalyzeOptions(t *testing.T) {
 	if a.HeadlineSignificance() == nil || a.Decision == nil || len(a.Decision.Guards.Points) != len(a.Headline.Rows) {
 		t.Error("no headline statistics or decision when the selections' statistics are skipped")
 	}
-	if a.PromptWeightAt.Compare(analysis.Point{2}) != 0 || a.PromptWeight.Seed != 3 || a.PromptWeight.Resamples != 50 {
-		t.Errorf("prompt_weight at %s, seed %d, %d resamples; want 2, 3, 50", a.PromptWeightAt, a.PromptWeight.Seed, a.PromptWeight.Resamples)
+	if a.PromptWeightAt.Compare(analysis.Point{2}) != 0 || len(a.PromptWeight.Stats) != 1 || a.PromptWeight.Stats[0].Stat != "p80" {
+		t.Errorf("prompt_weight at %s with %+v; want at 2, p80 only", a.PromptWeightAt, a.PromptWeight.Stats)
 	}
 	if _, err := x.Analyze(AnalyzeOptions{At: analysis.Point{99}}); err == nil || !strings.Contains(err.Error(), "99 is not a point") {
 		t.Errorf("prompt_weight at a point outside the sweep: %v", err)

@@ -56,9 +56,9 @@ func Headline(s *spec.Spec, sels []*analysis.Selection) *analysis.Selection {
 }
 
 // PromptWeightOptions are the prompt_weight options a spec implies: the
-// bootstrap seeded with the spec's seed, the spec's statistics.
+// spec's statistics.
 func PromptWeightOptions(s *spec.Spec) analysis.PromptWeightOptions {
-	o := analysis.PromptWeightOptions{Seed: uint64(s.Seed)}
+	var o analysis.PromptWeightOptions
 	if len(s.PromptWeight.Stats) > 0 {
 		o.Stats = s.PromptWeight.Stats
 	}

@@ -478,7 +478,7 @@ func FrameHTML(df dataframe.DataFrame, caption string) string {
 }
 
 // PromptWeightFrame lays out a prompt_weight derivation: per statistic the
-// seconds per prefill token with its bootstrap interval and the AGING
+// seconds per prefill token with its 95% interval and the AGING
 // weights in both conventions (time_weight = 1, prompt_weight = −s; and
 // time_weight = 1/s, prompt_weight = −1), then the engine default.
 func PromptWeightFrame(r *analysis.PromptWeightResult) dataframe.DataFrame {

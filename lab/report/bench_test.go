@@ -114,7 +114,7 @@ func benchInput(b *testing.B, root string) *Input {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: 1})
+	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

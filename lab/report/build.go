@@ -436,7 +436,7 @@ func (b *builder) promptWeightSection() *section {
 		s.add(block{Chart: c})
 	}
 	tb := &table{
-		Caption: fmt.Sprintf("Weights from each statistic (95%% bootstrap intervals, %d resamples, seed %d)", pw.Resamples, pw.Seed),
+		Caption: fmt.Sprintf("Weights from each statistic (95%% intervals: %s)", pw.CIMethods()),
 		Header:  []string{"statistic", "s (s/token)", "95% interval", "time_weight = 1: prompt_weight", "prompt_weight = −1: time_weight"},
 		Num:     []bool{false, true, false, true, true},
 	}
@@ -453,7 +453,10 @@ func (b *builder) promptWeightSection() *section {
 	for i, m := range pw.FileMeans {
 		means[i] = present.Num(m)
 	}
-	s.text("Per-repeat means of s: %s. The intervals resample requests and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	s.text("Per-repeat means of s: %s. The intervals treat requests as independent draws and so do not include this run-to-run spread.", strings.Join(means, ", "))
+	for _, note := range pw.CINotes() {
+		s.text("Note: %s.", note)
+	}
 	b.confirmationBlocks(s)
 	if c := b.promptWeightCurve(); c != nil {
 		s.text("The experiment swept prompt_weight: the score curve below is the headline score against prompt_weight, the other parameters at the decision (marked).")

@@ -98,7 +98,7 @@ func inputFromRoot(t testing.TB, root string) *Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: 1, Resamples: 200})
+	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

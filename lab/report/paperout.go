@@ -678,8 +678,8 @@ func (v *paperView) promptWeightTable() *paper.Table {
 	t := &paper.Table{Label: "prompt-weight",
 		Columns: []paper.Column{{Head: "statistic"}, {Head: "s (s/token)", Right: true}, {Head: "95% interval", Right: true},
 			{Head: "prompt_weight (time_weight = 1)", Right: true}, {Head: "time_weight (prompt_weight = −1)", Right: true}}}
-	t.Caption = fmt.Sprintf("Seconds per prefill token at %s over %d requests (bootstrap intervals, %d resamples, seed %d) and the AGING weights they give.",
-		present.PointName(v.s.Params, analysis.Point(pw.Point)), pw.N, pw.Resamples, pw.Seed)
+	t.Caption = fmt.Sprintf("Seconds per prefill token at %s over %d requests (95%% intervals: %s) and the AGING weights they give.",
+		present.PointName(v.s.Params, analysis.Point(pw.Point)), pw.N, pw.CIMethods())
 	for _, st := range pw.Stats {
 		ci := st.CI95
 		t.Rows = append(t.Rows, []string{st.Stat, tnum(st.Seconds), tinterval(&ci), tnum(st.TimeWeightOne.PromptWeight), tnum(st.PromptWeightOne.TimeWeight)})

@@ -281,7 +281,7 @@ func gridInput(t *testing.T) *Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{Seed: 1, Resamples: 100})
+	pw, err := analysis.SecondsPerPrefillToken(files, analysis.PromptWeightOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

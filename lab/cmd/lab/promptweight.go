@@ -29,14 +29,14 @@ type promptWeightJSON struct {
 }
 
 func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "prompt-weight", "SPEC [--store DIR] [--at V] [--json] [--seed N] | --root DIR --threshold T [--json] [--seed N]")
+	fs := newFlags(env, "prompt-weight", "SPEC [--store DIR] [--at V] [--json] | --root DIR --threshold T [--json]")
 	root := fs.String("root", "", "legacy threshold_output folder")
 	threshold := fs.Int("threshold", 0, "with --root: the threshold whose runs are pooled (required)")
 	at := fs.String("at", "", "with SPEC: the point to pool, values of the swept parameters separated by commas (default: the decided point, see lab select)")
 	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var pf pwFlags
-	pf.register(fs)
+	pf.register(fs, true)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		point = analysis.Point{float64(*threshold)}
 		warn(env.stderr, t.Warnings)
-		if pw, err = t.PromptWeightAt(point, pf.options(fs, nil)); err != nil {
+		if pw, err = t.PromptWeightAt(point, pf.options(nil)); err != nil {
 			return err
 		}
 	case *root == "" && len(pos) == 1:
@@ -73,7 +73,7 @@ func runPromptWeight(ctx context.Context, env *cmdEnv, args []string) error {
 				return err
 			}
 		}
-		pwOpt := pf.options(fs, x.Spec)
+		pwOpt := pf.options(x.Spec)
 		a, err := x.Analyze(experiment.AnalyzeOptions{PromptWeight: &pwOpt, At: atPoint, SkipSignificance: true})
 		if err != nil {
 			return err

@@ -67,42 +67,50 @@ func isLegacyOnly(name string) bool {
 }
 
 // pwFlags are the prompt_weight options shared by select and prompt-weight.
-type pwFlags struct {
-	seed      int64
-	resamples int
+// Its intervals are computed, not resampled, so the flags that set a
+// bootstrap's size and seed for them are gone; given anyway, they fail with
+// that explanation instead of an unknown-flag error.
+type pwFlags struct{}
+
+func (pwFlags) register(fs *flag.FlagSet, seedToo bool) {
+	removed := []string{"resamples"}
+	if seedToo {
+		removed = append(removed, "seed")
+	}
+	for _, name := range removed {
+		fs.Var(removedFlag{}, name, "no longer used: the prompt_weight intervals are computed (t for the mean, order statistics for the median and p80), not resampled")
+	}
 }
 
-func (f *pwFlags) register(fs *flag.FlagSet) {
-	fs.Int64Var(&f.seed, "seed", 0, "bootstrap seed for the prompt_weight intervals and the significance resamples (default: the spec's seed, or 0 with --root)")
-	fs.IntVar(&f.resamples, "resamples", analysis.DefaultResamples, "bootstrap resamples for the prompt_weight intervals")
+// options are the spec's prompt_weight options (none with --root).
+func (pwFlags) options(s *spec.Spec) analysis.PromptWeightOptions {
+	if s == nil {
+		return analysis.PromptWeightOptions{}
+	}
+	return experiment.PromptWeightOptions(s)
 }
 
-// options resolves the seed: the flag when given, else the spec's.
-func (f *pwFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.PromptWeightOptions {
-	var o analysis.PromptWeightOptions
-	if s != nil {
-		o = experiment.PromptWeightOptions(s)
-	}
-	if s == nil || flagSet(fs, "seed") {
-		o.Seed = uint64(f.seed)
-	}
-	o.Resamples = f.resamples
-	return o
-}
+// removedFlag is a flag that fails when set, its usage saying why.
+type removedFlag struct{}
+
+func (removedFlag) String() string   { return "" }
+func (removedFlag) Set(string) error { return errors.New("this flag was removed: see its line below") }
 
 // sigFlags are the significance options.
 type sigFlags struct {
 	margin, alpha float64
+	seed          int64
 }
 
 func (f *sigFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.margin, "margin", 0, "practical margin for verdicts, a fraction (default: the spec's select.margin, else 0.01)")
 	fs.Float64Var(&f.alpha, "alpha", analysis.DefaultAlpha, "family-wise significance level of the Holm-corrected paired tests")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of the significance resamples (default: the spec's seed, or 0 with --root)")
 }
 
 // options resolves the margin (flag, else the spec's, else the default)
-// and takes the seed already resolved for prompt_weight.
-func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec, seed uint64) analysis.SignificanceOptions {
+// and the seed (flag, else the spec's, else 0).
+func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec) analysis.SignificanceOptions {
 	o := analysis.SignificanceOptions{Margin: f.margin}
 	if s != nil {
 		o = experiment.SignificanceOptions(s)
@@ -110,7 +118,10 @@ func (f *sigFlags) options(fs *flag.FlagSet, s *spec.Spec, seed uint64) analysis
 			o.Margin = f.margin
 		}
 	}
-	o.Alpha, o.Seed = f.alpha, seed
+	if s == nil || flagSet(fs, "seed") {
+		o.Seed = uint64(f.seed)
+	}
+	o.Alpha = f.alpha
 	return o
 }
 
@@ -167,7 +178,7 @@ func runSelect(ctx context.Context, env *cmdEnv, args []string) error {
 	var lf legacyFlags
 	lf.register(fs)
 	var pf pwFlags
-	pf.register(fs)
+	pf.register(fs, false)
 	var sf sigFlags
 	sf.register(fs)
 	storeDir := fs.String("store", store.DefaultRoot(), "store folder (with SPEC)")
@@ -234,8 +245,8 @@ func selectLegacy(env *cmdEnv, fs *flag.FlagSet, lf *legacyFlags, pf *pwFlags, s
 		return err
 	}
 	warn(env.stderr, experiment.FellBack(sel))
-	pwOpt := pf.options(fs, nil)
-	sig, sigErr := sel.Significance(sf.options(fs, nil, pwOpt.Seed))
+	pwOpt := pf.options(nil)
+	sig, sigErr := sel.Significance(sf.options(fs, nil))
 	none, skip := experiment.NoStatistics(sigErr)
 	if sigErr != nil && !skip {
 		return sigErr
@@ -286,8 +297,8 @@ func selectSpec(env *cmdEnv, fs *flag.FlagSet, specPath, storeDir string, pf *pw
 	if err != nil {
 		return err
 	}
-	pwOpt := pf.options(fs, x.Spec)
-	sigOpt := sf.options(fs, x.Spec, pwOpt.Seed)
+	pwOpt := pf.options(x.Spec)
+	sigOpt := sf.options(fs, x.Spec)
 	a, err := x.Analyze(experiment.AnalyzeOptions{PromptWeight: &pwOpt, Significance: &sigOpt})
 	if err != nil {
 		return err

@@ -195,7 +195,7 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 	if !strings.Contains(text, "score(median)") || strings.Count(text, "*") < 4 {
 		t.Errorf("side-by-side text lacks columns or marks:\n%s", text)
 	}
-	_, pwSpec, _ := runLab(t, "prompt-weight", specPath, "--store", storeDir, "--json", "--seed", "3")
+	_, pwSpec, _ := runLab(t, "prompt-weight", specPath, "--store", storeDir, "--json")
 	// prompt_weight is derived at the decision, which --root decides the
 	// same way.
 	var dec struct {
@@ -206,7 +206,7 @@ func TestSelectSpecMatchesRoot(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &dec); err != nil {
 		t.Fatal(err)
 	}
-	_, pwRoot, _ := runLab(t, "prompt-weight", "--root", root, "--threshold", strconv.FormatFloat(dec.Decision.Point, 'f', -1, 64), "--json", "--seed", "3")
+	_, pwRoot, _ := runLab(t, "prompt-weight", "--root", root, "--threshold", strconv.FormatFloat(dec.Decision.Point, 'f', -1, 64), "--json")
 	var a, b struct {
 		N     int `json:"n"`
 		Stats []struct {

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -32,58 +31,6 @@ func TestPCGMatchesMathRand(t *testing.T) {
 			for i, a := range idx {
 				if b := want.IntN(int(n)); int(a) != b {
 					t.Fatalf("seed %v, n=%d, index %d: %d, math/rand IntN %d", seed, n, i, a, b)
-				}
-			}
-		}
-	}
-}
-
-// Resample draws what IntN would, counts each index and sums in draw order;
-// it gives up exactly when a count would pass its limit.
-func TestResampleMatchesIntN(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 8, 1000, 4096, 50000} {
-		values := make([]float64, n)
-		for i := range values {
-			values[i] = float64(i)*0.37 + 1e-3*float64(i%7)
-		}
-		for stream := range uint64(5) {
-			want := make([]int32, n)
-			var wantSum float64
-			maxCount := int32(0)
-			r := NewPCG(7, stream)
-			for range n {
-				j := r.IntN(uint64(n))
-				want[j]++
-				maxCount = max(maxCount, want[j])
-				wantSum += values[j]
-			}
-			next := r.Uint64()
-
-			p := NewPCG(7, stream)
-			wide := make([]int32, n)
-			sum, ok := Resample(p, values, wide, 1<<31-1)
-			if !ok || sum != wantSum || !slices.Equal(wide, want) {
-				t.Fatalf("n=%d stream %d: int32 counts: ok %v, sum %v (want %v), counts equal %v", n, stream, ok, sum, wantSum, slices.Equal(wide, want))
-			}
-			if got := p.Uint64(); got != next {
-				t.Fatalf("n=%d stream %d: the state after Resample is not the state after n draws", n, stream)
-			}
-			for _, limit := range []uint8{255, uint8(min(maxCount, 255)), uint8(maxCount - 1)} {
-				narrow := make([]uint8, n)
-				sum, ok := Resample(NewPCG(7, stream), values, narrow, limit)
-				if wantOK := maxCount <= int32(limit); ok != wantOK {
-					t.Fatalf("n=%d stream %d limit %d: ok %v, most draws of one index %d", n, stream, limit, ok, maxCount)
-				}
-				if !ok {
-					continue
-				}
-				for j, c := range narrow {
-					if int32(c) != want[j] {
-						t.Fatalf("n=%d stream %d limit %d: count %d is %d, want %d", n, stream, limit, j, c, want[j])
-					}
-				}
-				if sum != wantSum {
-					t.Fatalf("n=%d stream %d limit %d: sum %v, want %v", n, stream, limit, sum, wantSum)
 				}
 			}
 		}
