@@ -128,4 +128,11 @@ func TestOptionErrors(t *testing.T) {
 	if _, err := SecondsPerPrefillToken([]string{f}, PromptWeightOptions{Stats: []string{"p99"}}); err == nil {
 		t.Error("unknown prompt_weight statistic: no error")
 	}
+	headerOnly := filepath.Join(t.TempDir(), sarathi.FileName(sarathi.PrefillExecPlusPreemptNorm))
+	if err := os.WriteFile(headerOnly, []byte("Request Id,prefill_time_execution_plus_preemption_normalized,cdf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SecondsPerPrefillToken([]string{headerOnly}, PromptWeightOptions{}); err == nil || !strings.Contains(err.Error(), "no value") {
+		t.Errorf("prompt_weight of files without values: %v", err)
+	}
 }
