@@ -13,10 +13,12 @@ default:
 setup:
     .ci/setup
 
-# Build the lab command into bin/lab.
+# Build the lab command into bin/lab. -trimpath keeps the checkout's path out
+# of the binary and so out of Go's cache keys: a second clone (or a moved
+# one) reuses the compiled packages instead of rebuilding all of them.
 build:
     @[ -x {{bin}} ] || echo "build: compiling {{bin}} for the first time (with its dependencies: about a minute on 2 cores; later builds take seconds)" >&2
-    go build -o {{bin}} ./lab/cmd/lab
+    go build -trimpath -o {{bin}} ./lab/cmd/lab
 
 # The main job: the default experiment on the embedded simulator, ending in its selection and report.
 run spec="experiments/min-chunk-threshold.yaml" *args="": build
@@ -45,5 +47,5 @@ notebooks *nbs="": setup build
 
 # Compare the simulator with a real GPU (needs CUDA and PyTorch; fails clearly without): the spec on the gpu and sim engines, sim/GPU per metric.
 gpu-check spec="experiments/gpu-check.yaml" *args="":
-    go build -o bin/gpucheck ./lab/cmd/gpucheck
+    go build -trimpath -o bin/gpucheck ./lab/cmd/gpucheck
     bin/gpucheck {{args}} {{spec}}
