@@ -135,4 +135,16 @@ func TestOptionErrors(t *testing.T) {
 	if _, err := SecondsPerPrefillToken([]string{headerOnly}, PromptWeightOptions{}); err == nil || !strings.Contains(err.Error(), "no value") {
 		t.Errorf("prompt_weight of files without values: %v", err)
 	}
+	// Each file's values sum within float64, the pool's do not.
+	var huge []string
+	for _, name := range []string{"a", "b"} {
+		f := filepath.Join(t.TempDir(), name+".csv")
+		if err := os.WriteFile(f, []byte("Request Id,prefill_time_execution_plus_preemption_normalized,cdf\n0,1e308,1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		huge = append(huge, f)
+	}
+	if _, err := SecondsPerPrefillToken(huge, PromptWeightOptions{}); err == nil || !strings.Contains(err.Error(), "beyond float64's range") {
+		t.Errorf("prompt_weight of values whose sum overflows: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -135,6 +136,10 @@ func SecondsPerPrefillToken(files []string, opt PromptWeightOptions) (*PromptWei
 		st := PromptWeightStat{Stat: s, Seconds: v}
 		st.TimeWeightOne, st.PromptWeightOne = WeightingsFor(v)
 		st.CI95, st.CIMethod, st.CICoverage = promptWeightCI(s, sorted, mean)
+		if math.IsInf(v, 0) || math.IsInf(st.CI95[0], 0) || math.IsInf(st.CI95[1], 0) {
+			return nil, fmt.Errorf("analysis: prompt_weight: the %s of seconds per prefill token or its interval is beyond float64's range "+
+				"(the %d pooled values are too large to sum; files: %s …)", s, len(sorted), files[0])
+		}
 		res.Stats = append(res.Stats, st)
 	}
 	return res, nil
