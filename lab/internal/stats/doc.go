@@ -28,6 +28,11 @@
 //   - WinProbability: how often each sweep value is the argmin under
 //     bootstrap resampling of whole repeats (all values share the resample,
 //     keeping the pairing).
+//   - TInterval and QuantileRanks: intervals computed rather than resampled,
+//     for many independent values (the prompt_weight statistics pool
+//     thousands of requests): Student's t for a mean, and the
+//     distribution-free order-statistic interval for a quantile, whose
+//     coverage follows from the binomial distribution whatever the data's.
 //   - RepeatsNeeded: how many pairs a test needs, from the exact-test floor
 //     and from the power of a one-sample t test on the log-ratios at the
 //     observed effect size (noncentral t, 80% power by default).
