@@ -2,7 +2,7 @@
 // sweep value really better than the baseline, by how much, how sure, and
 // how many more repeats would settle it.
 //
-// Everything here works on paired observations, one per repeat: the data of
+// Most of it works on paired observations, one per repeat: the data of
 // a comparison are the per-repeat log-ratios d_r = log(score_r(t)/score_r(b))
 // of a sweep value t against the baseline b measured in the same repeat. A
 // repeat is the unit of replication (a fresh run of the whole sweep), so
