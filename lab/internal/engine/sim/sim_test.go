@@ -69,7 +69,9 @@ func run(t *testing.T, e *Engine, c spec.Cell) string {
 }
 
 // TestDeterministicAndRepeatsDiffer: the same cell gives byte-identical
-// files; another repeat gives different ones; the layout is complete.
+// files (the second run builds its trace in the first's storage, which the
+// engine keeps for reuse); another repeat gives different ones; the layout
+// is complete.
 func TestDeterministicAndRepeatsDiffer(t *testing.T) {
 	e, s := newEngine(t, small)
 	cells := s.Cells()

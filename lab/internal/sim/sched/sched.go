@@ -11,8 +11,9 @@ import (
 type Option func(*options)
 
 type options struct {
-	ctx  context.Context
-	pred Predictor
+	ctx   context.Context
+	pred  Predictor
+	reuse *Trace
 }
 
 // WithPredictor sets the latency predictor of time-budget chunking
@@ -22,6 +23,13 @@ func WithPredictor(p Predictor) Option { return func(o *options) { o.pred = p } 
 // WithContext makes Simulate stop with ctx's error when ctx is cancelled
 // (checked before every iteration).
 func WithContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
+
+// WithReuse lets Simulate build its trace in the storage of old, a trace
+// that nothing reads any more: its request records, token times and
+// iteration log are overwritten. A 10,000-request trace holds ~35 MB that
+// would otherwise be allocated and zeroed (fresh pages, faulted in) for
+// every cell. A nil old allocates.
+func WithReuse(old *Trace) Option { return func(o *options) { o.reuse = old } }
 
 type seqState uint8
 
@@ -92,7 +100,7 @@ func Simulate(cfg Config, reqs []Request, ex Executor, opts ...Option) (*Trace, 
 		return nil, fmt.Errorf("scheduler config: time_budget chunking needs a latency predictor")
 	}
 	s := &scheduler{cfg: cfg, free: cfg.NumBlocks, pred: o.pred, watermark: cfg.WatermarkBlocks()}
-	if err := s.init(reqs); err != nil {
+	if err := s.init(reqs, o.reuse); err != nil {
 		return nil, err
 	}
 	for iter := 0; ; iter++ {
@@ -124,10 +132,21 @@ func Simulate(cfg Config, reqs []Request, ex Executor, opts ...Option) (*Trace, 
 	return s.trace, nil
 }
 
-func (s *scheduler) init(reqs []Request) error {
+// init sets up the sequences and the trace of reqs, the trace in old's
+// storage when old is not nil (WithReuse).
+func (s *scheduler) init(reqs []Request, old *Trace) error {
 	n := len(reqs)
 	s.seqs = make([]seq, n)
-	s.trace = &Trace{Requests: make([]RequestTrace, n)}
+	if old == nil {
+		old = &Trace{}
+	}
+	s.trace = &Trace{Requests: old.Requests[:0], Iterations: old.Iterations[:0], tokenStore: old.tokenStore}
+	if cap(s.trace.Requests) >= n {
+		s.trace.Requests = s.trace.Requests[:n]
+		clear(s.trace.Requests)
+	} else {
+		s.trace.Requests = make([]RequestTrace, n)
+	}
 	for i, r := range reqs {
 		if r.PromptTokens < 1 || r.OutputTokens < 1 {
 			return fmt.Errorf("request %d (id %d): prompt %d and output %d tokens, expected both ≥ 1", i, r.ID, r.PromptTokens, r.OutputTokens)
@@ -139,9 +158,28 @@ func (s *scheduler) init(reqs []Request) error {
 		rt.ID, rt.Arrival, rt.PromptTokens = r.ID, r.Arrival, r.PromptTokens
 		sq := &s.seqs[i]
 		sq.arrival, sq.prompt, sq.target = r.Arrival, r.PromptTokens, r.OutputTokens
-		if !s.tooLong(sq) {
-			// A capacity hint only: outputs are not capped (see Config).
-			rt.TokenTimes = make([]float64, 0, min(sq.target, s.cfg.MaxModelLen))
+	}
+	// Token times: one store carved into a slice per request, each capped
+	// at its own capacity so that a request producing more than its hint
+	// (outputs are not capped, see Config) moves to its own array instead
+	// of writing into the next request's.
+	hint := func(i int) int {
+		if s.tooLong(&s.seqs[i]) {
+			return 0
+		}
+		return min(s.seqs[i].target, s.cfg.MaxModelLen)
+	}
+	total := 0
+	for i := range s.seqs {
+		total += hint(i)
+	}
+	if cap(s.trace.tokenStore) < total {
+		s.trace.tokenStore = make([]float64, total)
+	}
+	store := s.trace.tokenStore[:total]
+	for i := range s.seqs {
+		if h := hint(i); h > 0 {
+			s.trace.Requests[i].TokenTimes, store = store[:0:h], store[h:]
 		}
 	}
 	s.order = make([]int, n)
@@ -152,7 +190,9 @@ func (s *scheduler) init(reqs []Request) error {
 		return s.seqs[s.order[a]].arrival < s.seqs[s.order[b]].arrival
 	})
 	s.running = make([]int, 0, s.cfg.MaxNumSeqs)
-	s.trace.Iterations = make([]Iteration, 0, iterationsHint(s.seqs, s.cfg))
+	if h := iterationsHint(s.seqs, s.cfg); cap(s.trace.Iterations) < h {
+		s.trace.Iterations = make([]Iteration, 0, h)
+	}
 	return nil
 }
 

@@ -160,4 +160,8 @@ type Trace struct {
 	Counters Counters
 	// End is the clock when the last request completed.
 	End float64
+
+	// tokenStore backs the requests' TokenTimes (WithReuse hands it to
+	// the next trace).
+	tokenStore []float64
 }
